@@ -1,0 +1,230 @@
+"""The result type: an immutable persistence diagram with birth and death pixels."""
+
+import numpy as np
+
+__all__ = ["PersistenceDiagram"]
+
+
+def _frozen(array, dtype, name):
+    out = np.array(array, dtype=dtype, copy=True).reshape(-1)
+    out.setflags(write=False)
+    return out
+
+
+class PersistenceDiagram:
+    """Persistence pairs of one image, each with its birth and death pixel.
+
+    All arrays have the same length ``n`` (the number of pairs) and are
+    read-only.  Pairs are grouped by dimension in increasing order.
+
+    Parameters
+    ----------
+    dim : (n,) array_like of int
+        Homological dimension of each pair (0: components, 1: loops,
+        2: voids).
+    birth, death : (n,) array_like of float
+        Filtration values (image intensities) at which each class is born
+        and dies.  An essential class has ``death = +inf`` for the sublevel
+        filtration and ``-inf`` for the superlevel filtration.
+    birth_index, death_index : (n,) array_like of int
+        Flat C-order indices into the image of the birth pixel and the
+        death pixel (``np.unravel_index(i, shape)`` gives coordinates).
+        ``death_index`` is -1 for an essential class.
+    shape : tuple of int
+        Shape of the image the diagram was computed from.
+    connectivity : int
+        Connectivity used (1 = V-construction, ``len(shape)`` =
+        T-construction), as in :func:`skimage.measure.label`.
+    superlevel : bool, optional
+        True if the diagram is of the superlevel-set filtration.
+
+    Attributes
+    ----------
+    dim : (n,) ndarray of int8
+    birth, death : (n,) ndarray of float64
+    birth_index, death_index : (n,) ndarray of int64
+    shape : tuple of int
+    connectivity : int
+    superlevel : bool
+
+    Raises
+    ------
+    ValueError
+        If the arrays do not all have the same length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopo import persistence
+    >>> image = np.array([[0, 5, 1], [5, 5, 5], [2, 5, 3]])
+    >>> dgm = persistence(image, connectivity=1)
+    >>> len(dgm)
+    4
+    >>> dgm.select(0).to_pairs()
+    array([[ 1.,  5.],
+           [ 2.,  5.],
+           [ 3.,  5.],
+           [ 0., inf]])
+    """
+
+    __slots__ = ("dim", "birth", "death", "birth_index", "death_index",
+                 "shape", "connectivity", "superlevel")
+
+    def __init__(self, dim, birth, death, birth_index, death_index, *,
+                 shape, connectivity, superlevel=False):
+        fields = {
+            "dim": _frozen(dim, np.int8, "dim"),
+            "birth": _frozen(birth, np.float64, "birth"),
+            "death": _frozen(death, np.float64, "death"),
+            "birth_index": _frozen(birth_index, np.int64, "birth_index"),
+            "death_index": _frozen(death_index, np.int64, "death_index"),
+        }
+        lengths = {name: len(a) for name, a in fields.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"diagram arrays must have equal lengths, got {lengths}")
+        for name, a in fields.items():
+            object.__setattr__(self, name, a)
+        object.__setattr__(self, "shape", tuple(int(s) for s in shape))
+        object.__setattr__(self, "connectivity", int(connectivity))
+        object.__setattr__(self, "superlevel", bool(superlevel))
+
+    @classmethod
+    def _from_owned(cls, dim, birth, death, birth_index, death_index, shape,
+                    connectivity, superlevel):
+        """Fast constructor for arrays the engine has just created (no copy)."""
+        self = object.__new__(cls)
+        for name, a in (("dim", dim), ("birth", birth), ("death", death),
+                        ("birth_index", birth_index), ("death_index", death_index)):
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "connectivity", connectivity)
+        object.__setattr__(self, "superlevel", superlevel)
+        return self
+
+    def __setattr__(self, name, value):
+        raise AttributeError("PersistenceDiagram is immutable")
+
+    def __delattr__(self, name):
+        raise AttributeError("PersistenceDiagram is immutable")
+
+    def __reduce__(self):
+        return (_rebuild, (self.dim, self.birth, self.death, self.birth_index,
+                           self.death_index, self.shape, self.connectivity,
+                           self.superlevel))
+
+    # ------------------------------------------------------------------ basics
+    def __len__(self):
+        return len(self.dim)
+
+    @property
+    def ndim(self):
+        """Number of dimensions of the image (``len(shape)``)."""
+        return len(self.shape)
+
+    def counts(self):
+        """Number of pairs in each dimension, as a dict ``{dim: count}``."""
+        dims, counts = np.unique(self.dim, return_counts=True)
+        return {int(d): int(c) for d, c in zip(dims, counts)}
+
+    def __repr__(self):
+        kind = "superlevel" if self.superlevel else "sublevel"
+        return (f"PersistenceDiagram(shape={self.shape}, connectivity={self.connectivity}, "
+                f"{kind}, pairs per dimension={self.counts()})")
+
+    def __eq__(self, other):
+        if not isinstance(other, PersistenceDiagram):
+            return NotImplemented
+        return (self.shape == other.shape and self.connectivity == other.connectivity
+                and self.superlevel == other.superlevel
+                and all(np.array_equal(getattr(self, f), getattr(other, f))
+                        for f in ("dim", "birth", "death", "birth_index", "death_index")))
+
+    __hash__ = None
+
+    def __getitem__(self, key):
+        """Subset of pairs selected by a boolean mask, index array or slice."""
+        if isinstance(key, (int, np.integer)):
+            key = [key]
+        return PersistenceDiagram(
+            self.dim[key], self.birth[key], self.death[key], self.birth_index[key],
+            self.death_index[key], shape=self.shape, connectivity=self.connectivity,
+            superlevel=self.superlevel)
+
+    # ------------------------------------------------------------- derived data
+    @property
+    def lifetime(self):
+        """Lifetime (persistence) ``|death - birth|`` of each pair, ``inf`` if essential."""
+        with np.errstate(invalid="ignore"):
+            return np.abs(self.death - self.birth)
+
+    @property
+    def is_essential(self):
+        """Boolean mask of the essential classes (those that never die)."""
+        return self.death_index < 0
+
+    def select(self, dim):
+        """Pairs of one dimension (an int) or several (a sequence of ints)."""
+        return self[np.isin(self.dim, np.atleast_1d(dim))]
+
+    def finite(self):
+        """The pairs with a finite death (essential classes removed)."""
+        return self[~self.is_essential]
+
+    def top_k(self, k, dim=None):
+        """The ``k`` longest-lived pairs, by decreasing lifetime.
+
+        Essential classes (infinite lifetime) come first.  Ties in lifetime
+        keep the diagram's order (stable sort).  ``dim`` restricts to one
+        dimension first.
+        """
+        dgm = self if dim is None else self.select(dim)
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        order = np.argsort(-dgm.lifetime, kind="stable")[:k]
+        return dgm[order]
+
+    def birth_coordinates(self):
+        """Coordinates of the birth pixels, an ``(n, ndim)`` int64 array."""
+        return np.stack(np.unravel_index(self.birth_index, self.shape), axis=-1).astype(np.int64)
+
+    def death_coordinates(self):
+        """Coordinates of the death pixels, ``(n, ndim)`` int64; rows of -1 if essential."""
+        idx = np.where(self.death_index < 0, 0, self.death_index)
+        coords = np.stack(np.unravel_index(idx, self.shape), axis=-1).astype(np.int64)
+        coords[self.death_index < 0] = -1
+        return coords.reshape(len(self), len(self.shape))
+
+    def to_array(self):
+        """An ``(n, 3)`` float64 array of ``(dim, birth, death)`` rows."""
+        return np.column_stack([self.dim.astype(np.float64), self.birth, self.death])
+
+    def to_pairs(self, dim=None):
+        """An ``(n, 2)`` float64 array of ``(birth, death)``, optionally of one dimension."""
+        dgm = self if dim is None else self.select(dim)
+        return np.column_stack([dgm.birth, dgm.death])
+
+    def to_gudhi(self):
+        """The pairs in GUDHI's format: a list of ``(dim, (birth, death))``."""
+        return [(int(d), (float(b), float(e)))
+                for d, b, e in zip(self.dim, self.birth, self.death)]
+
+    def to_dict(self):
+        """Plain dict of arrays (for ``np.savez``); inverse: ``PersistenceDiagram.from_dict``."""
+        return {"dim": self.dim, "birth": self.birth, "death": self.death,
+                "birth_index": self.birth_index, "death_index": self.death_index,
+                "shape": np.array(self.shape, dtype=np.int64),
+                "connectivity": np.int64(self.connectivity),
+                "superlevel": np.bool_(self.superlevel)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Rebuild a diagram from :meth:`to_dict` output (or a loaded ``.npz``)."""
+        return cls(d["dim"], d["birth"], d["death"], d["birth_index"], d["death_index"],
+                   shape=tuple(np.asarray(d["shape"]).tolist()),
+                   connectivity=int(d["connectivity"]), superlevel=bool(d["superlevel"]))
+
+
+def _rebuild(dim, birth, death, birth_index, death_index, shape, connectivity, superlevel):
+    return PersistenceDiagram(dim, birth, death, birth_index, death_index, shape=shape,
+                              connectivity=connectivity, superlevel=superlevel)

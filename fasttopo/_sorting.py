@@ -1,0 +1,208 @@
+"""Numba kernels: order-preserving integer keys and sorting of packed keys (private).
+
+Every real dtype is mapped to an unsigned integer *key* of the same width
+whose unsigned order is the numeric order of the values (IEEE floats: flip
+all bits of negatives, set the sign bit of positives; -0.0 is mapped to
++0.0; signed ints: flip the sign bit).  For the superlevel filtration all
+key bits are inverted.  The filtration order is ``(key, flat index)``.
+
+To sort a subset of pixels by ``(key, index)`` a single uint64 is packed
+per pixel: the key bits that vary across the image (shifted down) above
+the padded index.  When key bits and index bits do not fit in 64 bits the
+lowest key bits are dropped and runs of equal packed keys are re-sorted on
+the full key afterwards (``fix_ties``), so the order is always exact.
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["KIND_UNSIGNED", "KIND_SIGNED", "KIND_FLOAT", "image_bits", "fill_keys",
+           "packing", "fix_ties", "radix_sort_u64"]
+
+KIND_UNSIGNED, KIND_SIGNED, KIND_FLOAT = 0, 1, 2
+
+
+def image_bits(image):
+    """View an image's bits as unsigned ints of the same width: (bits, kind, signbit, allones).
+
+    ``image`` must already be validated (real dtype or bool, no float16).
+    Returns a C-contiguous array (a copy only if ``image`` is not C-contiguous).
+    """
+    a = np.ascontiguousarray(image)
+    if a.dtype == np.bool_:
+        kind, a = KIND_UNSIGNED, a.view(np.uint8)
+    else:
+        kind = {"u": KIND_UNSIGNED, "i": KIND_SIGNED, "f": KIND_FLOAT}[a.dtype.kind]
+    utype = np.dtype(f"u{a.dtype.itemsize}")
+    bits = a.view(utype)
+    signbit = utype.type(1 << (8 * utype.itemsize - 1))
+    allones = utype.type((1 << (8 * utype.itemsize)) - 1)
+    return bits, kind, signbit, allones
+
+
+@njit(cache=True, nogil=True)
+def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad):
+    """Write the key of each pixel of ``bits`` (D, H, W) into the flat padded array ``keys``.
+
+    Returns ``(kmin, kmax, varying, first, last)``: the smallest and largest
+    key, the OR of ``key ^ first key`` (the bits that vary), and the padded
+    indices of the first and last pixel of the filtration order.
+    """
+    D, H, W = bits.shape
+    Hp, Wp = padded_shape[1], padded_shape[2]
+    pz, py, px = pad[0], pad[1], pad[2]
+    k0 = np.uint64(0)
+    kmin = np.uint64(0)
+    kmax = np.uint64(0)
+    varying = np.uint64(0)
+    first = -1
+    last = -1
+    for z in range(D):
+        for y in range(H):
+            base = ((z + pz) * Hp + (y + py)) * Wp + px
+            for x in range(W):
+                k = bits[z, y, x]
+                if kind == KIND_SIGNED:
+                    k = k ^ signbit
+                elif kind == KIND_FLOAT:
+                    if k == signbit:  # -0.0 orders like +0.0
+                        k = k ^ signbit
+                    if k & signbit:
+                        k = k ^ allones
+                    else:
+                        k = k | signbit
+                if superlevel:
+                    k = k ^ allones
+                keys[base + x] = k
+                k64 = np.uint64(k)
+                if first < 0:
+                    k0 = k64
+                    kmin = k64
+                    kmax = k64
+                    first = base + x
+                    last = base + x
+                else:
+                    varying |= k64 ^ k0
+                    if k64 < kmin:
+                        kmin = k64
+                        first = base + x
+                    if k64 >= kmax:
+                        kmax = k64
+                        last = base + x
+    return kmin, kmax, varying, first, last
+
+
+@njit(cache=True, nogil=True)
+def _bit_length(v):
+    n = 0
+    while v:
+        v >>= np.uint64(1)
+        n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def packing(kmin, kmax, varying, npad):
+    """Packing parameters ``(shift, index_bits, exact)`` for keys in [kmin, kmax]."""
+    index_bits = _bit_length(np.uint64(npad))
+    low = 0
+    if varying:
+        while not (varying >> np.uint64(low)) & np.uint64(1):
+            low += 1
+    span = _bit_length((kmax >> np.uint64(low)) - (kmin >> np.uint64(low)))
+    avail = 64 - index_bits
+    if span <= avail:
+        return low, index_bits, True
+    # one spare bit: differences of floor-shifted keys can round up by one
+    return low + (span - avail) + 1, index_bits, False
+
+
+@njit(inline="always")
+def pack(key, index, kmin, kmax, shift, index_bits, reverse):
+    """One uint64 whose order is (key, index), or its reverse if ``reverse``."""
+    s = np.uint64(shift)
+    if reverse:
+        hi = (kmax >> s) - (np.uint64(key) >> s)
+        lo = (np.uint64(1) << np.uint64(index_bits)) - np.uint64(1) - np.uint64(index)
+    else:
+        hi = (np.uint64(key) >> s) - (kmin >> s)
+        lo = np.uint64(index)
+    return (hi << np.uint64(index_bits)) | lo
+
+
+@njit(inline="always")
+def unpack(packed, index_bits, reverse):
+    mask = (np.uint64(1) << np.uint64(index_bits)) - np.uint64(1)
+    lo = packed & mask
+    if reverse:
+        return np.intp(mask - lo)
+    return np.intp(lo)
+
+
+@njit(cache=True, nogil=True)
+def fix_ties(packed, count, keys, index_bits, reverse):
+    """Re-sort runs of equal truncated keys by the full ``(key, index)`` (insertion sort)."""
+    i = 0
+    while i < count:
+        hi = packed[i] >> np.uint64(index_bits)
+        j = i + 1
+        while j < count and (packed[j] >> np.uint64(index_bits)) == hi:
+            j += 1
+        if j - i > 1:
+            for a in range(i + 1, j):
+                v = packed[a]
+                va = unpack(v, index_bits, reverse)
+                kv = keys[va]
+                b = a - 1
+                while b >= i:
+                    w = packed[b]
+                    wb = unpack(w, index_bits, reverse)
+                    kw = keys[wb]
+                    if reverse:
+                        before = kw > kv or (kw == kv and wb > va)
+                    else:
+                        before = kw < kv or (kw == kv and wb < va)
+                    if before:
+                        break
+                    packed[b + 1] = w
+                    b -= 1
+                packed[b + 1] = v
+        i = j
+
+
+@njit(cache=True, nogil=True)
+def radix_sort_u64(values, count, scratch):
+    """Sort ``values[:count]`` (uint64) in place by LSD radix, 8-bit digits.
+
+    Digits on which all values agree are skipped.  ``scratch`` must hold
+    ``count`` values.  Used for small images, where it beats a call into
+    NumPy; large arrays go to ``np.sort``.
+    """
+    if count < 2:
+        return
+    hist = np.zeros((8, 256), dtype=np.int64)
+    for i in range(count):
+        v = values[i]
+        for d in range(8):
+            hist[d, np.intp((v >> np.uint64(8 * d)) & np.uint64(255))] += 1
+    src = values[:count]
+    dst = scratch[:count]
+    swapped = False
+    for d in range(8):
+        shift = np.uint64(8 * d)
+        if hist[d, np.intp((src[0] >> shift) & np.uint64(255))] == count:
+            continue
+        total = 0
+        pos = np.empty(256, dtype=np.int64)
+        for b in range(256):
+            pos[b] = total
+            total += hist[d, b]
+        for i in range(count):
+            v = src[i]
+            b = np.intp((v >> shift) & np.uint64(255))
+            dst[pos[b]] = v
+            pos[b] += 1
+        src, dst = dst, src
+        swapped = not swapped
+    if swapped:
+        values[:count] = src

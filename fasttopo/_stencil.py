@@ -1,0 +1,219 @@
+"""The neighbourhood of a pixel on the padded grid (private Numba helpers).
+
+The image lives in a grid padded by one cell on each side of every real
+axis, so that neighbours never need bounds checks.  The *ring* of a pixel
+is the 3**ndim - 1 cells around it (2 in 1D, 8 in 2D, 26 in 3D), listed by
+ascending flat offset, so the first half precede the pixel in C order.
+
+A *stencil* describes, for one connectivity, which ring cells are
+neighbours of the pixel and which ring cells are adjacent to each other.
+Given the mask of ring cells that are already *present* (earlier in the
+filtration), ``classify`` tells whether the present neighbours are
+connected to each other through present ring cells (then adding the pixel
+cannot merge components) and ``representatives`` gives one neighbour per
+locally connected group.  For rings of at most 8 cells both answers are
+read from lookup tables.
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["geometry", "ring", "stencil", "dual_connectivity", "classify", "representatives",
+           "set_border", "set_row_padding"]
+
+
+@njit(cache=True, nogil=True)
+def geometry(shape3, ndim):
+    """Padded shape and padding offsets of a (D, H, W) image whose last ``ndim`` axes are real."""
+    pz = 1 if ndim >= 3 else 0
+    py = 1 if ndim >= 2 else 0
+    padded = np.array([shape3[0] + 2 * pz, shape3[1] + 2 * py, shape3[2] + 2], dtype=np.int64)
+    pad = np.array([pz, py, 1], dtype=np.int64)
+    return padded, pad
+
+
+@njit(cache=True, nogil=True)
+def dual_connectivity(ndim, connectivity):
+    """Connectivity of the complement: 1 <-> ndim (as in digital topology)."""
+    return ndim if connectivity == 1 else 1
+
+
+@njit(cache=True, nogil=True)
+def ring(ndim, padded):
+    """The cells around a pixel: flat offsets (r,) ascending and coordinate steps (r, 3)."""
+    Hp, Wp = padded[1], padded[2]
+    zr = 1 if ndim >= 3 else 0
+    yr = 1 if ndim >= 2 else 0
+    steps = np.zeros((26, 3), dtype=np.int64)
+    offsets = np.zeros(26, dtype=np.int64)
+    n = 0
+    for dz in range(-zr, zr + 1):
+        for dy in range(-yr, yr + 1):
+            for dx in range(-1, 2):
+                if dz == 0 and dy == 0 and dx == 0:
+                    continue
+                steps[n, 0] = dz
+                steps[n, 1] = dy
+                steps[n, 2] = dx
+                offsets[n] = (dz * Hp + dy) * Wp + dx
+                n += 1
+    return offsets[:n], steps[:n]
+
+
+@njit(cache=True, nogil=True)
+def _relations(steps, connectivity):
+    """Bit mask of the ring cells that are neighbours, and ring adjacency masks."""
+    n = steps.shape[0]
+    neighbours = np.uint32(0)
+    adjacency = np.zeros(n, dtype=np.uint32)
+    for r in range(n):
+        if abs(steps[r, 0]) + abs(steps[r, 1]) + abs(steps[r, 2]) <= connectivity:
+            neighbours |= np.uint32(1) << np.uint32(r)
+        for s in range(n):
+            d0 = abs(steps[r, 0] - steps[s, 0])
+            d1 = abs(steps[r, 1] - steps[s, 1])
+            d2 = abs(steps[r, 2] - steps[s, 2])
+            if s != r and d0 <= 1 and d1 <= 1 and d2 <= 1 and d0 + d1 + d2 <= connectivity:
+                adjacency[r] |= np.uint32(1) << np.uint32(s)
+    return neighbours, adjacency
+
+
+@njit(inline="always")
+def _component(seed, present, adjacency):
+    """Ring cells connected to ``seed`` (a one-bit mask) through ``present`` cells."""
+    comp = seed
+    while True:
+        grow = comp
+        rest = comp
+        r = 0
+        while rest:
+            if rest & np.uint32(1):
+                grow |= adjacency[r] & present
+            rest >>= np.uint32(1)
+            r += 1
+        if grow == comp:
+            return comp
+        comp = grow
+
+
+@njit(inline="always")
+def classify(present, neighbours, adjacency):
+    """0: no present neighbour (a root); 1: present neighbours locally connected; 2: candidate."""
+    m = present & neighbours
+    if m == 0:
+        return 0
+    if (m & (m - np.uint32(1))) == 0:
+        return 1
+    comp = _component(m & (~m + np.uint32(1)), present, adjacency)
+    return 1 if (m & ~comp) == 0 else 2
+
+
+@njit(inline="always")
+def representatives(present, neighbours, adjacency, out):
+    """One neighbour (ring position) per locally connected group; returns the count."""
+    m = present & neighbours
+    n = 0
+    while m:
+        low = m & (~m + np.uint32(1))
+        comp = _component(low, present, adjacency)
+        r = 0
+        while (low >> np.uint32(r)) != np.uint32(1):
+            r += 1
+        out[n] = r
+        n += 1
+        m &= ~comp
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _tables(neighbours, adjacency, nring):
+    """Lookup tables of ``classify`` and of ``representatives`` (packed r+1 bytes)."""
+    size = 1 << nring
+    kinds = np.zeros(size, dtype=np.int8)
+    reps = np.zeros(size, dtype=np.uint32)
+    buf = np.zeros(26, dtype=np.int64)
+    for mask in range(size):
+        present = np.uint32(mask)
+        kinds[mask] = classify(present, neighbours, adjacency)
+        n = representatives(present, neighbours, adjacency, buf)
+        code = np.uint32(0)
+        for i in range(n):
+            code |= np.uint32(buf[i] + 1) << np.uint32(8 * i)
+        reps[mask] = code
+    return kinds, reps
+
+
+@njit(cache=True, nogil=True)
+def stencil(ndim, connectivity, padded):
+    """Everything the kernels need about the neighbourhood, computed once per shape.
+
+    Returns ``(ring_offsets, neighbour_offsets, neighbours, adjacency,
+    kind_table, rep_table, steps)``: ring offsets (ascending), the
+    ascending offsets of the neighbours at ``connectivity`` (as
+    ``scipy.ndimage.generate_binary_structure``), their bit mask in the
+    ring, the ring adjacency masks, for rings of at most 8 cells the lookup
+    tables of ``classify`` and ``representatives`` (size 1 otherwise), and
+    the (dz, dy, dx) step of each ring cell.
+    """
+    offsets, steps = ring(ndim, padded)
+    neighbours, adjacency = _relations(steps, connectivity)
+    nring = offsets.size
+    if nring <= 8:
+        kinds, reps = _tables(neighbours, adjacency, nring)
+    else:
+        kinds = np.zeros(1, dtype=np.int8)
+        reps = np.zeros(1, dtype=np.uint32)
+    count = 0
+    for r in range(nring):
+        if neighbours & (np.uint32(1) << np.uint32(r)):
+            count += 1
+    noff = np.empty(count, dtype=np.int64)
+    j = 0
+    for r in range(nring):
+        if neighbours & (np.uint32(1) << np.uint32(r)):
+            noff[j] = offsets[r]
+            j += 1
+    return offsets, noff, neighbours, adjacency, kinds, reps, steps
+
+
+@njit(inline="always")
+def set_row_padding(parent, padded, pad, shape3, z, y, value):
+    """Write ``value`` into the padding cells that belong to image row (z, y).
+
+    Every row owns its left and right padding cell; the first and last row
+    of each plane own the padding row before/after it, and the first and
+    last row of the volume own the padding plane before/after it.  Over all
+    rows this covers the whole padding exactly once.
+    """
+    D, H = shape3[0], shape3[1]
+    Hp, Wp = padded[1], padded[2]
+    zp, yp = z + pad[0], y + pad[1]
+    base = (zp * Hp + yp) * Wp
+    parent[base] = value
+    parent[base + Wp - 1] = value
+    if pad[1] == 1:
+        if y == 0:
+            parent[base - Wp:base] = value
+        if y == H - 1:
+            parent[base + Wp:base + 2 * Wp] = value
+    if pad[0] == 1:
+        plane = Hp * Wp
+        if z == 0 and y == 0:
+            parent[0:plane] = value
+        if z == D - 1 and y == H - 1:
+            parent[(zp + 1) * plane:(zp + 2) * plane] = value
+
+
+@njit(cache=True, nogil=True)
+def set_border(parent, padded, pad, value):
+    """Write ``value`` into every padding cell of the flat padded array ``parent``."""
+    Dp, Hp, Wp = padded[0], padded[1], padded[2]
+    for z in range(Dp):
+        zb = pad[0] == 1 and (z == 0 or z == Dp - 1)
+        for y in range(Hp):
+            base = (z * Hp + y) * Wp
+            if zb or (pad[1] == 1 and (y == 0 or y == Hp - 1)):
+                parent[base:base + Wp] = value
+            else:
+                parent[base] = value
+                parent[base + Wp - 1] = value

@@ -1,0 +1,417 @@
+"""Numba union-find kernels: dimension 0 and the top dimension (private).
+
+``keys`` holds the order-preserving key of each cell of the padded grid
+(see ``_sorting`` and ``_stencil``); the filtration order is ``(key,
+padded index)``, the same as ``(value, flat C index)``.
+
+Dimension 0 (elder-rule union-find; Edelsbrunner & Harer 2010) is done in
+two steps so that most of the work is a cache-friendly raster scan:
+
+1. ``scan_rows``: each pixel compares itself with its ring.  With no
+   earlier neighbour it is a local minimum (a root).  If its earlier
+   neighbours are connected to each other through earlier ring cells,
+   adding it cannot merge components: it is *regular* and is linked to its
+   lowest earlier neighbour once and for all.  Otherwise it is a
+   *candidate* and is queued with its packed sort key.
+2. ``sweep``: the candidates, sorted into filtration order, are processed
+   by union-find, one find per locally connected group of earlier
+   neighbours; when components meet, the one whose minimum comes later
+   dies at the candidate.  Finds from a candidate only visit earlier
+   cells, so the links regular pixels made ahead of time are exact.
+
+The top dimension (``ndim - 1``) is dimension 0 of the complement, swept in
+reverse filtration order with the complementary connectivity and one
+exterior cell (all of the padding) older than every pixel, by Alexander
+duality (Garin et al. 2020, arXiv:2005.04597).  A background component
+born at pixel ``m`` and swallowed at pixel ``p`` is a hole born at ``p``
+and filled at ``m``.  Both directions are classified by the same scan:
+a ring cell is later than the pixel exactly when it is not earlier.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._prefetch import prefetch
+from ._sorting import fill_keys, fix_ties, pack, packing, radix_sort_u64, unpack
+from ._stencil import (classify, dual_connectivity, geometry, representatives,
+                       set_row_padding, stencil)
+
+__all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
+           "batch_pairs"]
+
+PAD_FORWARD = -1  # padding is never part of the sublevel set
+PAD_DUAL = -2     # padding is the exterior cell, present from the start
+_AHEAD = 8        # candidates prefetched ahead in the sweep
+
+
+@njit(inline="always")
+def _border_pixel(keys, p, kp, z, y, x, shape3, ndim, st, reverse, exterior):
+    """Present-ring mask and best present neighbour of a pixel next to the padding.
+
+    Padding cells are recognised from the coordinates, so the pixel can be
+    scanned before the padding of ``parent`` is written.
+    """
+    offsets, _, neighbours, _, _, _, steps = st
+    present = np.uint32(0)
+    best = -1
+    kbest = kp
+    for r in range(offsets.size):
+        zz = z + steps[r, 0]
+        yy = y + steps[r, 1]
+        xx = x + steps[r, 2]
+        outside = (xx < 0 or xx >= shape3[2] or (ndim >= 2 and (yy < 0 or yy >= shape3[1]))
+                   or (ndim >= 3 and (zz < 0 or zz >= shape3[0])))
+        bit = np.uint32(1) << np.uint32(r)
+        if outside:
+            if reverse:
+                present |= bit
+                if neighbours & bit:
+                    best = exterior
+            continue
+        q = p + offsets[r]
+        kq = keys[q]
+        if reverse:
+            is_present = kq > kp or (kq == kp and q > p)
+        else:
+            is_present = kq < kp or (kq == kp and q < p)
+        if not is_present:
+            continue
+        present |= bit
+        if (neighbours & bit) and best != exterior:
+            if best < 0:
+                best, kbest = q, kq
+            elif reverse:
+                if kq > kbest or (kq == kbest and q > best):
+                    best, kbest = q, kq
+            elif kq < kbest or (kq == kbest and q < best):
+                best, kbest = q, kq
+    return present, best
+
+
+@njit(inline="always")
+def _settle(parent, p, kind, best, lowest, kp, kmin, kmax, shift, index_bits, reverse,
+            candidates, ncand):
+    """Record the scan's verdict for pixel p; returns (root?, new candidate count)."""
+    # a neighbour already scanned in this block has its final link: jump over it
+    jumped = parent[best]
+    best = jumped if (best >= lowest and best < p) else best
+    parent[p] = p if kind == 0 else best
+    candidates[ncand] = pack(kp, p, kmin, kmax, shift, index_bits, reverse)
+    return kind == 0, ncand + (kind == 2)
+
+
+@njit(inline="always")
+def _best_row(keys, base, W, moff, reverse, best, kbest):
+    """best[x] = lowest (highest if reverse) neighbour by (key, index) of pixel base + x.
+
+    Neighbour rows are taken as slices so that the loops vectorise.
+    """
+    first = keys[base + moff[0]:base + moff[0] + W]
+    for x in range(W):
+        best[x] = base + x + moff[0]
+        kbest[x] = first[x]
+    for j in range(1, moff.size):
+        off = moff[j]
+        row = keys[base + off:base + off + W]
+        for x in range(W):
+            kq = row[x]
+            better = (kq >= kbest[x]) if reverse else (kq < kbest[x])
+            best[x] = base + x + off if better else best[x]
+            kbest[x] = kq if better else kbest[x]
+
+
+@njit(inline="always")
+def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, kmin, kmax,
+                shift, index_bits, reverse, candidates, ncand, kinds, packed):
+    """Settle the interior pixels x = 1 .. W-2 of a row in vectorisable passes.
+
+    Returns ``(n_candidates, n_roots)`` after the row.
+    """
+    _, _, neighbours, adjacency, table, _, _ = st
+    if table.size > 1:
+        for x in range(1, W - 1):
+            m = (full & ~masks[x]) if flip else masks[x]
+            kinds[x] = table[m]
+    else:
+        for x in range(1, W - 1):
+            m = (full & ~masks[x]) if flip else masks[x]
+            kinds[x] = classify(m, neighbours, adjacency)
+    # jump over neighbours in earlier rows of this block (their links are final)
+    for x in range(1, W - 1):
+        b = best[x]
+        jumped = parent[b]
+        best[x] = jumped if (b >= lowest and b < base) else b
+    links = parent[base:base + W]
+    roots = 0
+    for x in range(1, W - 1):
+        root = kinds[x] == 0
+        links[x] = base + x if root else best[x]
+        roots += root
+        packed[x] = pack(centre[x], base + x, kmin, kmax, shift, index_bits, reverse)
+    for x in range(1, W - 1):
+        candidates[ncand] = packed[x]
+        ncand += kinds[x] == 2
+    return ncand, roots
+
+
+@njit(cache=True, nogil=True)
+def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
+              kmin, kmax, shift, index_bits,
+              forward, parent_f, st_f, cand_f, reverse, parent_r, st_r, cand_r):
+    """Raster scan of rows ``[row_start, row_stop)`` (row = z * H + y) for both directions.
+
+    Writes the links of the pixels of these rows into ``parent_f`` /
+    ``parent_r`` and PAD_FORWARD / PAD_DUAL into the padding cells these
+    rows own (see ``set_row_padding``); nothing needs to be initialised.
+    Forward: a ring cell is present if earlier in the filtration, padding
+    is absent.  Reverse: present if later, padding is present and is the
+    ``exterior``.  Candidates are written
+    from index 0 of ``cand_f``/``cand_r`` (capacity: pixels in the rows).
+    Returns ``(n_candidates_f, n_roots_f, n_candidates_r, n_roots_r)``.
+
+    Interior pixels are compared a row at a time (the loops over a row
+    vectorise); pixels next to the padding take the careful path.
+    """
+    offsets, moff_f, nb_f, adj_f, kinds_f, _, _ = st_f
+    _, moff_r, nb_r, adj_r, kinds_r, _, _ = st_r
+    nring = offsets.size
+    half = nring // 2
+    full = np.uint32((1 << nring) - 1)
+    tables = kinds_f.size > 1
+    D, H, W = shape3[0], shape3[1], shape3[2]
+    Hp, Wp = padded[1], padded[2]
+    earlier = np.zeros(W, dtype=np.uint32)
+    best_f = np.zeros(W, dtype=np.int64)
+    best_r = np.zeros(W, dtype=np.int64)
+    kbest = np.zeros(W, dtype=keys.dtype)
+    kinds = np.zeros(W, dtype=np.int8)
+    packed = np.zeros(W, dtype=np.uint64)
+    nc_f = nr_f = nc_r = nr_r = 0
+    lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
+    for row in range(row_start, row_stop):
+        z = row // H
+        y = row - z * H
+        rowb = (ndim >= 3 and (z == 0 or z == D - 1)) or (ndim >= 2 and (y == 0 or y == H - 1))
+        base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
+        if forward:
+            set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
+        if reverse:
+            set_row_padding(parent_r, padded, pad, shape3, z, y, PAD_DUAL)
+        if not rowb:
+            centre = keys[base:base + W]
+            earlier[:] = 0
+            for r in range(nring):
+                off = offsets[r]
+                ring_row = keys[base + off:base + off + W]
+                bit = np.uint32(r)
+                if r < half:
+                    for x in range(W):
+                        earlier[x] |= np.uint32(ring_row[x] <= centre[x]) << bit
+                else:
+                    for x in range(W):
+                        earlier[x] |= np.uint32(ring_row[x] < centre[x]) << bit
+            if forward:
+                _best_row(keys, base, W, moff_f, False, best_f, kbest)
+                nc_f, roots = _settle_row(parent_f, centre, base, W, earlier, False, full, st_f,
+                                          best_f, lowest, kmin, kmax, shift, index_bits, False,
+                                          cand_f, nc_f, kinds, packed)
+                nr_f += roots
+            if reverse:
+                _best_row(keys, base, W, moff_r, True, best_r, kbest)
+                nc_r, roots = _settle_row(parent_r, centre, base, W, earlier, True, full, st_r,
+                                          best_r, lowest, kmin, kmax, shift, index_bits, True,
+                                          cand_r, nc_r, kinds, packed)
+                nr_r += roots
+        for x in range(W):
+            if not (rowb or x == 0 or x == W - 1):
+                continue
+            p = base + x
+            kp = keys[p]
+            if forward:
+                present, best = _border_pixel(keys, p, kp, z, y, x, shape3, ndim, st_f, False,
+                                              exterior)
+                kind = kinds_f[present] if tables else classify(present, nb_f, adj_f)
+                root, nc_f = _settle(parent_f, p, kind, max(best, 0), lowest, kp, kmin,
+                                     kmax, shift, index_bits, False, cand_f, nc_f)
+                nr_f += root
+            if reverse:
+                present, best = _border_pixel(keys, p, kp, z, y, x, shape3, ndim, st_r, True,
+                                              exterior)
+                kind = kinds_r[present] if tables else classify(present, nb_r, adj_r)
+                root, nc_r = _settle(parent_r, p, kind, max(best, 0), lowest, kp, kmin,
+                                     kmax, shift, index_bits, True, cand_r, nc_r)
+                nr_r += root
+    return nc_f, nr_f, nc_r, nr_r
+
+
+@njit(inline="always")
+def _find(parent, x):
+    # path halving
+    while True:
+        p = parent[x]
+        if p == x:
+            return x
+        gp = parent[p]
+        parent[x] = gp
+        x = gp
+
+
+@njit(cache=True, nogil=True)
+def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, out_b, out_d,
+          start):
+    """Union-find over the sorted candidates; writes pairs as padded indices.
+
+    Forward: a pair is (birth = minimum of the younger component, death =
+    candidate).  Reverse: (birth = candidate, death = maximum of the younger
+    background component).  Pairs of zero lifetime (equal keys) are
+    skipped.  ``keys`` needs a slot at ``exterior``; the outputs need one
+    slot more than the pairs written.  Returns the new number of pairs, or
+    -1 if ``out_*`` are full.
+    """
+    offsets, _, neighbours, adjacency, _, rep_table, _ = st
+    pad_value = PAD_DUAL if reverse else PAD_FORWARD
+    nring = offsets.size
+    half = nring // 2
+    tables = rep_table.size > 1
+    reps = np.empty(26, dtype=np.int64)
+    cnt = start
+    cap = out_b.size
+    row = offsets[nring - 1] - 1  # one row of the padded grid (2D/3D)
+    for i in range(ncand):
+        if i + _AHEAD < ncand:  # random positions: ask for the next rows early
+            f = unpack(candidates[i + _AHEAD], index_bits, reverse)
+            prefetch(keys, f)
+            prefetch(parent, f)
+            if nring > 2:
+                prefetch(parent, f - row)
+                prefetch(parent, f + row)
+                prefetch(keys, f - row)
+                prefetch(keys, f + row)
+        s = unpack(candidates[i], index_bits, reverse)
+        ks = keys[s]
+        present = np.uint32(0)
+        for r in range(nring):
+            q = s + offsets[r]
+            kq = keys[q]  # garbage on padding, masked below
+            is_pad = parent[q] == pad_value
+            if reverse:
+                bit = is_pad | (kq > ks) | ((kq == ks) & (r >= half))
+            else:
+                bit = (not is_pad) & ((kq < ks) | ((kq == ks) & (r < half)))
+            present |= np.uint32(bit) << np.uint32(r)
+        if tables:
+            code = rep_table[present]
+            nrep = 0
+            while code:
+                reps[nrep] = np.int64(code & np.uint32(255)) - 1
+                code >>= np.uint32(8)
+                nrep += 1
+        else:
+            nrep = representatives(present, neighbours, adjacency, reps)
+        q = s + offsets[reps[0]]
+        rs = exterior if parent[q] == pad_value else _find(parent, q)
+        for j in range(1, nrep):
+            q = s + offsets[reps[j]]
+            rq = exterior if parent[q] == pad_value else _find(parent, q)
+            # branch-free elder rule (keys has a slot for the exterior; equal
+            # roots give young == old: a no-op union and no pair)
+            kq = keys[rq]
+            kr = keys[rs]
+            if reverse:
+                rq_elder = (rq == exterior) | ((rs != exterior) & ((kq > kr) | ((kq == kr) & (rq > rs))))
+            else:
+                rq_elder = (kq < kr) | ((kq == kr) & (rq < rs))
+            young = rs if rq_elder else rq
+            old = rq if rq_elder else rs
+            if cnt >= cap:
+                return -1
+            out_b[cnt] = s if reverse else young
+            out_d[cnt] = young if reverse else s
+            cnt += (rq != rs) & (keys[young] != ks)
+            parent[young] = old
+            rs = old
+    return cnt
+
+
+@njit(cache=True, nogil=True)
+def unpad(indices, padded, pad, shape3):
+    """In place: padded flat indices -> flat C indices of the image (negatives kept)."""
+    Hp, Wp = padded[1], padded[2]
+    H, W = shape3[1], shape3[2]
+    plane = Hp * Wp
+    for i in range(indices.size):
+        v = indices[i]
+        if v < 0:
+            continue
+        z = v // plane - pad[0]
+        r = v % plane
+        y = r // Wp - pad[1]
+        x = r % Wp - pad[2]
+        indices[i] = (z * H + y) * W + x
+
+
+@njit(cache=True, nogil=True)
+def image_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                out_dim, out_b, out_d):
+    """All union-find pairs of one (D, H, W) image, computed serially in Numba.
+
+    Writes flat C indices and dimensions into the outputs (capacity at
+    least ``bits.size + 1``): finite dimension-0 pairs by increasing death,
+    the essential class, then (if ``top``) top-dimension pairs by
+    increasing birth.  Returns the number of pairs, -1 on overflow.
+    """
+    shape3 = np.array(bits.shape, dtype=np.int64)
+    padded, pad = geometry(shape3, ndim)
+    npad = padded[0] * padded[1] * padded[2]
+    n = bits.size
+    keys = np.zeros(npad + 1, dtype=bits.dtype)
+    kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
+                                                 keys, padded, pad)
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    st_f = stencil(ndim, connectivity, padded)
+    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
+    parent_f = np.empty(npad + 1, dtype=out_b.dtype)
+    parent_f[npad] = npad
+    cand_f = np.empty(n, dtype=np.uint64)
+    parent_r = np.empty(npad + 1 if top else 1, dtype=out_b.dtype)
+    parent_r[-1] = npad
+    cand_r = np.empty(n if top else 1, dtype=np.uint64)
+    nc_f, _, nc_r, _ = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1],
+                                 npad, kmin, kmax, shift, index_bits,
+                                 True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r)
+    scratch = np.empty(max(nc_f, nc_r), dtype=np.uint64)
+    radix_sort_u64(cand_f, nc_f, scratch)
+    if not exact:
+        fix_ties(cand_f, nc_f, keys, index_bits, False)
+    n0 = sweep(keys, parent_f, cand_f, nc_f, index_bits, False, st_f, npad, out_b, out_d, 0)
+    if n0 < 0 or n0 >= out_b.size:
+        return -1
+    out_dim[:n0] = 0
+    out_b[n0] = first
+    out_d[n0] = -1
+    out_dim[n0] = 0
+    count = n0 + 1
+    if top:
+        radix_sort_u64(cand_r, nc_r, scratch)
+        if not exact:
+            fix_ties(cand_r, nc_r, keys, index_bits, True)
+        end = sweep(keys, parent_r, cand_r, nc_r, index_bits, True, st_r, npad, out_b, out_d,
+                    count)
+        if end < 0:
+            return -1
+        out_dim[count:end] = ndim - 1
+        out_b[count:end] = out_b[count:end][::-1].copy()
+        out_d[count:end] = out_d[count:end][::-1].copy()
+        count = end
+    unpad(out_b[:count], padded, pad, shape3)
+    unpad(out_d[:count], padded, pad, shape3)
+    return count
+
+
+@njit(cache=True, parallel=True)
+def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                out_dim, out_b, out_d, counts):
+    """``image_pairs`` over a (B, D, H, W) stack, one image per task."""
+    for b in prange(bits.shape[0]):
+        counts[b] = image_pairs(bits[b], kind, signbit, allones, superlevel, ndim,
+                                connectivity, top, out_dim[b], out_b[b], out_d[b])

@@ -1,0 +1,91 @@
+"""Input validation shared by the public functions (private)."""
+
+import operator
+
+import numpy as np
+
+__all__ = ["check_image", "check_connectivity", "check_max_dim", "check_finite"]
+
+
+def check_finite(array, name):
+    """Raise ValueError naming the first NaN or infinite entry of a float array."""
+    if array.dtype.kind != "f":
+        return
+    if np.isfinite(array).all():
+        return
+    bad = ~np.isfinite(array)
+    where = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), array.shape))
+    value = array[where]
+    what = "NaN" if np.isnan(value) else str(value)
+    raise ValueError(f"{name} contains {what} at index {where}; persistence needs finite "
+                     f"values (replace them, e.g. with np.nan_to_num, or crop them out)")
+
+
+def check_image(image, name="image", ndims=(1, 2, 3), allow_float16=True):
+    """Validate an image and return it as an ndarray with a supported dtype.
+
+    Accepts any real dtype or bool; float16 is upcast to float32 (exact).
+    The returned array may share memory with the input: callers must not
+    write to it.
+    """
+    if isinstance(image, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(image).__name__}")
+    try:
+        array = np.asarray(image)
+    except Exception as exc:  # ragged nested lists, objects without __array__ ...
+        raise TypeError(f"{name} must be convertible to a NumPy array ({exc})") from None
+    kind = array.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(f"{name} must have a real numeric or bool dtype, got dtype "
+                        f"{array.dtype} (complex, object, string and datetime are not supported)")
+    if array.dtype == np.float16 and allow_float16:
+        array = array.astype(np.float32)
+    elif kind == "f" and array.dtype.itemsize > 8:
+        raise TypeError(f"{name} has dtype {array.dtype}; use float64 (long double is not "
+                        f"supported because it cannot be ordered exactly here)")
+    if array.ndim not in ndims:
+        raise ValueError(f"{name} must have {_ndims_text(ndims)} dimensions, got "
+                         f"ndim={array.ndim} with shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    check_finite(array, name)
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+def _ndims_text(ndims):
+    ndims = tuple(ndims)
+    if len(ndims) == 1:
+        return str(ndims[0])
+    return ", ".join(str(d) for d in ndims[:-1]) + f" or {ndims[-1]}"
+
+
+def _as_int(value, name):
+    """An exact Python int from an integer-like value (bools are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+
+
+def check_connectivity(connectivity, ndim):
+    """Return the connectivity (1..ndim); None means ndim (as skimage.measure.label)."""
+    if connectivity is None:
+        return ndim
+    c = _as_int(connectivity, "connectivity")
+    if not 1 <= c <= ndim:
+        raise ValueError(f"connectivity must be between 1 and image.ndim={ndim}, got {c}")
+    return c
+
+
+def check_max_dim(max_dim, ndim):
+    """Return the largest homology dimension to compute (0..ndim-1); None means ndim-1."""
+    if max_dim is None:
+        return ndim - 1
+    k = _as_int(max_dim, "max_dim")
+    if not 0 <= k <= ndim - 1:
+        raise ValueError(f"max_dim must be between 0 and image.ndim - 1 = {ndim - 1}, got {k}")
+    return k
