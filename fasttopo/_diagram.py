@@ -93,13 +93,15 @@ class PersistenceDiagram:
                     connectivity, superlevel):
         """Fast constructor for arrays the engine has just created (no copy)."""
         self = object.__new__(cls)
+        setattr_ = object.__setattr__
         for name, a in (("dim", dim), ("birth", birth), ("death", death),
                         ("birth_index", birth_index), ("death_index", death_index)):
-            a.setflags(write=False)
-            object.__setattr__(self, name, a)
-        object.__setattr__(self, "shape", shape)
-        object.__setattr__(self, "connectivity", connectivity)
-        object.__setattr__(self, "superlevel", superlevel)
+            if a.flags.writeable:
+                a.setflags(write=False)
+            setattr_(self, name, a)
+        setattr_(self, "shape", shape)
+        setattr_(self, "connectivity", connectivity)
+        setattr_(self, "superlevel", superlevel)
         return self
 
     def __setattr__(self, name, value):

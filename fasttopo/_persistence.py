@@ -1,35 +1,15 @@
 """Persistence diagrams of images: validation, dtype handling and dispatch."""
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._diagram import PersistenceDiagram
-from ._sorting import fill_keys, fix_ties, image_bits, packing
-from ._stencil import dual_connectivity, geometry, stencil
-from ._union_find import batch_pairs, image_pairs, scan_rows, sweep, unpad
+from ._engine import SMALL, as_3d, pool, serial_pairs, stack_pairs, threaded_pairs
+from ._sorting import image_bits
 from ._validation import check_connectivity, check_image, check_max_dim
 
 __all__ = ["persistence", "persistence_batch"]
-
-_INT32_LIMIT = 2**31 - 16
-# below this many pixels one serial Numba call beats threads and NumPy's sort
-_SMALL = 1 << 16
-_POOL = None
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1),
-                                   thread_name_prefix="fasttopo")
-    return _POOL
-
-
-def _as_3d(array):
-    return array.reshape((1,) * (3 - array.ndim) + array.shape)
-
 
 def _check_options(ndim, max_dim, connectivity):
     connectivity = check_connectivity(connectivity, ndim)
@@ -41,110 +21,10 @@ def _check_options(ndim, max_dim, connectivity):
     return max_dim, connectivity
 
 
-def _index_dtype(shape):
-    padded = int(np.prod(np.asarray(shape, dtype=np.int64) + 2))
-    return np.int32 if padded < _INT32_LIMIT else np.int64
-
-
 def _middle_pairs(image, connectivity, superlevel):
     raise NotImplementedError(
         "dimension 1 of 3D images needs the cubical reduction (Persistence engine II); "
         "pass max_dim=0 for now")
-
-
-def _threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                    n_threads):
-    """Union-find pairs of one large image; returns (dims, births, deaths) as flat C indices.
-
-    With the top dimension and two threads or more, each direction (scan,
-    sort, sweep) runs in its own thread; dimension 0 alone splits its scan
-    into row blocks.  The result does not depend on ``n_threads``.
-    """
-    shape3 = np.array(bits3.shape, dtype=np.int64)
-    padded, pad = geometry(shape3, ndim)
-    npad = int(np.prod(padded))
-    n = bits3.size
-    width = int(shape3[2])
-    rows = int(shape3[0] * shape3[1])
-    idx = _index_dtype(bits3.shape)
-    keys = np.empty(npad + 1, dtype=bits3.dtype)  # + a slot for the exterior cell
-    kmin, kmax, varying, first, _ = fill_keys(bits3, kind, signbit, allones, superlevel,
-                                              keys, padded, pad)
-    kmin, kmax, varying = np.uint64(kmin), np.uint64(kmax), np.uint64(varying)
-    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
-
-    def direction(reverse, blocks):
-        conn = dual_connectivity(ndim, connectivity) if reverse else connectivity
-        st = stencil(ndim, conn, padded)
-        parent = np.empty(npad + 1, dtype=idx)
-        parent[npad] = npad
-        cand = np.empty(n, dtype=np.uint64)
-        edges = [rows * i // blocks for i in range(blocks + 1)]
-
-        def scan_block(i):
-            r0, r1 = edges[i], edges[i + 1]
-            out = cand[r0 * width:]
-            res = scan_rows(keys, padded, pad, shape3, ndim, r0, r1, npad, kmin, kmax, shift,
-                            index_bits, not reverse, parent, st, out, reverse, parent, st, out)
-            return res[2:] if reverse else res[:2]
-
-        if blocks == 1:
-            results = [scan_block(0)]
-        else:
-            results = list(_pool().map(scan_block, range(blocks)))
-        m = 0
-        for i, (count, _) in enumerate(results):
-            start = edges[i] * width
-            if start != m:
-                cand[m:m + count] = cand[start:start + count]
-            m += count
-        roots = sum(res[1] for res in results)
-        view = cand[:m]
-        view.sort()
-        if not exact:
-            fix_ties(view, m, keys, index_bits, reverse)
-        out_b = np.empty(roots + 2, dtype=idx)
-        out_d = np.empty(roots + 2, dtype=idx)
-        count = sweep(keys, parent, view, m, index_bits, reverse, st, npad, out_b, out_d, 0)
-        if count < 0:  # pragma: no cover - bounded by the number of roots
-            raise RuntimeError("internal error: pair buffer overflow in the union-find sweep")
-        out_b, out_d = out_b[:count], out_d[:count]
-        if reverse:  # found by decreasing birth; report increasing
-            out_b, out_d = out_b[::-1].copy(), out_d[::-1].copy()
-        unpad(out_b, padded, pad, shape3)
-        unpad(out_d, padded, pad, shape3)
-        return out_b, out_d
-
-    if top and n_threads > 1:
-        future = _pool().submit(direction, True, 1)
-        b0, d0 = direction(False, 1)
-        b1, d1 = future.result()
-    else:
-        b0, d0 = direction(False, min(n_threads, rows))
-        if top:
-            b1, d1 = direction(True, 1)
-        else:
-            b1 = d1 = np.empty(0, dtype=idx)
-    essential = np.array([first], dtype=idx)
-    unpad(essential, padded, pad, shape3)
-    births = np.concatenate([b0, essential, b1])
-    deaths = np.concatenate([d0, np.array([-1], dtype=idx), d1])
-    dims = np.zeros(births.size, dtype=np.int8)
-    dims[b0.size + 1:] = ndim - 1
-    return dims, births, deaths
-
-
-def _serial_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top):
-    cap = bits3.size + 1
-    idx = _index_dtype(bits3.shape)
-    out_dim = np.empty(cap, dtype=np.int8)
-    out_b = np.empty(cap, dtype=idx)
-    out_d = np.empty(cap, dtype=idx)
-    count = image_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                        out_dim, out_b, out_d)
-    if count < 0:  # pragma: no cover - bounded by the pixel count
-        raise RuntimeError("internal error: pair buffer overflow in the union-find kernel")
-    return out_dim[:count], out_b[:count], out_d[:count]
 
 
 def _assemble(values, dims, births, deaths, shape, connectivity, superlevel):
@@ -167,13 +47,13 @@ def _diagram(image, max_dim, connectivity, superlevel, n_threads):
     if ndim == 3 and max_dim >= 1:
         _middle_pairs(image, connectivity, superlevel)
     bits, kind, signbit, allones = image_bits(image)
-    bits3 = _as_3d(bits)
+    bits3 = as_3d(bits)
     top = ndim >= 2 and max_dim == ndim - 1
-    if image.size < _SMALL or n_threads < 1:
-        dims, births, deaths = _serial_pairs(bits3, kind, signbit, allones, superlevel, ndim,
+    if image.size < SMALL or n_threads < 1:
+        dims, births, deaths = serial_pairs(bits3, kind, signbit, allones, superlevel, ndim,
                                              connectivity, top)
     else:
-        dims, births, deaths = _threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
+        dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
                                                connectivity, top, n_threads)
     return _assemble(image, dims, births, deaths, image.shape, connectivity, superlevel)
 
@@ -309,4 +189,123 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     >>> len(diagrams), diagrams[0].shape
     (128, (32, 32))
     """
-    raise NotImplementedError
+    n_threads = _n_jobs(n_jobs)
+    if isinstance(images, np.ndarray) or (hasattr(images, "__array__")
+                                          and not isinstance(images, (list, tuple))):
+        stack = _check_stack(images)
+        if stack.shape[0] == 0:
+            return []
+        ndim = stack.ndim - 1
+        max_dim, connectivity = _check_options(ndim, max_dim, connectivity)
+        superlevel = bool(superlevel)
+        middle = ndim == 3 and max_dim >= 1
+        if stack[0].size < SMALL and not middle:
+            return _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads, progress)
+        images = list(stack)
+    else:
+        images = [_check_item(image, i) for i, image in enumerate(images)]
+        if not images:
+            return []
+        ndims = {image.ndim for image in images}
+        if len(ndims) > 1:
+            raise ValueError(f"images must all have the same ndim, got ndims {sorted(ndims)}")
+        ndim = ndims.pop()
+        max_dim, connectivity = _check_options(ndim, max_dim, connectivity)
+        superlevel = bool(superlevel)
+
+    def one(image):
+        return _diagram(image, max_dim, connectivity, superlevel, 1)
+
+    bar = _progress_bar(progress, len(images))
+    try:
+        if n_threads == 1:
+            out = []
+            for image in images:
+                out.append(one(image))
+                bar.update(1)
+            return out
+        futures = [pool().submit(one, image) for image in images]
+        out = []
+        for future in futures:
+            out.append(future.result())
+            bar.update(1)
+        return out
+    finally:
+        bar.close()
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress_bar(progress, total):
+    if not progress:
+        return _NoBar()
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc="persistence", unit="image")
+
+
+def _n_jobs(n_jobs):
+    cores = os.cpu_count() or 1
+    if n_jobs is None or n_jobs == -1:
+        return cores
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)):
+        raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}")
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be >= 1 or -1 (all cores), got {n_jobs}")
+    return int(n_jobs)
+
+
+def _check_item(image, i):
+    try:
+        return check_image(image, name=f"images[{i}]")
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc)) from None
+
+
+def _check_stack(images):
+    stack = np.asarray(images)
+    if stack.ndim < 2 or stack.ndim > 4:
+        raise ValueError(f"images must be a (B, ...) stack of 1D, 2D or 3D images (ndim 2 to 4), "
+                         f"got ndim={stack.ndim} with shape {stack.shape}")
+    if stack.shape[0] == 0:
+        return stack
+    stack = check_image(stack, name="images", ndims=(2, 3, 4))
+    return stack
+
+
+
+
+def _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads, progress):
+    """Diagrams of a stack of small images (one parallel kernel call per chunk)."""
+    ndim = stack.ndim - 1
+    bits, kind, signbit, allones = image_bits(stack)
+    bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
+    top = ndim >= 2 and max_dim == ndim - 1
+    count = bits4.shape[0]
+    bar = _progress_bar(progress, count)
+    try:
+        counts, dims, births, deaths = stack_pairs(
+            bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads,
+            chunk=max(1, min(count, 256)) if progress else None, on_chunk=bar.update)
+    finally:
+        bar.close()
+    npix = stack[0].size
+    owner = np.repeat(np.arange(count, dtype=np.int64) * npix, counts)
+    flat = stack.reshape(-1)
+    birth = flat[owner + births].astype(np.float64)
+    essential = deaths < 0
+    death = flat[owner + np.where(essential, 0, deaths)].astype(np.float64)
+    death[essential] = -np.inf if superlevel else np.inf
+    for a in (dims, birth, death, births, deaths):
+        a.setflags(write=False)  # the slices below inherit it
+    ends = np.cumsum(counts).tolist()
+    starts = [0] + ends[:-1]
+    shape = tuple(stack.shape[1:])
+    make = PersistenceDiagram._from_owned
+    return [make(dims[a:b], birth[a:b], death[a:b], births[a:b], deaths[a:b], shape,
+                 connectivity, superlevel) for a, b in zip(starts, ends)]

@@ -8,7 +8,8 @@ key bits are inverted.  The filtration order is ``(key, flat index)``.
 
 To sort a subset of pixels by ``(key, index)`` a single uint64 is packed
 per pixel: the key bits that vary across the image (shifted down) above
-the padded index.  When key bits and index bits do not fit in 64 bits the
+``2 * padded index + flag`` (a one-bit flag the caller may use; it cannot
+change the order because indices are distinct).  When key bits and index bits do not fit in 64 bits the
 lowest key bits are dropped and runs of equal packed keys are re-sorted on
 the full key afterwards (``fix_ties``), so the order is always exact.
 """
@@ -46,50 +47,56 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
 
     Returns ``(kmin, kmax, varying, first, last)``: the smallest and largest
     key, the OR of ``key ^ first key`` (the bits that vary), and the padded
-    indices of the first and last pixel of the filtration order.
+    indices of the first and last pixel of the filtration order.  The
+    per-row loops are branch-free so that they vectorise.
     """
     D, H, W = bits.shape
     Hp, Wp = padded_shape[1], padded_shape[2]
     pz, py, px = pad[0], pad[1], pad[2]
-    k0 = np.uint64(0)
-    kmin = np.uint64(0)
-    kmax = np.uint64(0)
-    varying = np.uint64(0)
+    k0 = bits[0, 0, 0]
+    kmin = allones
+    kmax = allones ^ allones
+    varying = allones ^ allones
+    for z in range(D):
+        for y in range(H):
+            base = ((z + pz) * Hp + (y + py)) * Wp + px
+            src = bits[z, y]
+            dst = keys[base:base + W]
+            if kind == KIND_SIGNED:
+                for x in range(W):
+                    dst[x] = src[x] ^ signbit
+            elif kind == KIND_FLOAT:
+                for x in range(W):
+                    k = src[x]
+                    k = k ^ signbit if k == signbit else k  # -0.0 orders like +0.0
+                    dst[x] = k ^ allones if (k & signbit) else k | signbit
+            else:
+                for x in range(W):
+                    dst[x] = src[x]
+            if superlevel:
+                for x in range(W):
+                    dst[x] = dst[x] ^ allones
+            if z == 0 and y == 0:
+                k0 = dst[0]
+            for x in range(W):
+                k = dst[x]
+                kmin = min(kmin, k)
+                kmax = max(kmax, k)
+                varying |= k ^ k0
+    # the first pixel of the filtration is the first minimum in C order, the last
+    # pixel is the last maximum
     first = -1
     last = -1
     for z in range(D):
         for y in range(H):
             base = ((z + pz) * Hp + (y + py)) * Wp + px
+            row = keys[base:base + W]
             for x in range(W):
-                k = bits[z, y, x]
-                if kind == KIND_SIGNED:
-                    k = k ^ signbit
-                elif kind == KIND_FLOAT:
-                    if k == signbit:  # -0.0 orders like +0.0
-                        k = k ^ signbit
-                    if k & signbit:
-                        k = k ^ allones
-                    else:
-                        k = k | signbit
-                if superlevel:
-                    k = k ^ allones
-                keys[base + x] = k
-                k64 = np.uint64(k)
-                if first < 0:
-                    k0 = k64
-                    kmin = k64
-                    kmax = k64
+                if first < 0 and row[x] == kmin:
                     first = base + x
+                if row[x] == kmax:
                     last = base + x
-                else:
-                    varying |= k64 ^ k0
-                    if k64 < kmin:
-                        kmin = k64
-                        first = base + x
-                    if k64 >= kmax:
-                        kmax = k64
-                        last = base + x
-    return kmin, kmax, varying, first, last
+    return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first, last
 
 
 @njit(cache=True, nogil=True)
@@ -103,8 +110,11 @@ def _bit_length(v):
 
 @njit(cache=True, nogil=True)
 def packing(kmin, kmax, varying, npad):
-    """Packing parameters ``(shift, index_bits, exact)`` for keys in [kmin, kmax]."""
-    index_bits = _bit_length(np.uint64(npad))
+    """Packing parameters ``(shift, index_bits, exact)`` for keys in [kmin, kmax].
+
+    The index field holds ``2 * cell + flag`` for cells below ``npad``.
+    """
+    index_bits = _bit_length(np.uint64(2 * npad + 1))
     low = 0
     if varying:
         while not (varying >> np.uint64(low)) & np.uint64(1):
@@ -152,12 +162,12 @@ def fix_ties(packed, count, keys, index_bits, reverse):
             for a in range(i + 1, j):
                 v = packed[a]
                 va = unpack(v, index_bits, reverse)
-                kv = keys[va]
+                kv = keys[va >> 1]
                 b = a - 1
                 while b >= i:
                     w = packed[b]
                     wb = unpack(w, index_bits, reverse)
-                    kw = keys[wb]
+                    kw = keys[wb >> 1]
                     if reverse:
                         before = kw > kv or (kw == kv and wb > va)
                     else:

@@ -148,12 +148,15 @@ def stencil(ndim, connectivity, padded):
     """Everything the kernels need about the neighbourhood, computed once per shape.
 
     Returns ``(ring_offsets, neighbour_offsets, neighbours, adjacency,
-    kind_table, rep_table, steps)``: ring offsets (ascending), the
+    kind_table, rep_table, steps, outside)``: ring offsets (ascending), the
     ascending offsets of the neighbours at ``connectivity`` (as
     ``scipy.ndimage.generate_binary_structure``), their bit mask in the
     ring, the ring adjacency masks, for rings of at most 8 cells the lookup
-    tables of ``classify`` and ``representatives`` (size 1 otherwise), and
-    the (dz, dy, dx) step of each ring cell.
+    tables of ``classify`` and ``representatives`` (size 1 otherwise), the
+    (dz, dy, dx) step of each ring cell, and for each *border case* the
+    mask of ring cells that fall in the padding.  The border case of a
+    pixel has bit 0 set if x == 0, 1 if x == W-1, 2 if y == 0, 3 if
+    y == H-1, 4 if z == 0 and 5 if z == D-1.
     """
     offsets, steps = ring(ndim, padded)
     neighbours, adjacency = _relations(steps, connectivity)
@@ -173,7 +176,15 @@ def stencil(ndim, connectivity, padded):
         if neighbours & (np.uint32(1) << np.uint32(r)):
             noff[j] = offsets[r]
             j += 1
-    return offsets, noff, neighbours, adjacency, kinds, reps, steps
+    outside = np.zeros(64, dtype=np.uint32)
+    for case in range(64):
+        for r in range(nring):
+            dz, dy, dx = steps[r, 0], steps[r, 1], steps[r, 2]
+            out = ((dx == -1 and case & 1) or (dx == 1 and case & 2) or (dy == -1 and case & 4)
+                   or (dy == 1 and case & 8) or (dz == -1 and case & 16) or (dz == 1 and case & 32))
+            if out:
+                outside[case] |= np.uint32(1) << np.uint32(r)
+    return offsets, noff, neighbours, adjacency, kinds, reps, steps, outside
 
 
 @njit(inline="always")

@@ -37,55 +37,49 @@ from ._stencil import (classify, dual_connectivity, geometry, representatives,
                        set_row_padding, stencil)
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
-           "batch_pairs"]
+           "image_pairs_with", "batch_pairs", "compact_batch"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
 PAD_DUAL = -2     # padding is the exterior cell, present from the start
 _AHEAD = 8        # candidates prefetched ahead in the sweep
+_SEGMENT = 2048   # cells per vectorised pass of the scan
 
 
 @njit(inline="always")
-def _border_pixel(keys, p, kp, z, y, x, shape3, ndim, st, reverse, exterior):
-    """Present-ring mask and best present neighbour of a pixel next to the padding.
+def _border_verdict(keys, p, kp, earlier, outside, st, reverse, full, exterior):
+    """Kind and best neighbour of a pixel next to the padding.
 
-    Padding cells are recognised from the coordinates, so the pixel can be
-    scanned before the padding of ``parent`` is written.
+    ``earlier`` is the pixel's ring mask computed as for interior pixels
+    (garbage on the padding), ``outside`` the ring cells in the padding.
     """
-    offsets, _, neighbours, _, _, _, steps = st
-    present = np.uint32(0)
-    best = -1
+    offsets, _, neighbours, adjacency, table, _, _, _ = st
+    if reverse:
+        present = (full & ~earlier & ~outside) | outside
+    else:
+        present = earlier & ~outside
+    kind = table[present] if table.size > 1 else classify(present, neighbours, adjacency)
+    if reverse and (outside & neighbours):
+        return kind, exterior
+    m = present & neighbours
+    best = 0
     kbest = kp
-    for r in range(offsets.size):
-        zz = z + steps[r, 0]
-        yy = y + steps[r, 1]
-        xx = x + steps[r, 2]
-        outside = (xx < 0 or xx >= shape3[2] or (ndim >= 2 and (yy < 0 or yy >= shape3[1]))
-                   or (ndim >= 3 and (zz < 0 or zz >= shape3[0])))
-        bit = np.uint32(1) << np.uint32(r)
-        if outside:
-            if reverse:
-                present |= bit
-                if neighbours & bit:
-                    best = exterior
-            continue
-        q = p + offsets[r]
-        kq = keys[q]
-        if reverse:
-            is_present = kq > kp or (kq == kp and q > p)
-        else:
-            is_present = kq < kp or (kq == kp and q < p)
-        if not is_present:
-            continue
-        present |= bit
-        if (neighbours & bit) and best != exterior:
-            if best < 0:
-                best, kbest = q, kq
+    found = False
+    r = 0
+    while m:
+        if m & np.uint32(1):
+            q = p + offsets[r]
+            kq = keys[q]
+            if not found:
+                better = True
             elif reverse:
-                if kq > kbest or (kq == kbest and q > best):
-                    best, kbest = q, kq
-            elif kq < kbest or (kq == kbest and q < best):
-                best, kbest = q, kq
-    return present, best
+                better = kq > kbest or (kq == kbest and q > best)
+            else:
+                better = kq < kbest or (kq == kbest and q < best)
+            if better:
+                best, kbest, found = q, kq, True
+        m >>= np.uint32(1)
+        r += 1
+    return kind, best
 
 
 @njit(inline="always")
@@ -96,7 +90,7 @@ def _settle(parent, p, kind, best, lowest, kp, kmin, kmax, shift, index_bits, re
     jumped = parent[best]
     best = jumped if (best >= lowest and best < p) else best
     parent[p] = p if kind == 0 else best
-    candidates[ncand] = pack(kp, p, kmin, kmax, shift, index_bits, reverse)
+    candidates[ncand] = pack(kp, 2 * p + 1, kmin, kmax, shift, index_bits, reverse)
     return kind == 0, ncand + (kind == 2)
 
 
@@ -127,7 +121,7 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
 
     Returns ``(n_candidates, n_roots)`` after the row.
     """
-    _, _, neighbours, adjacency, table, _, _ = st
+    _, _, neighbours, adjacency, table, _, _, _ = st
     if table.size > 1:
         for x in range(1, W - 1):
             m = (full & ~masks[x]) if flip else masks[x]
@@ -147,7 +141,7 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
         root = kinds[x] == 0
         links[x] = base + x if root else best[x]
         roots += root
-        packed[x] = pack(centre[x], base + x, kmin, kmax, shift, index_bits, reverse)
+        packed[x] = pack(centre[x], 2 * (base + x), kmin, kmax, shift, index_bits, reverse)
     for x in range(1, W - 1):
         candidates[ncand] = packed[x]
         ncand += kinds[x] == 2
@@ -169,78 +163,103 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     from index 0 of ``cand_f``/``cand_r`` (capacity: pixels in the rows).
     Returns ``(n_candidates_f, n_roots_f, n_candidates_r, n_roots_r)``.
 
-    Interior pixels are compared a row at a time (the loops over a row
-    vectorise); pixels next to the padding take the careful path.
+    Ring masks are computed a row at a time (the loops over a row
+    vectorise); pixels next to the padding then mask out the ring cells
+    that fall in the padding (``stencil``'s border cases).
     """
-    offsets, moff_f, nb_f, adj_f, kinds_f, _, _ = st_f
-    _, moff_r, nb_r, adj_r, kinds_r, _, _ = st_r
+    offsets, moff_f = st_f[0], st_f[1]
+    moff_r, outside = st_r[1], st_f[7]
     nring = offsets.size
     half = nring // 2
     full = np.uint32((1 << nring) - 1)
-    tables = kinds_f.size > 1
     D, H, W = shape3[0], shape3[1], shape3[2]
     Hp, Wp = padded[1], padded[2]
-    earlier = np.zeros(W, dtype=np.uint32)
-    best_f = np.zeros(W, dtype=np.int64)
-    best_r = np.zeros(W, dtype=np.int64)
-    kbest = np.zeros(W, dtype=keys.dtype)
+    # rows are handled in segments of consecutive rows of one plane, so that the
+    # vectorised loops run over ~_SEGMENT cells even when rows are short
+    seg_rows = max(1, _SEGMENT // Wp)
+    cells = min(seg_rows, row_stop - row_start) * Wp
+    earlier = np.zeros(cells, dtype=np.uint32)
+    best_f = np.zeros(cells, dtype=np.int64)
+    best_r = np.zeros(cells, dtype=np.int64)
+    kbest = np.zeros(cells, dtype=keys.dtype)
     kinds = np.zeros(W, dtype=np.int8)
     packed = np.zeros(W, dtype=np.uint64)
     nc_f = nr_f = nc_r = nr_r = 0
     lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
-    for row in range(row_start, row_stop):
-        z = row // H
-        y = row - z * H
-        rowb = (ndim >= 3 and (z == 0 or z == D - 1)) or (ndim >= 2 and (y == 0 or y == H - 1))
-        base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
-        if forward:
-            set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
-        if reverse:
-            set_row_padding(parent_r, padded, pad, shape3, z, y, PAD_DUAL)
-        if not rowb:
-            centre = keys[base:base + W]
-            earlier[:] = 0
-            for r in range(nring):
-                off = offsets[r]
-                ring_row = keys[base + off:base + off + W]
-                bit = np.uint32(r)
-                if r < half:
-                    for x in range(W):
-                        earlier[x] |= np.uint32(ring_row[x] <= centre[x]) << bit
-                else:
-                    for x in range(W):
-                        earlier[x] |= np.uint32(ring_row[x] < centre[x]) << bit
+    row0 = row_start
+    while row0 < row_stop:
+        z0 = row0 // H
+        row1 = min(row_stop, row0 + seg_rows, (z0 + 1) * H)  # stay within the plane
+        seg = ((z0 + pad[0]) * Hp + (row0 - z0 * H + pad[1])) * Wp + pad[2]
+        length = (row1 - row0 - 1) * Wp + W
+        # ring masks of the whole segment, branch-free (garbage on the padding
+        # cells and where the ring reaches into the padding; masked below)
+        centre = keys[seg:seg + length]
+        earlier[:length] = 0
+        for r in range(nring):
+            off = offsets[r]
+            ring_cells = keys[seg + off:seg + off + length]
+            bit = np.uint32(r)
+            if r < half:
+                for x in range(length):
+                    earlier[x] |= np.uint32(ring_cells[x] <= centre[x]) << bit
+            else:
+                for x in range(length):
+                    earlier[x] |= np.uint32(ring_cells[x] < centre[x]) << bit
+        if W > 2:
             if forward:
-                _best_row(keys, base, W, moff_f, False, best_f, kbest)
-                nc_f, roots = _settle_row(parent_f, centre, base, W, earlier, False, full, st_f,
-                                          best_f, lowest, kmin, kmax, shift, index_bits, False,
-                                          cand_f, nc_f, kinds, packed)
-                nr_f += roots
+                _best_row(keys, seg, length, moff_f, False, best_f, kbest)
             if reverse:
-                _best_row(keys, base, W, moff_r, True, best_r, kbest)
-                nc_r, roots = _settle_row(parent_r, centre, base, W, earlier, True, full, st_r,
-                                          best_r, lowest, kmin, kmax, shift, index_bits, True,
-                                          cand_r, nc_r, kinds, packed)
-                nr_r += roots
-        for x in range(W):
-            if not (rowb or x == 0 or x == W - 1):
-                continue
-            p = base + x
-            kp = keys[p]
+                _best_row(keys, seg, length, moff_r, True, best_r, kbest)
+        for row in range(row0, row1):
+            z = row // H
+            y = row - z * H
+            rowcase = 0
+            if ndim >= 2:
+                rowcase |= (4 if y == 0 else 0) | (8 if y == H - 1 else 0)
+            if ndim >= 3:
+                rowcase |= (16 if z == 0 else 0) | (32 if z == D - 1 else 0)
+            base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
+            o = base - seg
+            row_masks = earlier[o:o + W]
+            row_keys = keys[base:base + W]
             if forward:
-                present, best = _border_pixel(keys, p, kp, z, y, x, shape3, ndim, st_f, False,
-                                              exterior)
-                kind = kinds_f[present] if tables else classify(present, nb_f, adj_f)
-                root, nc_f = _settle(parent_f, p, kind, max(best, 0), lowest, kp, kmin,
-                                     kmax, shift, index_bits, False, cand_f, nc_f)
-                nr_f += root
+                set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
             if reverse:
-                present, best = _border_pixel(keys, p, kp, z, y, x, shape3, ndim, st_r, True,
-                                              exterior)
-                kind = kinds_r[present] if tables else classify(present, nb_r, adj_r)
-                root, nc_r = _settle(parent_r, p, kind, max(best, 0), lowest, kp, kmin,
-                                     kmax, shift, index_bits, True, cand_r, nc_r)
-                nr_r += root
+                set_row_padding(parent_r, padded, pad, shape3, z, y, PAD_DUAL)
+            if rowcase == 0 and W > 2:
+                if forward:
+                    nc_f, roots = _settle_row(parent_f, row_keys, base, W, row_masks, False,
+                                              full, st_f, best_f[o:o + W], lowest, kmin, kmax,
+                                              shift, index_bits, False, cand_f, nc_f, kinds,
+                                              packed)
+                    nr_f += roots
+                if reverse:
+                    nc_r, roots = _settle_row(parent_r, row_keys, base, W, row_masks, True,
+                                              full, st_r, best_r[o:o + W], lowest, kmin, kmax,
+                                              shift, index_bits, True, cand_r, nc_r, kinds,
+                                              packed)
+                    nr_r += roots
+                border_step = W - 1
+            else:
+                border_step = 1
+            for x in range(0, W, border_step):
+                case = rowcase | (1 if x == 0 else 0) | (2 if x == W - 1 else 0)
+                p = base + x
+                kp = row_keys[x]
+                if forward:
+                    kind, best = _border_verdict(keys, p, kp, row_masks[x], outside[case], st_f,
+                                                 False, full, exterior)
+                    root, nc_f = _settle(parent_f, p, kind, best, lowest, kp, kmin, kmax, shift,
+                                         index_bits, False, cand_f, nc_f)
+                    nr_f += root
+                if reverse:
+                    kind, best = _border_verdict(keys, p, kp, row_masks[x], outside[case], st_r,
+                                                 True, full, exterior)
+                    root, nc_r = _settle(parent_r, p, kind, best, lowest, kp, kmin, kmax, shift,
+                                         index_bits, True, cand_r, nc_r)
+                    nr_r += root
+        row0 = row1
     return nc_f, nr_f, nc_r, nr_r
 
 
@@ -268,7 +287,7 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     slot more than the pairs written.  Returns the new number of pairs, or
     -1 if ``out_*`` are full.
     """
-    offsets, _, neighbours, adjacency, _, rep_table, _ = st
+    offsets, _, neighbours, adjacency, _, rep_table, _, _ = st
     pad_value = PAD_DUAL if reverse else PAD_FORWARD
     nring = offsets.size
     half = nring // 2
@@ -279,7 +298,7 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     row = offsets[nring - 1] - 1  # one row of the padded grid (2D/3D)
     for i in range(ncand):
         if i + _AHEAD < ncand:  # random positions: ask for the next rows early
-            f = unpack(candidates[i + _AHEAD], index_bits, reverse)
+            f = unpack(candidates[i + _AHEAD], index_bits, reverse) >> 1
             prefetch(keys, f)
             prefetch(parent, f)
             if nring > 2:
@@ -287,24 +306,34 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
                 prefetch(parent, f + row)
                 prefetch(keys, f - row)
                 prefetch(keys, f + row)
-        s = unpack(candidates[i], index_bits, reverse)
+        code = unpack(candidates[i], index_bits, reverse)
+        s = code >> 1
         ks = keys[s]
         present = np.uint32(0)
-        for r in range(nring):
-            q = s + offsets[r]
-            kq = keys[q]  # garbage on padding, masked below
-            is_pad = parent[q] == pad_value
-            if reverse:
-                bit = is_pad | (kq > ks) | ((kq == ks) & (r >= half))
-            else:
-                bit = (not is_pad) & ((kq < ks) | ((kq == ks) & (r < half)))
-            present |= np.uint32(bit) << np.uint32(r)
+        if code & 1:  # next to the padding: padding is absent (forward) or present (reverse)
+            for r in range(nring):
+                q = s + offsets[r]
+                kq = keys[q]  # garbage on padding, masked below
+                is_pad = parent[q] == pad_value
+                if reverse:
+                    bit = is_pad | (kq > ks) | ((kq == ks) & (r >= half))
+                else:
+                    bit = (not is_pad) & ((kq < ks) | ((kq == ks) & (r < half)))
+                present |= np.uint32(bit) << np.uint32(r)
+        else:
+            for r in range(nring):
+                kq = keys[s + offsets[r]]
+                if reverse:
+                    bit = (kq > ks) | ((kq == ks) & (r >= half))
+                else:
+                    bit = (kq < ks) | ((kq == ks) & (r < half))
+                present |= np.uint32(bit) << np.uint32(r)
         if tables:
-            code = rep_table[present]
+            rcode = rep_table[present]
             nrep = 0
-            while code:
-                reps[nrep] = np.int64(code & np.uint32(255)) - 1
-                code >>= np.uint32(8)
+            while rcode:
+                reps[nrep] = np.int64(rcode & np.uint32(255)) - 1
+                rcode >>= np.uint32(8)
                 nrep += 1
         else:
             nrep = representatives(present, neighbours, adjacency, reps)
@@ -355,6 +384,37 @@ def image_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, to
                 out_dim, out_b, out_d):
     """All union-find pairs of one (D, H, W) image, computed serially in Numba.
 
+    See ``image_pairs_with``; this computes the stencils first.
+    """
+    shape3 = np.array(bits.shape, dtype=np.int64)
+    padded, _ = geometry(shape3, ndim)
+    st_f = stencil(ndim, connectivity, padded)
+    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
+    ws = workspace(bits, top, out_b)
+    return image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, st_r,
+                            ws, out_dim, out_b, out_d)
+
+
+@njit(cache=True, nogil=True)
+def workspace(bits, top, index_example):
+    """Scratch arrays for ``image_pairs_with`` on images shaped like ``bits`` (D, H, W)."""
+    padded, _ = geometry(np.array(bits.shape, dtype=np.int64), 3)
+    npad = padded[0] * padded[1] * padded[2]  # an upper bound for any ndim
+    n = bits.size
+    keys = np.empty(npad + 1, dtype=bits.dtype)
+    parent_f = np.empty(npad + 1, dtype=index_example.dtype)
+    parent_r = np.empty(npad + 1 if top else 1, dtype=index_example.dtype)
+    cand_f = np.empty(n, dtype=np.uint64)
+    cand_r = np.empty(n if top else 1, dtype=np.uint64)
+    scratch = np.empty(n, dtype=np.uint64)
+    return keys, parent_f, parent_r, cand_f, cand_r, scratch
+
+
+@njit(cache=True, nogil=True)
+def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, st_r, ws,
+                     out_dim, out_b, out_d):
+    """All union-find pairs of one (D, H, W) image, computed serially in Numba.
+
     Writes flat C indices and dimensions into the outputs (capacity at
     least ``bits.size + 1``): finite dimension-0 pairs by increasing death,
     the essential class, then (if ``top``) top-dimension pairs by
@@ -363,23 +423,16 @@ def image_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, to
     shape3 = np.array(bits.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
     npad = padded[0] * padded[1] * padded[2]
-    n = bits.size
-    keys = np.zeros(npad + 1, dtype=bits.dtype)
+    keys, parent_f, parent_r, cand_f, cand_r, scratch = ws
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
-    st_f = stencil(ndim, connectivity, padded)
-    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
-    parent_f = np.empty(npad + 1, dtype=out_b.dtype)
     parent_f[npad] = npad
-    cand_f = np.empty(n, dtype=np.uint64)
-    parent_r = np.empty(npad + 1 if top else 1, dtype=out_b.dtype)
-    parent_r[-1] = npad
-    cand_r = np.empty(n if top else 1, dtype=np.uint64)
+    if top:
+        parent_r[npad] = npad
     nc_f, _, nc_r, _ = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1],
                                  npad, kmin, kmax, shift, index_bits,
                                  True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r)
-    scratch = np.empty(max(nc_f, nc_r), dtype=np.uint64)
     radix_sort_u64(cand_f, nc_f, scratch)
     if not exact:
         fix_ties(cand_f, nc_f, keys, index_bits, False)
@@ -410,8 +463,39 @@ def image_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, to
 
 @njit(cache=True, parallel=True)
 def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                out_dim, out_b, out_d, counts):
-    """``image_pairs`` over a (B, D, H, W) stack, one image per task."""
-    for b in prange(bits.shape[0]):
-        counts[b] = image_pairs(bits[b], kind, signbit, allones, superlevel, ndim,
-                                connectivity, top, out_dim[b], out_b[b], out_d[b])
+                out_dim, out_b, out_d, counts, chunks):
+    """``image_pairs`` over a (B, D, H, W) stack.
+
+    The stack is cut into ``chunks`` contiguous chunks (one per thread); each chunk has
+    its own scratch arrays and handles its images in order, so results do
+    not depend on the thread count.
+    """
+    padded, _ = geometry(np.array(bits.shape[1:], dtype=np.int64), ndim)
+    st_f = stencil(ndim, connectivity, padded)
+    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
+    nimg = bits.shape[0]
+    chunks = max(1, min(nimg, chunks))
+    for c in prange(chunks):
+        ws = workspace(bits[0], top, out_b)
+        for b in range(nimg * c // chunks, nimg * (c + 1) // chunks):
+            counts[b] = image_pairs_with(bits[b], kind, signbit, allones, superlevel, ndim, top,
+                                         st_f, st_r, ws, out_dim[b], out_b[b], out_d[b])
+
+
+@njit(cache=True, nogil=True)
+def compact_batch(out_dim, out_b, out_d, counts):
+    """Concatenate the first ``counts[i]`` entries of each row (int64 indices)."""
+    total = 0
+    for i in range(counts.size):
+        total += counts[i]
+    dims = np.empty(total, dtype=np.int8)
+    births = np.empty(total, dtype=np.int64)
+    deaths = np.empty(total, dtype=np.int64)
+    j = 0
+    for i in range(counts.size):
+        for k in range(counts[i]):
+            dims[j] = out_dim[i, k]
+            births[j] = out_b[i, k]
+            deaths[j] = out_d[i, k]
+            j += 1
+    return dims, births, deaths

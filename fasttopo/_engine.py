@@ -1,0 +1,192 @@
+"""Running the union-find kernels on whole images: threads, buffers, batches (private)."""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+
+from ._sorting import fill_keys, fix_ties, packing
+from ._stencil import dual_connectivity, geometry, stencil
+from ._union_find import batch_pairs, compact_batch, image_pairs, scan_rows, sweep, unpad
+
+__all__ = ["SMALL", "pool", "as_3d", "index_dtype", "threaded_pairs", "serial_pairs",
+           "stack_pairs"]
+
+_INT32_LIMIT = 2**31 - 16
+# below this many pixels one serial Numba call beats threads and NumPy's sort
+SMALL = 1 << 16
+# scratch buffers up to this size are kept per thread between calls (no page faults)
+_KEEP_BYTES = 32 << 20
+_POOL = None
+_LOCAL = threading.local()
+
+
+def pool():
+    """The shared thread pool (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1),
+                                   thread_name_prefix="fasttopo")
+    return _POOL
+
+
+def scratch(name, shape, dtype):
+    """An uninitialised array; small ones are reused by the same thread between calls."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    if size > _KEEP_BYTES:
+        return np.empty(shape, dtype=dtype)
+    cache = getattr(_LOCAL, "buffers", None)
+    if cache is None:
+        cache = _LOCAL.buffers = {}
+    buf = cache.get(name)
+    if buf is None or buf.nbytes < size:
+        buf = cache[name] = np.empty(max(size, 1 << 12), dtype=np.uint8)
+    return buf[:size].view(dtype).reshape(shape)
+
+
+def as_3d(array):
+    """View a 1D/2D/3D array as (D, H, W)."""
+    return array.reshape((1,) * (3 - array.ndim) + array.shape)
+
+
+def index_dtype(shape):
+    """int32 indices unless the padded grid needs int64."""
+    padded = int(np.prod(np.asarray(shape, dtype=np.int64) + 2))
+    return np.int32 if padded < _INT32_LIMIT else np.int64
+
+
+def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                    n_threads):
+    """Union-find pairs of one large image; returns (dims, births, deaths) as flat C indices.
+
+    With the top dimension and two threads or more, each direction (scan,
+    sort, sweep) runs in its own thread; dimension 0 alone splits its scan
+    into row blocks.  The result does not depend on ``n_threads``.
+    """
+    shape3 = np.array(bits3.shape, dtype=np.int64)
+    padded, pad = geometry(shape3, ndim)
+    npad = int(np.prod(padded))
+    n = bits3.size
+    width = int(shape3[2])
+    rows = int(shape3[0] * shape3[1])
+    idx = index_dtype(bits3.shape)
+    keys = scratch("keys", npad + 1, bits3.dtype)  # + a slot for the exterior cell
+    kmin, kmax, varying, first, _ = fill_keys(bits3, kind, signbit, allones, superlevel,
+                                              keys, padded, pad)
+    kmin, kmax, varying = np.uint64(kmin), np.uint64(kmax), np.uint64(varying)
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+
+    def direction(reverse, blocks):
+        conn = dual_connectivity(ndim, connectivity) if reverse else connectivity
+        st = stencil(ndim, conn, padded)
+        parent = scratch("parent", npad + 1, idx)
+        parent[npad] = npad
+        cand = scratch("candidates", n, np.uint64)
+        edges = [rows * i // blocks for i in range(blocks + 1)]
+
+        def scan_block(i):
+            r0, r1 = edges[i], edges[i + 1]
+            out = cand[r0 * width:]
+            res = scan_rows(keys, padded, pad, shape3, ndim, r0, r1, npad, kmin, kmax, shift,
+                            index_bits, not reverse, parent, st, out, reverse, parent, st, out)
+            return res[2:] if reverse else res[:2]
+
+        if blocks == 1:
+            results = [scan_block(0)]
+        else:
+            results = list(pool().map(scan_block, range(blocks)))
+        m = 0
+        for i, (count, _) in enumerate(results):
+            start = edges[i] * width
+            if start != m:
+                cand[m:m + count] = cand[start:start + count]
+            m += count
+        roots = sum(res[1] for res in results)
+        view = cand[:m]
+        view.sort()
+        if not exact:
+            fix_ties(view, m, keys, index_bits, reverse)
+        out_b = scratch("births", roots + 2, idx)
+        out_d = scratch("deaths", roots + 2, idx)
+        count = sweep(keys, parent, view, m, index_bits, reverse, st, npad, out_b, out_d, 0)
+        if count < 0:  # pragma: no cover - bounded by the number of roots
+            raise RuntimeError("internal error: pair buffer overflow in the union-find sweep")
+        if reverse:  # found by decreasing birth; report increasing
+            out_b, out_d = out_b[count - 1::-1].copy(), out_d[count - 1::-1].copy()
+        else:
+            out_b, out_d = out_b[:count].copy(), out_d[:count].copy()
+        unpad(out_b, padded, pad, shape3)
+        unpad(out_d, padded, pad, shape3)
+        return out_b, out_d
+
+    if top and n_threads > 1:
+        future = pool().submit(direction, True, 1)
+        b0, d0 = direction(False, 1)
+        b1, d1 = future.result()
+    else:
+        b0, d0 = direction(False, min(n_threads, rows))
+        if top:
+            b1, d1 = direction(True, 1)
+        else:
+            b1 = d1 = np.empty(0, dtype=idx)
+    essential = np.array([first], dtype=idx)
+    unpad(essential, padded, pad, shape3)
+    births = np.concatenate([b0, essential, b1])
+    deaths = np.concatenate([d0, np.array([-1], dtype=idx), d1])
+    dims = np.zeros(births.size, dtype=np.int8)
+    dims[b0.size + 1:] = ndim - 1
+    return dims, births, deaths
+
+
+def serial_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top):
+    cap = bits3.size + 1
+    idx = index_dtype(bits3.shape)
+    out_dim = np.empty(cap, dtype=np.int8)
+    out_b = np.empty(cap, dtype=idx)
+    out_d = np.empty(cap, dtype=idx)
+    count = image_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                        out_dim, out_b, out_d)
+    if count < 0:  # pragma: no cover - bounded by the pixel count
+        raise RuntimeError("internal error: pair buffer overflow in the union-find kernel")
+    return out_dim[:count], out_b[:count], out_d[:count]
+
+
+def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads,
+                chunk=None, on_chunk=None):
+    """Union-find pairs of a (B, D, H, W) stack of small images.
+
+    One parallel Numba call per chunk of images (all of them by default).
+    Returns ``(counts, dims, births, deaths)``: pairs per image and the
+    concatenated pairs (flat C indices within each image, int64).
+    """
+    count = bits4.shape[0]
+    chunk = count if chunk is None else chunk
+    per_image = bits4[0].size + 1
+    idx = index_dtype(bits4.shape[1:])
+    parts = []
+    old = numba.get_num_threads()
+    threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    try:
+        for start in range(0, count, chunk):
+            part = bits4[start:start + chunk]
+            rows = part.shape[0]
+            out_dim = scratch("batch_dim", (rows, per_image), np.int8)
+            out_b = scratch("batch_birth", (rows, per_image), idx)
+            out_d = scratch("batch_death", (rows, per_image), idx)
+            counts = np.empty(rows, dtype=np.int64)
+            batch_pairs(part, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                        out_dim, out_b, out_d, counts, threads)
+            if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
+                raise RuntimeError("internal error: pair buffer overflow in the batch kernel")
+            parts.append((counts,) + compact_batch(out_dim, out_b, out_d, counts))
+            if on_chunk is not None:
+                on_chunk(rows)
+    finally:
+        numba.set_num_threads(old)
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(4))
