@@ -17,8 +17,9 @@ __all__ = ["SMALL", "pool", "as_3d", "index_dtype", "threaded_pairs", "serial_pa
 _INT32_LIMIT = 2**31 - 16
 # below this many pixels one serial Numba call beats threads and NumPy's sort
 SMALL = 1 << 16
-# scratch buffers up to this size are kept per thread between calls (no page faults)
-_KEEP_BYTES = 32 << 20
+# scratch buffers up to this size are kept per thread between calls (no page faults
+# when many images of moderate size are processed, as in a training loop)
+_KEEP_BYTES = 4 << 20
 _POOL = None
 _LOCAL = threading.local()
 

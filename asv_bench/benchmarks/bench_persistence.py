@@ -1,0 +1,104 @@
+"""asv benchmarks of the persistence engine, with cripser and GUDHI side by side."""
+
+import numpy as np
+import skimage.data
+
+
+def _peers():
+    import cripser
+    import gudhi
+    return cripser, gudhi
+
+
+class RandomDim0:
+    """Dimension 0 of a random image (V-construction)."""
+    params = [256, 1024]
+    param_names = ["side"]
+
+    def setup(self, side):
+        from fasttopo import persistence
+        self.image = np.random.default_rng(0).random((side, side))
+        persistence(self.image[:50, :50], max_dim=0, connectivity=1)
+
+    def time_fasttopo(self, side):
+        from fasttopo import persistence
+        persistence(self.image, max_dim=0, connectivity=1)
+
+    def time_cripser(self, side):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.image, maxdim=0, filtration="V")
+
+    def peakmem_fasttopo(self, side):
+        from fasttopo import persistence
+        persistence(self.image, max_dim=0, connectivity=1)
+
+
+class CameraAllDims:
+    """Dimensions 0 and 1 of skimage.data.camera()."""
+    params = [1, 2]
+    param_names = ["connectivity"]
+
+    def setup(self, connectivity):
+        from fasttopo import persistence
+        self.image = skimage.data.camera()
+        self.image_f = self.image.astype(np.float64)
+        persistence(self.image, connectivity=connectivity)
+
+    def time_fasttopo(self, connectivity):
+        from fasttopo import persistence
+        persistence(self.image, connectivity=connectivity)
+
+    def time_cripser(self, connectivity):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.image_f, maxdim=1, filtration="V" if connectivity == 1 else "T")
+
+    def time_gudhi(self, connectivity):
+        _, gudhi = _peers()
+        if connectivity == 1:
+            gudhi.CubicalComplex(vertices=self.image_f).persistence()
+        else:
+            gudhi.CubicalComplex(top_dimensional_cells=self.image_f).persistence()
+
+
+class PatchBatch:
+    """Dimension 0 of 128 patches of 32x32 (the neural-approximation setting)."""
+
+    def setup(self):
+        from fasttopo import persistence_batch
+        self.patches = np.random.default_rng(0).random((128, 32, 32))
+        persistence_batch(self.patches, max_dim=0, connectivity=1)
+
+    def time_fasttopo_batch(self):
+        from fasttopo import persistence_batch
+        persistence_batch(self.patches, max_dim=0, connectivity=1)
+
+    def time_cripser_loop(self):
+        cripser, _ = _peers()
+        for patch in self.patches:
+            cripser.compute_ph(patch, maxdim=0, filtration="V")
+
+
+class Memory2048:
+    """Peak memory of dimensions 0 and 1 of a 2048 x 2048 float64 image."""
+
+    def setup(self):
+        from fasttopo import persistence
+        self.image = np.random.default_rng(0).random((2048, 2048))
+        persistence(self.image[:300, :300])
+
+    def peakmem_fasttopo(self):
+        from fasttopo import persistence
+        persistence(self.image)
+
+    def peakmem_cripser(self):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.image, maxdim=1, filtration="T")
+
+
+def timeraw_import_and_one_diagram():
+    """A new process: import fasttopo and compute one diagram (Numba cache warm)."""
+    return """
+    import numpy as np
+    import fasttopo
+    fasttopo.persistence(np.random.default_rng(0).random((256, 256)))
+    """
