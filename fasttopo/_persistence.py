@@ -136,16 +136,19 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     --------
     >>> import numpy as np
     >>> from fasttopo import persistence
-    >>> image = np.array([[1, 1, 1, 1],
-    ...                   [1, 0, 3, 1],
-    ...                   [1, 1, 1, 1]])
+    >>> image = np.array([[2, 1, 1, 1],
+    ...                   [1, 4, 3, 1],
+    ...                   [0, 1, 1, 1]])
     >>> dgm = persistence(image)
     >>> dgm.to_array()
-    array([[ 0.,  0.,  1.],
+    array([[ 0.,  0., inf],
+           [ 1.,  1.,  4.]])
+    >>> dgm.birth_coordinates()[1], dgm.death_coordinates()[1]
+    (array([2, 2]), array([1, 1]))
+    >>> persistence(image, connectivity=1).to_array()   # 4-neighbour: the 2 is a minimum
+    array([[ 0.,  1.,  2.],
            [ 0.,  0., inf],
-           [ 1.,  1.,  3.]])
-    >>> dgm.birth_coordinates()[2], dgm.death_coordinates()[2]
-    (array([0, 0]), array([1, 2]))
+           [ 1.,  1.,  4.]])
     """
     image = check_image(image)
     max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
