@@ -145,10 +145,9 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
            [ 1.,  1.,  4.]])
     >>> dgm.birth_coordinates()[1], dgm.death_coordinates()[1]
     (array([2, 2]), array([1, 1]))
-    >>> persistence(image, connectivity=1).to_array()   # 4-neighbour: the 2 is a minimum
-    array([[ 0.,  1.,  2.],
-           [ 0.,  0., inf],
-           [ 1.,  1.,  4.]])
+    >>> persistence(image, connectivity=1).to_array()  # 4-neighbour loops need the corner 2
+    array([[ 0.,  0., inf],
+           [ 1.,  2.,  4.]])
     """
     image = check_image(image)
     max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
