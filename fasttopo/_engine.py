@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from ._middle import middle_dimension, voxel_order
 from ._sorting import fill_keys, fix_ties, packing
 from ._stencil import dual_connectivity, geometry, stencil
 from ._union_find import batch_pairs, compact_batch, image_pairs, scan_rows, sweep, unpad
@@ -60,12 +61,15 @@ def index_dtype(shape):
 
 
 def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                    n_threads):
-    """Union-find pairs of one large image; returns (dims, births, deaths) as flat C indices.
+                    n_threads, middle=False):
+    """Pairs of one image computed with threads; returns (dims, births, deaths), flat C indices.
 
-    With the top dimension and two threads or more, each direction (scan,
-    sort, sweep) runs in its own thread; dimension 0 alone splits its scan
-    into row blocks.  The result does not depend on ``n_threads``.
+    Union-find gives dimension 0 and (if ``top``) the top dimension; with two
+    threads or more each direction (scan, sort, sweep) runs in its own
+    thread, and dimension 0 alone splits its scan into row blocks.  With
+    ``middle`` (3D only) dimension 1 comes from the cubical reduction, fed
+    with the negative edges of the 6-connected direction.  The result does
+    not depend on ``n_threads``.
     """
     shape3 = np.array(bits3.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
@@ -79,10 +83,14 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
                                               keys, padded, pad)
     kmin, kmax, varying = np.uint64(kmin), np.uint64(kmax), np.uint64(varying)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    # the reduction works on the 6-connected side: the image (V) or its complement (T)
+    dual = middle and connectivity != 1
+    negative = np.zeros(npad + 1 if middle else 1, dtype=np.uint8)
 
     def direction(reverse, blocks):
         conn = dual_connectivity(ndim, connectivity) if reverse else connectivity
         st = stencil(ndim, conn, padded)
+        record = middle and reverse == dual
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
         cand = scratch("candidates", n, np.uint64)
@@ -92,7 +100,8 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             r0, r1 = edges[i], edges[i + 1]
             out = cand[r0 * width:]
             res = scan_rows(keys, padded, pad, shape3, ndim, r0, r1, npad, kmin, kmax, shift,
-                            index_bits, not reverse, parent, st, out, reverse, parent, st, out)
+                            index_bits, not reverse, parent, st, out, reverse, parent, st, out,
+                            negative, (2 if reverse else 1) if record else 0)
             return res[2:] if reverse else res[:2]
 
         if blocks == 1:
@@ -112,33 +121,51 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             fix_ties(view, m, keys, index_bits, reverse)
         out_b = scratch("births", roots + 2, idx)
         out_d = scratch("deaths", roots + 2, idx)
-        count = sweep(keys, parent, view, m, index_bits, reverse, st, npad, out_b, out_d, 0)
+        count = sweep(keys, parent, view, m, index_bits, reverse, st, npad, out_b, out_d, 0,
+                      negative, record)
         if count < 0:  # pragma: no cover - bounded by the number of roots
             raise RuntimeError("internal error: pair buffer overflow in the union-find sweep")
         if reverse:  # found by decreasing birth; report increasing
-            out_b, out_d = out_b[count - 1::-1].copy(), out_d[count - 1::-1].copy()
+            out_b, out_d = out_b[:count][::-1].copy(), out_d[:count][::-1].copy()
         else:
             out_b, out_d = out_b[:count].copy(), out_d[:count].copy()
         unpad(out_b, padded, pad, shape3)
         unpad(out_d, padded, pad, shape3)
         return out_b, out_d
 
-    if top and n_threads > 1:
+    def ordering():
+        return voxel_order(keys, padded, pad, shape3, dual, kmin, kmax, shift, index_bits,
+                           exact)
+
+    need_reverse = top or dual
+    empty = np.empty(0, dtype=idx)
+    b1 = d1 = bm = dm = empty
+    if need_reverse and n_threads > 1:
         future = pool().submit(direction, True, 1)
+        order_future = pool().submit(ordering) if middle else None
         b0, d0 = direction(False, 1)
         b1, d1 = future.result()
+        voxels = order_future.result() if middle else None
     else:
         b0, d0 = direction(False, min(n_threads, rows))
-        if top:
+        if need_reverse:
             b1, d1 = direction(True, 1)
-        else:
-            b1 = d1 = np.empty(0, dtype=idx)
+        voxels = ordering() if middle else None
+    if middle:
+        bm, dm = middle_dimension(keys, padded, pad, shape3, negative, dual, voxels, n_threads,
+                                  pool().map if n_threads > 1 else None)
+        bm, dm = bm.astype(idx), dm.astype(idx)
+        unpad(bm, padded, pad, shape3)
+        unpad(dm, padded, pad, shape3)
+    if not top:
+        b1 = d1 = empty
     essential = np.array([first], dtype=idx)
     unpad(essential, padded, pad, shape3)
-    births = np.concatenate([b0, essential, b1])
-    deaths = np.concatenate([d0, np.array([-1], dtype=idx), d1])
+    births = np.concatenate([b0, essential, bm, b1])
+    deaths = np.concatenate([d0, np.array([-1], dtype=idx), dm, d1])
     dims = np.zeros(births.size, dtype=np.int8)
-    dims[b0.size + 1:] = ndim - 1
+    dims[b0.size + 1:b0.size + 1 + bm.size] = 1
+    dims[b0.size + 1 + bm.size:] = ndim - 1
     return dims, births, deaths
 
 

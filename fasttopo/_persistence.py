@@ -21,12 +21,6 @@ def _check_options(ndim, max_dim, connectivity):
     return max_dim, connectivity
 
 
-def _middle_pairs(image, connectivity, superlevel):
-    raise NotImplementedError(
-        "dimension 1 of 3D images needs the cubical reduction (Persistence engine II); "
-        "pass max_dim=0 for now")
-
-
 def _assemble(values, dims, births, deaths, shape, connectivity, superlevel):
     """Gather values at the pixels and build the diagram (engine-owned arrays)."""
     flat = values.reshape(-1)
@@ -44,17 +38,17 @@ def _assemble(values, dims, births, deaths, shape, connectivity, superlevel):
 def _diagram(image, max_dim, connectivity, superlevel, n_threads):
     """Diagram of a validated image with validated options."""
     ndim = image.ndim
-    if ndim == 3 and max_dim >= 1:
-        _middle_pairs(image, connectivity, superlevel)
     bits, kind, signbit, allones = image_bits(image)
     bits3 = as_3d(bits)
     top = ndim >= 2 and max_dim == ndim - 1
-    if image.size < SMALL or n_threads < 1:
+    middle = ndim == 3 and max_dim >= 1
+    if image.size < SMALL and not middle:
         dims, births, deaths = serial_pairs(bits3, kind, signbit, allones, superlevel, ndim,
                                              connectivity, top)
     else:
+        threads = n_threads if image.size >= SMALL else 1
         dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
-                                               connectivity, top, n_threads)
+                                               connectivity, top, threads, middle)
     return _assemble(image, dims, births, deaths, image.shape, connectivity, superlevel)
 
 

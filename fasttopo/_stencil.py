@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["geometry", "ring", "stencil", "dual_connectivity", "classify", "representatives",
-           "set_border", "set_row_padding"]
+           "set_border", "set_row_padding", "first_neighbour_bit"]
 
 
 @njit(cache=True, nogil=True)
@@ -78,9 +78,53 @@ def _relations(steps, connectivity):
     return neighbours, adjacency
 
 
+# 3x3x3 cube masks (bit 9 z + 3 y + x, centre = bit 13) for bit-parallel floods in 3D
+_CUBE = (1 << 27) - 1
+_NOT_X0 = sum(1 << (9 * z + 3 * y + x) for z in range(3) for y in range(3) for x in (1, 2))
+_NOT_X2 = sum(1 << (9 * z + 3 * y + x) for z in range(3) for y in range(3) for x in (0, 1))
+_NOT_Y0 = sum(1 << (9 * z + 3 * y + x) for z in range(3) for y in (1, 2) for x in range(3))
+_NOT_Y2 = sum(1 << (9 * z + 3 * y + x) for z in range(3) for y in (0, 1) for x in range(3))
+_FACES3 = sum(1 << (r - (r > 13)) for r in (4, 10, 12, 14, 16, 22))   # ring bits, 6-neighbours
+
+
 @njit(inline="always")
-def _component(seed, present, adjacency):
+def _to_cube(ring_mask):
+    m = np.uint64(ring_mask)
+    return (m & np.uint64(0x1FFF)) | ((m >> np.uint64(13)) << np.uint64(14))
+
+
+@njit(inline="always")
+def _dilate3(s, connectivity):
+    """Cells of the 3x3x3 cube within ``connectivity`` of the cells in ``s``."""
+    one, three, nine = np.uint64(1), np.uint64(3), np.uint64(9)
+    xs = ((s & np.uint64(_NOT_X2)) << one) | ((s & np.uint64(_NOT_X0)) >> one)
+    if connectivity == 3:
+        a = s | xs
+        b = a | ((a & np.uint64(_NOT_Y2)) << three) | ((a & np.uint64(_NOT_Y0)) >> three)
+        return (b | (b << nine) | (b >> nine)) & np.uint64(_CUBE)
+    ys = ((s & np.uint64(_NOT_Y2)) << three) | ((s & np.uint64(_NOT_Y0)) >> three)
+    zs = ((s << nine) | (s >> nine)) & np.uint64(_CUBE)
+    out = s | xs | ys | zs
+    if connectivity == 2:
+        out |= ((xs & np.uint64(_NOT_Y2)) << three) | ((xs & np.uint64(_NOT_Y0)) >> three)
+        out |= ((xs << nine) | (xs >> nine)) | ((ys << nine) | (ys >> nine))
+        out &= np.uint64(_CUBE)
+    return out
+
+
+@njit(inline="always")
+def _component(seed, present, adjacency, connectivity):
     """Ring cells connected to ``seed`` (a one-bit mask) through ``present`` cells."""
+    if adjacency.size == 26:
+        # 3D: flood the 3x3x3 cube with bit-parallel dilations
+        cube = _to_cube(present)
+        comp = _to_cube(seed)
+        while True:
+            grow = _dilate3(comp, connectivity) & cube
+            if grow == comp:
+                break
+            comp = grow
+        return np.uint32((comp & np.uint64(0x1FFF)) | ((comp >> np.uint64(14)) << np.uint64(13)))
     comp = seed
     while True:
         grow = comp
@@ -97,25 +141,25 @@ def _component(seed, present, adjacency):
 
 
 @njit(inline="always")
-def classify(present, neighbours, adjacency):
+def classify(present, neighbours, adjacency, connectivity):
     """0: no present neighbour (a root); 1: present neighbours locally connected; 2: candidate."""
     m = present & neighbours
     if m == 0:
         return 0
     if (m & (m - np.uint32(1))) == 0:
         return 1
-    comp = _component(m & (~m + np.uint32(1)), present, adjacency)
+    comp = _component(m & (~m + np.uint32(1)), present, adjacency, connectivity)
     return 1 if (m & ~comp) == 0 else 2
 
 
 @njit(inline="always")
-def representatives(present, neighbours, adjacency, out):
+def representatives(present, neighbours, adjacency, connectivity, out):
     """One neighbour (ring position) per locally connected group; returns the count."""
     m = present & neighbours
     n = 0
     while m:
         low = m & (~m + np.uint32(1))
-        comp = _component(low, present, adjacency)
+        comp = _component(low, present, adjacency, connectivity)
         r = 0
         while (low >> np.uint32(r)) != np.uint32(1):
             r += 1
@@ -126,7 +170,7 @@ def representatives(present, neighbours, adjacency, out):
 
 
 @njit(cache=True, nogil=True)
-def _tables(neighbours, adjacency, nring):
+def _tables(neighbours, adjacency, nring, connectivity):
     """Lookup tables of ``classify`` and of ``representatives`` (packed r+1 bytes)."""
     size = 1 << nring
     kinds = np.zeros(size, dtype=np.int8)
@@ -134,8 +178,8 @@ def _tables(neighbours, adjacency, nring):
     buf = np.zeros(26, dtype=np.int64)
     for mask in range(size):
         present = np.uint32(mask)
-        kinds[mask] = classify(present, neighbours, adjacency)
-        n = representatives(present, neighbours, adjacency, buf)
+        kinds[mask] = classify(present, neighbours, adjacency, connectivity)
+        n = representatives(present, neighbours, adjacency, connectivity, buf)
         code = np.uint32(0)
         for i in range(n):
             code |= np.uint32(buf[i] + 1) << np.uint32(8 * i)
@@ -148,7 +192,8 @@ def stencil(ndim, connectivity, padded):
     """Everything the kernels need about the neighbourhood, computed once per shape.
 
     Returns ``(ring_offsets, neighbour_offsets, neighbours, adjacency,
-    kind_table, rep_table, steps, outside)``: ring offsets (ascending), the
+    kind_table, rep_table, steps, outside, merge_index, connectivity)``: ring offsets
+    (ascending), the
     ascending offsets of the neighbours at ``connectivity`` (as
     ``scipy.ndimage.generate_binary_structure``), their bit mask in the
     ring, the ring adjacency masks, for rings of at most 8 cells the lookup
@@ -156,13 +201,14 @@ def stencil(ndim, connectivity, padded):
     (dz, dy, dx) step of each ring cell, and for each *border case* the
     mask of ring cells that fall in the padding.  The border case of a
     pixel has bit 0 set if x == 0, 1 if x == W-1, 2 if y == 0, 3 if
-    y == H-1, 4 if z == 0 and 5 if z == D-1.
+    y == H-1, 4 if z == 0 and 5 if z == D-1.  ``merge_index[r]`` is the
+    position of ring cell r among the neighbours (-1 if it is not one).
     """
     offsets, steps = ring(ndim, padded)
     neighbours, adjacency = _relations(steps, connectivity)
     nring = offsets.size
     if nring <= 8:
-        kinds, reps = _tables(neighbours, adjacency, nring)
+        kinds, reps = _tables(neighbours, adjacency, nring, connectivity)
     else:
         kinds = np.zeros(1, dtype=np.int8)
         reps = np.zeros(1, dtype=np.uint32)
@@ -184,7 +230,26 @@ def stencil(ndim, connectivity, padded):
                    or (dy == 1 and case & 8) or (dz == -1 and case & 16) or (dz == 1 and case & 32))
             if out:
                 outside[case] |= np.uint32(1) << np.uint32(r)
-    return offsets, noff, neighbours, adjacency, kinds, reps, steps, outside
+    merge_index = np.full(nring, -1, dtype=np.int64)
+    j = 0
+    for r in range(nring):
+        if neighbours & (np.uint32(1) << np.uint32(r)):
+            merge_index[r] = j
+            j += 1
+    return (offsets, noff, neighbours, adjacency, kinds, reps, steps, outside, merge_index,
+            connectivity)
+
+
+@njit(inline="always")
+def first_neighbour_bit(present, neighbours, merge_index):
+    """``1 << j`` for the first present neighbour j in ring order (0 if none)."""
+    m = present & neighbours
+    if m == 0:
+        return 0
+    r = 0
+    while not (m >> np.uint32(r)) & np.uint32(1):
+        r += 1
+    return 1 << merge_index[r]
 
 
 @njit(inline="always")

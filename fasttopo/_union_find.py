@@ -33,8 +33,8 @@ from numba import njit, prange
 
 from ._prefetch import prefetch
 from ._sorting import fill_keys, fix_ties, pack, packing, radix_sort_u64, unpack
-from ._stencil import (classify, dual_connectivity, geometry, representatives,
-                       set_row_padding, stencil)
+from ._stencil import (classify, dual_connectivity, first_neighbour_bit, geometry,
+                       representatives, set_row_padding, stencil)
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
            "image_pairs_with", "batch_pairs", "compact_batch"]
@@ -47,19 +47,20 @@ _SEGMENT = 2048   # cells per vectorised pass of the scan
 
 @njit(inline="always")
 def _border_verdict(keys, p, kp, earlier, outside, st, reverse, full, exterior):
-    """Kind and best neighbour of a pixel next to the padding.
+    """Kind, best neighbour and present-ring mask of a pixel next to the padding.
 
     ``earlier`` is the pixel's ring mask computed as for interior pixels
     (garbage on the padding), ``outside`` the ring cells in the padding.
     """
-    offsets, _, neighbours, adjacency, table, _, _, _ = st
+    offsets, _, neighbours, adjacency, table, _, _, _, _, conn = st
     if reverse:
         present = (full & ~earlier & ~outside) | outside
     else:
         present = earlier & ~outside
-    kind = table[present] if table.size > 1 else classify(present, neighbours, adjacency)
+    kind = (table[present] if table.size > 1
+            else classify(present, neighbours, adjacency, conn))
     if reverse and (outside & neighbours):
-        return kind, exterior
+        return kind, exterior, present
     m = present & neighbours
     best = 0
     kbest = kp
@@ -79,7 +80,7 @@ def _border_verdict(keys, p, kp, earlier, outside, st, reverse, full, exterior):
                 best, kbest, found = q, kq, True
         m >>= np.uint32(1)
         r += 1
-    return kind, best
+    return kind, best, present
 
 
 @njit(inline="always")
@@ -116,12 +117,14 @@ def _best_row(keys, base, W, moff, reverse, best, kbest):
 
 @njit(inline="always")
 def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, kmin, kmax,
-                shift, index_bits, reverse, candidates, ncand, kinds, packed):
+                shift, index_bits, reverse, candidates, ncand, kinds, packed, negative, record):
     """Settle the interior pixels x = 1 .. W-2 of a row in vectorisable passes.
 
-    Returns ``(n_candidates, n_roots)`` after the row.
+    If ``record``, ``negative[p]`` gets the bit of the edge that joins a
+    regular pixel to its component (its first present neighbour; candidates
+    get theirs in ``sweep``).  Returns ``(n_candidates, n_roots)``.
     """
-    _, _, neighbours, adjacency, table, _, _, _ = st
+    _, _, neighbours, adjacency, table, _, _, _, merge_index, conn = st
     if table.size > 1:
         for x in range(1, W - 1):
             m = (full & ~masks[x]) if flip else masks[x]
@@ -129,7 +132,7 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
     else:
         for x in range(1, W - 1):
             m = (full & ~masks[x]) if flip else masks[x]
-            kinds[x] = classify(m, neighbours, adjacency)
+            kinds[x] = classify(m, neighbours, adjacency, conn)
     # jump over neighbours in earlier rows of this block (their links are final)
     for x in range(1, W - 1):
         b = best[x]
@@ -145,13 +148,19 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
     for x in range(1, W - 1):
         candidates[ncand] = packed[x]
         ncand += kinds[x] == 2
+    if record:
+        for x in range(1, W - 1):
+            m = (full & ~masks[x]) if flip else masks[x]
+            bit = first_neighbour_bit(m, neighbours, merge_index)
+            negative[base + x] = bit if kinds[x] == 1 else 0
     return ncand, roots
 
 
 @njit(cache=True, nogil=True)
 def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
               kmin, kmax, shift, index_bits,
-              forward, parent_f, st_f, cand_f, reverse, parent_r, st_r, cand_r):
+              forward, parent_f, st_f, cand_f, reverse, parent_r, st_r, cand_r,
+              negative, record):
     """Raster scan of rows ``[row_start, row_stop)`` (row = z * H + y) for both directions.
 
     Writes the links of the pixels of these rows into ``parent_f`` /
@@ -161,7 +170,11 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     is absent.  Reverse: present if later, padding is present and is the
     ``exterior``.  Candidates are written
     from index 0 of ``cand_f``/``cand_r`` (capacity: pixels in the rows).
-    Returns ``(n_candidates_f, n_roots_f, n_candidates_r, n_roots_r)``.
+    ``record`` (0: none, 1: forward, 2: reverse) asks for the negative
+    edges (those joining components in dimension 0) of one direction in
+    ``negative``, one bit per neighbour in ring order, for the cubical
+    reduction.  Returns ``(n_candidates_f, n_roots_f, n_candidates_r,
+    n_roots_r)``.
 
     Ring masks are computed a row at a time (the loops over a row
     vectorise); pixels next to the padding then mask out the ring cells
@@ -232,13 +245,13 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                     nc_f, roots = _settle_row(parent_f, row_keys, base, W, row_masks, False,
                                               full, st_f, best_f[o:o + W], lowest, kmin, kmax,
                                               shift, index_bits, False, cand_f, nc_f, kinds,
-                                              packed)
+                                              packed, negative, record == 1)
                     nr_f += roots
                 if reverse:
                     nc_r, roots = _settle_row(parent_r, row_keys, base, W, row_masks, True,
                                               full, st_r, best_r[o:o + W], lowest, kmin, kmax,
                                               shift, index_bits, True, cand_r, nc_r, kinds,
-                                              packed)
+                                              packed, negative, record == 2)
                     nr_r += roots
                 border_step = W - 1
             else:
@@ -248,17 +261,25 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                 p = base + x
                 kp = row_keys[x]
                 if forward:
-                    kind, best = _border_verdict(keys, p, kp, row_masks[x], outside[case], st_f,
-                                                 False, full, exterior)
+                    kind, best, present = _border_verdict(keys, p, kp, row_masks[x],
+                                                          outside[case], st_f, False, full,
+                                                          exterior)
                     root, nc_f = _settle(parent_f, p, kind, best, lowest, kp, kmin, kmax, shift,
                                          index_bits, False, cand_f, nc_f)
                     nr_f += root
+                    if record == 1:
+                        bit = first_neighbour_bit(present, st_f[2], st_f[8])
+                        negative[p] = bit if kind == 1 else 0
                 if reverse:
-                    kind, best = _border_verdict(keys, p, kp, row_masks[x], outside[case], st_r,
-                                                 True, full, exterior)
+                    kind, best, present = _border_verdict(keys, p, kp, row_masks[x],
+                                                          outside[case], st_r, True, full,
+                                                          exterior)
                     root, nc_r = _settle(parent_r, p, kind, best, lowest, kp, kmin, kmax, shift,
                                          index_bits, True, cand_r, nc_r)
                     nr_r += root
+                    if record == 2:
+                        bit = first_neighbour_bit(present, st_r[2], st_r[8])
+                        negative[p] = bit if kind == 1 else 0
         row0 = row1
     return nc_f, nr_f, nc_r, nr_r
 
@@ -277,17 +298,18 @@ def _find(parent, x):
 
 @njit(cache=True, nogil=True)
 def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, out_b, out_d,
-          start):
+          start, negative, record):
     """Union-find over the sorted candidates; writes pairs as padded indices.
 
     Forward: a pair is (birth = minimum of the younger component, death =
     candidate).  Reverse: (birth = candidate, death = maximum of the younger
     background component).  Pairs of zero lifetime (equal keys) are
     skipped.  ``keys`` needs a slot at ``exterior``; the outputs need one
-    slot more than the pairs written.  Returns the new number of pairs, or
-    -1 if ``out_*`` are full.
+    slot more than the pairs written.  If ``record``, the bits of the edges
+    that joined components are set in ``negative`` (see ``scan_rows``).
+    Returns the new number of pairs, or -1 if ``out_*`` are full.
     """
-    offsets, _, neighbours, adjacency, _, rep_table, _, _ = st
+    offsets, _, neighbours, adjacency, _, rep_table, _, _, merge_index, conn = st
     pad_value = PAD_DUAL if reverse else PAD_FORWARD
     nring = offsets.size
     half = nring // 2
@@ -336,9 +358,11 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
                 rcode >>= np.uint32(8)
                 nrep += 1
         else:
-            nrep = representatives(present, neighbours, adjacency, reps)
+            nrep = representatives(present, neighbours, adjacency, conn, reps)
         q = s + offsets[reps[0]]
         rs = exterior if parent[q] == pad_value else _find(parent, q)
+        if record:
+            negative[s] = 1 << merge_index[reps[0]]
         for j in range(1, nrep):
             q = s + offsets[reps[j]]
             rq = exterior if parent[q] == pad_value else _find(parent, q)
@@ -357,6 +381,8 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
             out_b[cnt] = s if reverse else young
             out_d[cnt] = young if reverse else s
             cnt += (rq != rs) & (keys[young] != ks)
+            if record and rq != rs:
+                negative[s] |= 1 << merge_index[reps[j]]
             parent[young] = old
             rs = old
     return cnt
@@ -424,6 +450,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     padded, pad = geometry(shape3, ndim)
     npad = padded[0] * padded[1] * padded[2]
     keys, parent_f, parent_r, cand_f, cand_r, scratch = ws
+    no_record = np.zeros(1, dtype=np.uint8)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
@@ -432,11 +459,13 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
         parent_r[npad] = npad
     nc_f, _, nc_r, _ = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1],
                                  npad, kmin, kmax, shift, index_bits,
-                                 True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r)
+                                 True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r,
+                                 no_record, 0)
     radix_sort_u64(cand_f, nc_f, scratch)
     if not exact:
         fix_ties(cand_f, nc_f, keys, index_bits, False)
-    n0 = sweep(keys, parent_f, cand_f, nc_f, index_bits, False, st_f, npad, out_b, out_d, 0)
+    n0 = sweep(keys, parent_f, cand_f, nc_f, index_bits, False, st_f, npad, out_b, out_d, 0,
+               no_record, False)
     if n0 < 0 or n0 >= out_b.size:
         return -1
     out_dim[:n0] = 0
@@ -449,7 +478,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
         if not exact:
             fix_ties(cand_r, nc_r, keys, index_bits, True)
         end = sweep(keys, parent_r, cand_r, nc_r, index_bits, True, st_r, npad, out_b, out_d,
-                    count)
+                    count, no_record, False)
         if end < 0:
             return -1
         out_dim[count:end] = ndim - 1

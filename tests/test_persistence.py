@@ -25,15 +25,8 @@ def random_image(rng, shape, levels):
 
 
 def full_dims_3d(image, connectivity, superlevel):
-    """Dimensions 0 and 2 of a 3D image (the union-find part), as a multiset."""
-    image = np.asarray(image)
-    bits, kind, signbit, allones = image_bits(image)
-    dims, births, deaths = serial_pairs(as_3d(bits), kind, signbit, allones, superlevel, 3,
-                                        connectivity, True)
-    flat = image.reshape(-1).astype(np.float64)
-    inf = -np.inf if superlevel else np.inf
-    return sorted((int(d), float(flat[b]), float(flat[e]) if e >= 0 else inf)
-                  for d, b, e in zip(dims, births, deaths))
+    """All dimensions of a 3D image through the public API, as a multiset."""
+    return ours(persistence(image, connectivity=connectivity, superlevel=superlevel))
 
 
 # --------------------------------------------------------------- reference ---
@@ -51,19 +44,31 @@ def test_matches_reference_reduction_1d_2d(rng, ndim, levels):
 
 
 @pytest.mark.parametrize("levels", [2, 3, None])
-def test_matches_reference_reduction_3d_dims_0_and_2(rng, levels):
+def test_matches_reference_reduction_3d_all_dims(rng, levels):
     for _ in range(12):
         shape = tuple(rng.integers(1, 5, size=3))
         image = random_image(rng, shape, levels)
         for connectivity in (1, 3):
             for superlevel in (False, True):
-                expected = [p for p in ref_multiset(reference_persistence(image, connectivity,
-                                                                          superlevel))
-                            if p[0] != 1]
+                expected = ref_multiset(reference_persistence(image, connectivity, superlevel))
                 assert full_dims_3d(image, connectivity, superlevel) == expected
-                dgm = persistence(image, max_dim=0, connectivity=connectivity,
-                                  superlevel=superlevel)
-                assert ours(dgm) == [p for p in expected if p[0] == 0]
+                for max_dim in (0, 1):
+                    dgm = persistence(image, max_dim=max_dim, connectivity=connectivity,
+                                      superlevel=superlevel)
+                    assert ours(dgm) == [p for p in expected if p[0] <= max_dim]
+
+
+def test_3d_distinct_values_give_the_reference_pixels(rng):
+    for _ in range(10):
+        shape = tuple(rng.integers(2, 5, size=3))
+        image = rng.permutation(np.prod(shape)).reshape(shape)
+        for connectivity in (1, 3):
+            dgm = persistence(image, connectivity=connectivity)
+            got = sorted(zip(dgm.dim.tolist(), dgm.birth_index.tolist(),
+                             dgm.death_index.tolist()))
+            want = sorted((d, bp, dp) for d, b, e, bp, dp in
+                          reference_persistence(image, connectivity))
+            assert got == want
 
 
 def test_distinct_values_give_the_reference_pixels(rng):
@@ -121,16 +126,15 @@ def test_1d_matches_gudhi(rng, n):
 @pytest.mark.parametrize("shape", [(9, 10, 11), (1, 12, 13), (12, 1, 9), (1, 1, 30), (2, 2, 2),
                                    (3, 20, 2)])
 @pytest.mark.parametrize("levels", [2, 3, None])
-def test_3d_dims_0_and_2_match_cripser(rng, shape, levels):
+def test_3d_all_dims_match_gudhi_and_cripser(rng, shape, levels):
     image = random_image(rng, shape, levels)
     for connectivity in (1, 3):
         for superlevel in (False, True):
             got = full_dims_3d(image, connectivity, superlevel)
-            expected = [p for p in gudhi_pairs(image, connectivity, superlevel) if p[0] != 1]
+            expected = gudhi_pairs(image, connectivity, superlevel)
             assert got == expected
             if shape[0] > 1 or connectivity == 3:
-                assert [p for p in cripser_pairs(image, connectivity, superlevel)
-                        if p[0] != 1] == expected
+                assert cripser_pairs(image, connectivity, superlevel) == expected
 
 
 def test_large_image_threaded_path_matches_serial(rng):
@@ -190,15 +194,26 @@ def _volume(name):
     ("mni152_t1_1mm.npz", (slice(80, 112), slice(90, 130), slice(70, 100))),
     ("neurovault_10426_stat.npz", (slice(10, 40), slice(10, 50), slice(5, 35))),
 ])
-def test_real_volume_crops_dims_0_and_2(name, crop):
+def test_real_volume_crops_all_dims(name, crop):
     volume = _volume(name)[crop]
     for connectivity in (1, 3):
         for superlevel in (False, True):
-            expected = [p for p in cripser_pairs(volume, connectivity, superlevel) if p[0] != 1]
+            expected = cripser_pairs(volume, connectivity, superlevel)
             assert full_dims_3d(volume, connectivity, superlevel) == expected
-            dgm = persistence(volume, max_dim=0, connectivity=connectivity,
-                              superlevel=superlevel)
-            assert ours(dgm) == [p for p in expected if p[0] == 0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mni152_t1_1mm.npz", "neurovault_10426_stat.npz"])
+def test_full_real_volumes_match_cripser(name):
+    volume = _volume(name)
+    for connectivity in (1, 3):
+        assert full_dims_3d(volume, connectivity, False) == cripser_pairs(volume, connectivity)
+
+
+def test_random_volume_above_the_small_cutoff_matches_cripser(rng):
+    volume = rng.random((40, 45, 50))
+    for connectivity in (1, 3):
+        assert full_dims_3d(volume, connectivity, False) == cripser_pairs(volume, connectivity)
 
 
 def test_contract_values_at_pixels(rng):
@@ -265,6 +280,11 @@ def test_negative_zero_equals_zero():
     assert a == b
 
 
-def test_3d_middle_dimension_not_yet_available():
-    with pytest.raises(NotImplementedError, match="cubical reduction"):
-        persistence(np.zeros((3, 3, 3)), max_dim=1)
+def test_directions_without_pairs_on_the_threaded_path():
+    """A ramp has no loops: a direction with zero pairs must give zero pairs."""
+    ramp = np.add.outer(np.arange(300), np.arange(260)).astype(float)
+    dgm = persistence(ramp)
+    assert dgm.counts() == {0: 1}
+    volume = np.add.outer(np.add.outer(np.arange(40), np.arange(41)), np.arange(42))
+    assert persistence(volume.astype(float), connectivity=1).counts() == {0: 1}
+    assert persistence(volume.astype(float), connectivity=3).counts() == {0: 1}

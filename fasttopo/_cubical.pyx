@@ -1,0 +1,403 @@
+# distutils: language = c++
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""Cubical reduction for dimension 1 of 3D images (private).
+
+Persistent cohomology of the V-complex on a padded voxel grid (vertices =
+voxels, edges = 6-neighbour pairs, squares = 2x2 plaquettes), following
+the cohomology + clearing + apparent-pair strategy of Ripser (Bauer 2021,
+doi:10.1007/s41468-021-00071-5) and CubicalRipser (Kaji, Sudo, Ahara 2020,
+arXiv:2005.12692), written for this engine:
+
+* The filtration order of voxels is given by ``pos`` (int32, -1 = absent).
+  A cell enters with its last vertex (its *owner*); cells are ordered by
+  the packed 64-bit key ``pos(owner) << 8 | dim << 6 | local`` where
+  ``local`` numbers the cells of one owner.  Edges of one owner are ordered
+  by direction (-z, -y, -x, +x, +y, +z), the order in which the union-find
+  of dimension 0 joined them, so ``negative`` (the edges that merged
+  components, one bit per direction) clears exactly those columns.
+* Columns are edges in decreasing key order; the pivot of a coboundary is
+  its earliest square.  An edge whose earliest coface has it as latest
+  face forms an *apparent pair*: such pairs are pairs of every reduction,
+  so they are found first in a raster pass, without sorting; all of them
+  have zero persistence (edge and square share their owner).
+* The remaining columns are sorted and reduced from the latest; a working
+  column is a radix heap (a monotone priority queue, Z/2 by parity); the
+  pivot table is a flat int32 array over square ids and reduced
+  columns that needed additions are kept to be added again.
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t
+from cython.operator cimport dereference as deref
+from libcpp.unordered_map cimport unordered_map
+from libcpp.vector cimport vector
+
+import numpy as np
+
+cdef int[6] AXIS = [0, 1, 2, 2, 1, 0]       # axis of each direction (z, y, x)
+cdef int[6] SIGN = [-1, -1, -1, 1, 1, 1]
+
+
+cdef struct Grid:
+    Py_ssize_t stride[3]
+    const int32_t* pos
+    const int32_t* order
+
+
+cdef inline int direction(int axis, int sign) noexcept nogil:
+    return axis if sign < 0 else 5 - axis
+
+
+cdef inline int orientation(int p, int q) noexcept nogil:
+    # p < q: (0, 1) -> 0, (0, 2) -> 1, (1, 2) -> 2
+    return p + q - 1
+
+
+cdef inline int64_t square_key(int32_t owner_pos, int da, int db) noexcept nogil:
+    """Key of the square of an owner spanned by its edges in directions da and db.
+
+    Squares of one owner are numbered by the direction of their later edge
+    (then of the other one): an edge is then the latest face of the first
+    of its cofaces that it is the later edge of, so every positive edge with
+    such a coface forms an apparent pair.
+    """
+    cdef int hi = da if da > db else db, lo = da if da < db else db
+    return (<int64_t>owner_pos << 8) | (2 << 6) | (hi * 6 + lo)
+
+
+cdef inline int64_t edge_key(int32_t owner_pos, int d) noexcept nogil:
+    return (<int64_t>owner_pos << 8) | (1 << 6) | d
+
+
+cdef inline int coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
+    """Keys of the squares containing edge id ``edge`` (3 * min vertex + axis)."""
+    cdef Py_ssize_t u = edge // 3, m
+    cdef Py_ssize_t corner[4]
+    cdef int a = <int>(edge % 3), b, p, q, s, n = 0, c, best
+    cdef int32_t top, value
+    for b in range(3):
+        if b == a:
+            continue
+        p = a if a < b else b
+        q = b if a < b else a
+        for s in range(2):
+            m = u if s == 0 else u - g.stride[b]
+            corner[0] = m                                  # (0, 0)
+            corner[1] = m + g.stride[p]                    # (1, 0)
+            corner[2] = m + g.stride[q]                    # (0, 1)
+            corner[3] = m + g.stride[p] + g.stride[q]      # (1, 1)
+            top = -1
+            best = 0
+            for c in range(4):
+                value = g.pos[corner[c]]
+                if value < 0:
+                    top = -2
+                    break
+                if value > top:
+                    top = value
+                    best = c
+            if top < 0:
+                continue
+            # the owner's two edges point into the square
+            keys[n] = square_key(top, direction(p, -1 if best & 1 else 1),
+                                 direction(q, -1 if best & 2 else 1))
+            n += 1
+    return n
+
+
+cdef inline int64_t square_id(Grid* g, int64_t key) noexcept nogil:
+    cdef int local = <int>(key & 63), hi = local // 6, lo = local % 6
+    cdef Py_ssize_t m = g.order[key >> 8]
+    if SIGN[hi] < 0:
+        m -= g.stride[AXIS[hi]]
+    if SIGN[lo] < 0:
+        m -= g.stride[AXIS[lo]]
+    cdef int p = AXIS[hi] if AXIS[hi] < AXIS[lo] else AXIS[lo]
+    cdef int q = AXIS[hi] if AXIS[hi] > AXIS[lo] else AXIS[lo]
+    return 3 * m + orientation(p, q)
+
+
+cdef inline int64_t edge_id(Grid* g, int64_t key) noexcept nogil:
+    cdef int j = <int>(key & 63)
+    cdef Py_ssize_t owner = g.order[key >> 8]
+    cdef Py_ssize_t other = owner + SIGN[j] * g.stride[AXIS[j]]
+    cdef Py_ssize_t u = owner if owner < other else other
+    return 3 * u + AXIS[j]
+
+
+cdef extern from *:
+    """
+    static inline int fasttopo_bit_length(unsigned long long x) {
+        return x ? 64 - __builtin_clzll(x) : 0;
+    }
+    """
+    int bit_length "fasttopo_bit_length"(unsigned long long x) noexcept nogil
+
+
+cdef struct RadixHeap:
+    # a monotone priority queue: every key pushed is >= the last minimum taken;
+    # bucket b holds keys whose highest bit differing from ``last`` is b - 1
+    int64_t last
+    Py_ssize_t size
+
+
+cdef inline void rh_reset(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
+    cdef int b
+    for b in range(65):
+        buckets[b].clear()
+    h.last = 0
+    h.size = 0
+
+
+cdef inline void rh_push(RadixHeap* h, vector[int64_t]* buckets, int64_t key) noexcept nogil:
+    buckets[bit_length(<unsigned long long>(key ^ h.last))].push_back(key)
+    h.size += 1
+
+
+cdef inline int64_t rh_pivot(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
+    """Smallest key present an odd number of times (Z/2), left in the heap once; -1 if none."""
+    cdef int b
+    cdef Py_ssize_t t, count
+    cdef int64_t low, x
+    while h.size > 0:
+        if buckets[0].size() == 0:
+            b = 1
+            while buckets[b].size() == 0:
+                b += 1
+            low = buckets[b][0]
+            for t in range(1, <Py_ssize_t>buckets[b].size()):
+                if buckets[b][t] < low:
+                    low = buckets[b][t]
+            h.last = low
+            for t in range(<Py_ssize_t>buckets[b].size()):
+                x = buckets[b][t]
+                buckets[bit_length(<unsigned long long>(x ^ low))].push_back(x)
+            buckets[b].clear()
+        count = buckets[0].size()
+        if count & 1:
+            h.size -= count - 1
+            buckets[0].resize(1)
+            return h.last
+        h.size -= count
+        buckets[0].clear()
+    return -1
+
+
+cdef inline void rh_take(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
+    """Remove the (single) copy of the current pivot."""
+    buckets[0].clear()
+    h.size -= 1
+
+
+cdef inline int sorted_coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
+    """``coboundary`` sorted ascending (at most four keys, insertion sort)."""
+    cdef int n = coboundary(g, edge, keys), a, b
+    cdef int64_t t
+    for a in range(1, n):
+        t = keys[a]
+        b = a - 1
+        while b >= 0 and keys[b] > t:
+            keys[b + 1] = keys[b]
+            b -= 1
+        keys[b + 1] = t
+    return n
+
+
+def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[::1] pivots,
+                   Py_ssize_t Hp, Py_ssize_t Wp, int32_t first_real, Py_ssize_t start,
+                   Py_ssize_t stop):
+    """Raster pass over voxels ``[start, stop)``: record apparent pairs, return the other columns.
+
+    Parameters
+    ----------
+    pos : (Dp * Hp * Wp,) int32
+        Filtration position of each voxel (0 first), -1 if absent.  Every
+        voxel at or after position ``first_real`` must have its 26
+        neighbours inside the grid.
+    negative : (Dp * Hp * Wp,) uint8
+        Bit j set if the edge from the voxel in direction j (-z, -y, -x, +x,
+        +y, +z) merged two components in dimension 0 (cleared).
+    pivots : (3 * Dp * Hp * Wp,) int32
+        Pivot table over square ids (3 * min corner + orientation), -1 when
+        free; the apparent pairs found are written into it (distinct entries
+        for distinct voxels, so disjoint ranges may run in parallel).
+    first_real : int
+        Voxels at earlier positions own no columns (the exterior padding).
+
+    Returns
+    -------
+    columns : (k,) int64
+        Keys of the positive edges that are not in an apparent pair.
+    """
+    cdef Py_ssize_t stride[3]
+    stride[0] = Hp * Wp
+    stride[1] = Wp
+    stride[2] = 1
+    cdef Py_ssize_t face[6]
+    cdef int d, e, hi, best_dir_a, best_dir_b
+    for d in range(6):
+        face[d] = SIGN[d] * stride[AXIS[d]]
+    cdef const int32_t* P = &pos[0]
+    cdef vector[int64_t] columns
+    cdef Py_ssize_t v, m
+    cdef int32_t pv, pd, pe, pde, top
+    cdef int32_t pf[6]
+    cdef int64_t key, best
+    cdef uint8_t neg
+    with nogil:
+        for v in range(start, stop):
+            pv = P[v]
+            if pv < first_real:
+                continue
+            neg = negative[v]
+            for d in range(6):
+                pf[d] = P[v + face[d]]
+            for d in range(6):
+                pd = pf[d]
+                if pd < 0 or pd > pv or (neg >> d) & 1:
+                    continue
+                # the edge (v, v + face[d]) is positive: find its earliest coface
+                best = -1
+                for e in range(6):
+                    if AXIS[e] == AXIS[d]:
+                        continue
+                    pe = pf[e]
+                    if pe < 0:
+                        continue
+                    pde = P[v + face[d] + face[e]]
+                    if pde < 0:
+                        continue
+                    # owner = latest corner; its two edges point into the square
+                    top = pv
+                    best_dir_a = d
+                    best_dir_b = e
+                    if pd > top:
+                        top = pd
+                        best_dir_a = 5 - d
+                        best_dir_b = e
+                    if pe > top:
+                        top = pe
+                        best_dir_a = d
+                        best_dir_b = 5 - e
+                    if pde > top:
+                        top = pde
+                        best_dir_a = 5 - d
+                        best_dir_b = 5 - e
+                    key = square_key(top, best_dir_a, best_dir_b)
+                    if best < 0 or key < best:
+                        best = key
+                if best < 0:
+                    continue
+                if (best >> 8) == pv and <int>(best & 63) // 6 == d:
+                    # apparent: v owns the square and the edge is its latest face
+                    hi = <int>(best & 63) // 6
+                    e = <int>(best & 63) % 6
+                    m = v
+                    if SIGN[hi] < 0:
+                        m -= stride[AXIS[hi]]
+                    if SIGN[e] < 0:
+                        m -= stride[AXIS[e]]
+                    pivots[3 * m + orientation(AXIS[hi] if AXIS[hi] < AXIS[e] else AXIS[e],
+                                               AXIS[hi] if AXIS[hi] > AXIS[e] else AXIS[e])] = \
+                        <int32_t>(3 * (v + face[d] if d < 3 else v) + AXIS[d])
+                else:
+                    columns.push_back(edge_key(pv, d))
+    out = np.empty(columns.size(), dtype=np.int64)
+    cdef int64_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(<Py_ssize_t>columns.size()):
+        o[i] = columns[i]
+    return out
+
+
+def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
+                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp):
+    """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
+
+    ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
+    working column is a radix heap: the keys added are never below the
+    current pivot, so the queue is monotone and pushes and pivot searches
+    cost O(1) amortised.  Columns that needed additions are kept (sorted)
+    to be added again; the others are recomputed from the coboundary.
+    Returns ``births, deaths`` (int64): the owner voxels of the edge and of
+    the square of every pair found (apparent pairs are not repeated).
+    """
+    cdef Grid g
+    g.stride[0] = Hp * Wp
+    g.stride[1] = Wp
+    g.stride[2] = 1
+    g.pos = &pos[0]
+    g.order = &order[0]
+    cdef vector[int64_t] buckets[65]
+    cdef RadixHeap heap
+    cdef vector[int64_t] births
+    cdef vector[int64_t] deaths
+    cdef vector[int64_t] reduced
+    cdef unordered_map[int64_t, vector[int64_t]] stored
+    cdef unordered_map[int64_t, vector[int64_t]].iterator found
+    cdef int64_t keys[4]
+    cdef int64_t ekey, sid, pivot, other, eid, x
+    cdef int n, c
+    cdef bint added, broken = False
+    cdef Py_ssize_t i, t
+    cdef int64_t n_added = 0, n_emergent = 0, n_pushed = 0
+    with nogil:
+        for i in range(columns.shape[0] - 1, -1, -1):
+            ekey = columns[i]
+            eid = edge_id(&g, ekey)
+            rh_reset(&heap, buckets)
+            n = coboundary(&g, eid, keys)
+            for c in range(n):
+                rh_push(&heap, buckets, keys[c])
+            added = False
+            pivot = rh_pivot(&heap, buckets)
+            while pivot >= 0:
+                sid = square_id(&g, pivot)
+                other = pivots[sid]
+                if other < 0:
+                    break
+                added = True
+                n_added += 1
+                found = stored.find(other)
+                if found != stored.end():
+                    n_pushed += deref(found).second.size()
+                    for t in range(<Py_ssize_t>deref(found).second.size()):
+                        rh_push(&heap, buckets, deref(found).second[t])
+                else:
+                    n = coboundary(&g, other, keys)
+                    for c in range(n):
+                        rh_push(&heap, buckets, keys[c])
+                x = pivot
+                pivot = rh_pivot(&heap, buckets)
+                if pivot == x:          # the added column did not cancel the pivot
+                    broken = True
+                    break
+            if broken:
+                break
+            if pivot < 0:
+                continue                # an essential class: impossible in a box
+            pivots[sid] = <int32_t>eid
+            births.push_back(g.order[ekey >> 8])
+            deaths.push_back(g.order[pivot >> 8])
+            if not added:
+                n_emergent += 1
+                continue
+            reduced.clear()
+            while pivot >= 0:
+                reduced.push_back(pivot)
+                rh_take(&heap, buckets)
+                pivot = rh_pivot(&heap, buckets)
+            stored[eid] = reduced
+    if broken:
+        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
+    reduce_columns.last_stats = {"columns": int(columns.shape[0]), "additions": int(n_added),
+                                 "emergent": int(n_emergent), "stored": int(stored.size()),
+                                 "pushed_from_stored": int(n_pushed)}
+    out_b = np.empty(births.size(), dtype=np.int64)
+    out_d = np.empty(deaths.size(), dtype=np.int64)
+    cdef int64_t[::1] ob = out_b
+    cdef int64_t[::1] od = out_d
+    for i in range(<Py_ssize_t>births.size()):
+        ob[i] = births[i]
+        od[i] = deaths[i]
+    return out_b, out_d
