@@ -1,0 +1,96 @@
+"""Pull-push scattered-data interpolation on a grid (private Numba kernels).
+
+Gortler, Grzeszczuk, Szeliski, Cohen, "The Lumigraph", SIGGRAPH 1996
+(doi:10.1145/237170.237200), section 3.4: values known on some cells
+(weight 1) are spread to the others through an image pyramid.  *Pull*:
+each level sums ``value * weight`` and ``weight`` over blocks of 2 cells
+per axis (axes of length 1 are not halved).  *Push*: going back down,
+each level keeps its own weighted mean where its weight reaches 1 and
+blends in the coarser level, upsampled linearly, elsewhere.  Every level
+costs a constant per cell, so the whole fill is O(n), and the known cells
+keep their values exactly.
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["pull_push"]
+
+
+@njit(cache=True, nogil=True)
+def _pull(total, weight):
+    """One pyramid level up: block sums over 2 cells per axis (length-1 axes kept)."""
+    D, H, W = total.shape
+    d, h, w = (D + 1) // 2, (H + 1) // 2, (W + 1) // 2
+    st = np.zeros((d, h, w))
+    sw = np.zeros((d, h, w))
+    for z in range(D):
+        for y in range(H):
+            for x in range(W):
+                st[z >> 1, y >> 1, x >> 1] += total[z, y, x]
+                sw[z >> 1, y >> 1, x >> 1] += weight[z, y, x]
+    return st, sw
+
+
+@njit(inline="always")
+def _taps(i, n):
+    """Linear upsampling by 2 (pixel centres): coarse indices and the weight of the first."""
+    j = i >> 1
+    if n == 1:
+        return j, j, 1.0
+    if i & 1:
+        return j, min(j + 1, n - 1), 0.75
+    return j, max(j - 1, 0), 0.75
+
+
+@njit(cache=True, nogil=True)
+def _push(coarse, total, weight, out):
+    """out = a * mean + (1 - a) * upsample(coarse), a = min(weight, 1)."""
+    D, H, W = total.shape
+    d, h, w = coarse.shape
+    for z in range(D):
+        z0, z1, wz = _taps(z, d) if D > 1 else (0, 0, 1.0)
+        for y in range(H):
+            y0, y1, wy = _taps(y, h) if H > 1 else (0, 0, 1.0)
+            for x in range(W):
+                wt = weight[z, y, x]
+                if wt >= 1.0:
+                    out[z, y, x] = total[z, y, x] / wt
+                    continue
+                x0, x1, wx = _taps(x, w) if W > 1 else (0, 0, 1.0)
+                up = (wz * (wy * (wx * coarse[z0, y0, x0] + (1 - wx) * coarse[z0, y0, x1])
+                            + (1 - wy) * (wx * coarse[z0, y1, x0] + (1 - wx) * coarse[z0, y1, x1]))
+                      + (1 - wz) * (wy * (wx * coarse[z1, y0, x0] + (1 - wx) * coarse[z1, y0, x1])
+                                    + (1 - wy) * (wx * coarse[z1, y1, x0]
+                                                  + (1 - wx) * coarse[z1, y1, x1])))
+                if wt > 0.0:
+                    out[z, y, x] = total[z, y, x] + (1.0 - wt) * up
+                else:
+                    out[z, y, x] = up
+
+
+@njit(cache=True, nogil=True)
+def _pull_push3(values, known):
+    total = np.where(known, values, 0.0)
+    weight = known.astype(np.float64)
+    levels = [(total, weight)]
+    while max(total.shape) > 1:
+        total, weight = _pull(total, weight)
+        levels.append((total, weight))
+    total, weight = levels[-1]
+    coarse = np.where(weight > 0, total / np.maximum(weight, 1e-300), 0.0)
+    for i in range(len(levels) - 2, -1, -1):
+        total, weight = levels[i]
+        out = np.empty(total.shape)
+        _push(coarse, total, weight, out)
+        coarse = out
+    return coarse
+
+
+def pull_push(values, known):
+    """Fill a 1D/2D/3D float64 array from the cells where ``known`` is True (at least one)."""
+    shape = values.shape
+    as3 = (1,) * (3 - values.ndim) + shape
+    out = _pull_push3(np.ascontiguousarray(values, dtype=np.float64).reshape(as3),
+                      np.ascontiguousarray(known, dtype=np.bool_).reshape(as3))
+    return out.reshape(shape)
