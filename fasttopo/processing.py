@@ -6,13 +6,17 @@ approximation of 0-dimensional diagrams (see :func:`persistence_targets`).
 """
 
 import operator
+import os
 
 import numpy as np
 
 from ._diagram import PersistenceDiagram
 from ._fill import pull_push
 from ._marking import bucket_pixels, filtration_keys, mark_sweep
-from ._persistence import persistence, persistence_batch
+from ._engine import SMALL, as_3d, stack_pairs
+from ._persistence import (_check_options, _check_stack, _diagram, _n_jobs, persistence,
+                           persistence_batch)
+from ._sorting import image_bits
 from ._validation import check_connectivity, check_image
 
 __all__ = ["modify_border", "lifetime_threshold", "mark_objects", "topological_process",
@@ -324,16 +328,22 @@ def mark_objects(image, diagram=None, *, threshold=None, connectivity=None, supe
     """
     image = check_image(image)
     diagram, connectivity, superlevel = _diagram_for(image, diagram, connectivity, superlevel)
+    if threshold is not None:
+        threshold = _check_threshold(threshold)
+    finite = (diagram.dim == 0) & (diagram.death_index >= 0)
+    _check_pixels(image, diagram, diagram.birth_index[finite], diagram.death_index[finite])
+    return _mark_diagram(image, diagram, threshold)
+
+
+def _mark_diagram(image, diagram, threshold):
+    """mark_objects on validated arguments (``threshold`` a float or None)."""
     finite = (diagram.dim == 0) & (diagram.death_index >= 0)
     births, deaths = diagram.birth_index[finite], diagram.death_index[finite]
-    _check_pixels(image, diagram, births, deaths)
     lifetimes = _exact_lifetimes(image, births, deaths)
     if threshold is None:
         threshold, _ = _gap_threshold(lifetimes)
-    else:
-        threshold = _check_threshold(threshold)
     keep = np.array(lifetimes > threshold, dtype=bool)
-    return _mark(image, births[keep], deaths[keep], connectivity, superlevel)
+    return _mark(image, births[keep], deaths[keep], diagram.connectivity, diagram.superlevel)
 
 
 def _check_pixels(image, diagram, births, deaths):
@@ -472,16 +482,19 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
     smooth = 0 if smooth is None else _nonnegative_int(smooth, "smooth")
     border_width = _nonnegative_int(border_width, "border_width")
     superlevel = bool(superlevel)
+    if threshold is not None:
+        threshold = _check_threshold(threshold)
     if smooth > 1:
         from scipy import ndimage
         work = ndimage.uniform_filter(image.astype(np.float64), size=smooth, mode="nearest")
     else:
-        work = image
-    work = modify_border(work, border_width, superlevel=superlevel)
-    diagram = persistence(work, max_dim=0, connectivity=connectivity, superlevel=superlevel)
-    labels = mark_objects(work, diagram, threshold=threshold)
+        work = np.array(image, copy=True)
+    if border_width:
+        _set_border(work, border_width, work.max() if superlevel else work.min())
+    diagram = _diagram(work, 0, connectivity, superlevel, os.cpu_count() or 1)
+    labels = _mark_diagram(work, diagram, threshold)
     # objects never contain modified border pixels: those carry the essential class
-    processed = _fill_background(work.astype(np.float64), labels, connectivity)
+    processed = _fill_background(work.astype(np.float64, copy=False), labels, connectivity)
     return processed, labels
 
 
@@ -638,6 +651,8 @@ def persistence_targets_batch(images, *, k=10, dim=0, connectivity=1, superlevel
     if stack.ndim < 2:
         raise ValueError(f"images must be a (B, ...) stack of images, got ndim={stack.ndim} "
                          f"with shape {stack.shape}")
+    if stack.shape[0] and 0 < stack[0].size < SMALL:
+        return _stack_targets(stack, k, dim, connectivity, superlevel, n_jobs)
     diagrams = persistence_batch(stack, max_dim=dim, connectivity=connectivity,
                                  superlevel=superlevel, n_jobs=n_jobs)
     masks = np.zeros((len(diagrams), k) + tuple(stack.shape[1:]), dtype=np.uint8)
@@ -646,3 +661,53 @@ def persistence_targets_batch(images, *, k=10, dim=0, connectivity=1, superlevel
         masks[i], top = _targets(diagram, k, dim)
         points.append(top)
     return masks, points
+
+
+def _stack_targets(stack, k, dim, connectivity, superlevel, n_jobs):
+    """Targets of a stack of small images from one batched union-find call (vectorised)."""
+    n_threads = _n_jobs(n_jobs)
+    stack = _check_stack(stack)
+    ndim = stack.ndim - 1
+    max_dim, connectivity = _check_options(ndim, dim, connectivity)
+    superlevel = bool(superlevel)
+    bits, kind, signbit, allones = image_bits(stack)
+    bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
+    top = ndim >= 2 and max_dim == ndim - 1
+    counts, dims, births, deaths = stack_pairs(bits4, kind, signbit, allones, superlevel, ndim,
+                                               connectivity, top, n_threads)
+    count = stack.shape[0]
+    npix = stack[0].size
+    owner = np.repeat(np.arange(count, dtype=np.int64), counts)
+    keep = dims == max_dim
+    owner, births, deaths = owner[keep], births[keep].astype(np.int64), deaths[keep]
+    deaths = deaths.astype(np.int64)
+    flat = stack.reshape(-1)
+    birth = flat[owner * npix + births].astype(np.float64)
+    essential = deaths < 0
+    death = flat[owner * npix + np.where(essential, 0, deaths)].astype(np.float64)
+    death[essential] = -np.inf if superlevel else np.inf
+    with np.errstate(invalid="ignore"):
+        lifetime = np.abs(death - birth)
+    # per image: decreasing lifetime, ties in diagram order (as PersistenceDiagram.top_k)
+    order = np.argsort(-lifetime, kind="stable")
+    group = owner[order].astype(np.int16 if count < 2**15 else np.int64)
+    order = order[np.argsort(group, kind="stable")]  # radix sort on small ints
+    owner = owner[order]
+    starts = np.searchsorted(owner, np.arange(count + 1))
+    rank = np.arange(owner.size) - starts[owner]
+    chosen = order[rank < k]
+    owner, rank = owner[rank < k], rank[rank < k]
+    masks = np.zeros((count, k, npix), dtype=np.uint8)
+    masks[owner, rank, births[chosen]] = 1
+    finite = ~essential[chosen]
+    masks[owner[finite], rank[finite], deaths[chosen][finite]] = 1
+    arrays = [np.full(chosen.size, max_dim, dtype=np.int8), birth[chosen], death[chosen],
+              births[chosen], deaths[chosen]]
+    for a in arrays:
+        a.setflags(write=False)
+    ends = np.searchsorted(owner, np.arange(count + 1))
+    shape = tuple(stack.shape[1:])
+    make = PersistenceDiagram._from_owned
+    points = [make(*(a[ends[i]:ends[i + 1]] for a in arrays), shape, connectivity, superlevel)
+              for i in range(count)]
+    return masks.reshape((count, k) + shape), points
