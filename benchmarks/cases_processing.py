@@ -90,12 +90,48 @@ def _cripser_targets(patches, k=10):
     return masks
 
 
+def _coins_separated():
+    """How many of the 24 coins get a label of their own, for a few settings.
+
+    The reference coins come from scikit-image's watershed tutorial (sobel
+    elevation, markers below 30 and above 150, holes filled).  A coin is
+    separated when its majority label covers more than half of it and no
+    other coin has the same majority label.
+    """
+    import skimage.filters
+    import skimage.segmentation
+    coins = skimage.data.coins()
+    markers = np.zeros_like(coins)
+    markers[coins < 30], markers[coins > 150] = 1, 2
+    mask = ndi.binary_fill_holes(
+        skimage.segmentation.watershed(skimage.filters.sobel(coins), markers) == 2)
+    reference, _ = ndi.label(mask)
+    sizes = np.bincount(reference.ravel())
+    coin_ids = [c for c in range(1, sizes.size) if sizes[c] > 100]
+    parts = []
+    for smooth, width in [(5, 1), (0, 1), (9, 3), (5, 5)]:
+        _, labels = topological_process(coins, smooth=smooth, border_width=width,
+                                        superlevel=True)
+        owner = {}
+        for c in coin_ids:
+            ours = labels[reference == c]
+            values, counts = np.unique(ours[ours > 0], return_counts=True)
+            if values.size and counts.max() > 0.5 * sizes[c]:
+                owner[c] = values[np.argmax(counts)]
+        shared = np.bincount(list(owner.values()), minlength=labels.max() + 1)
+        separated = sum(shared[v] == 1 for v in owner.values())
+        parts.append(f"smooth={smooth} border={width}: {separated}/{len(coin_ids)} "
+                     f"({labels.max()} labels)")
+    return "; ".join(parts)
+
+
 def cases():
     coins = _upscaled("coins", 512)
     coins_dgm = persistence(coins, max_dim=0, superlevel=True)
     objects = int(mark_objects(coins, coins_dgm).max())
     patches = np.random.default_rng(0).random((128, 32, 32))
     return [
+        Measure("coins separated by topological_process (superlevel)", _coins_separated),
         _growth_measure("camera", False, "mark_objects"),
         _growth_measure("coins", True, "mark_objects"),
         _growth_measure("camera", False, "topological_process"),

@@ -48,44 +48,67 @@ def filtration_keys(image, superlevel):
     return keys
 
 
+@njit(inline="always")
+def _bucket(ky, y, dkeys, dindex, m):
+    """Number of death pixels at or before pixel y (key ky) in the filtration order."""
+    kd = dkeys[0]
+    if ky < kd or (ky == kd and y < dindex[0]):
+        return 0
+    kd = dkeys[m - 1]
+    if ky > kd or (ky == kd and y >= dindex[m - 1]):
+        return m
+    lo = 1
+    hi = m - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        kd = dkeys[mid]
+        if kd < ky or (kd == ky and dindex[mid] <= y):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True, nogil=True)
-def bucket_pixels(keys, dkeys, dindex, order, starts):
+def bucket_pixels(keys, dkeys, dindex, shape3, ndim, order, starts):
     """Group the pixels by the number of death pixels at or before them.
 
-    ``dkeys``/``dindex`` (m,) are the distinct death pixels' keys and flat
-    indices in ascending filtration order.  Pixels of bucket ``j`` (after
-    ``j`` death pixels, ``j < m``) are written to ``order[starts[j]:starts[j + 1]]``
-    in raster order; pixels after the last death pixel are dropped.
-    ``starts`` has m + 1 entries.  Returns the number of pixels kept.
+    ``dkeys``/``dindex`` (m >= 1,) are the distinct death pixels' keys and
+    flat indices in ascending filtration order.  Pixels of bucket ``j``
+    (after ``j`` death pixels, ``j < m``) are written to
+    ``order[starts[j]:starts[j + 1]]`` as indices into the padded grid of
+    ``mark_sweep``, in raster order; pixels after the last death pixel are
+    dropped.  ``starts`` has m + 1 entries.  Returns the number of pixels
+    kept.
     """
+    D, H, W = shape3[0], shape3[1], shape3[2]
+    pz = 1 if ndim >= 3 else 0
+    py = 1 if ndim >= 2 else 0
+    Hp, Wp = H + 2 * py, W + 2
     n = keys.size
     m = dkeys.size
     bucket = np.empty(n, dtype=np.int32)
     counts = np.zeros(m + 1, dtype=np.int64)
     for y in range(n):
-        ky = keys[y]
-        lo = 0
-        hi = m
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            kd = dkeys[mid]
-            if kd < ky or (kd == ky and dindex[mid] <= y):
-                lo = mid + 1
-            else:
-                hi = mid
-        bucket[y] = lo
-        counts[lo] += 1
+        j = _bucket(keys[y], y, dkeys, dindex, m)
+        bucket[y] = j
+        counts[j] += 1
     total = 0
     for j in range(m):
         starts[j] = total
         total += counts[j]
     starts[m] = total
     fill = starts[:m].copy()
-    for y in range(n):
-        j = bucket[y]
-        if j < m:
-            order[fill[j]] = y
-            fill[j] += 1
+    i = 0
+    for z in range(D):
+        for r in range(H):
+            base = ((z + pz) * Hp + (r + py)) * Wp + 1
+            for x in range(W):
+                j = bucket[i]
+                if j < m:
+                    order[fill[j]] = base + x
+                    fill[j] += 1
+                i += 1
     return total
 
 
@@ -138,7 +161,7 @@ def mark_sweep(order, starts, shape3, ndim, connectivity, births, groups, labels
                parent, head, nxt, rank):
     """Label, for each selected pair, the component of its birth pixel just before its death.
 
-    ``order``/``starts`` come from ``bucket_pixels``.  ``births`` (k,) are
+    ``order``/``starts`` come from ``bucket_pixels`` (padded indices).  ``births`` (k,) are
     the flat birth indices of the selected pairs sorted by the filtration
     position of their death pixel, ``groups`` (k,) the rank of that death
     pixel among the distinct ones (pairs ending at the same pixel share
@@ -162,7 +185,7 @@ def mark_sweep(order, starts, shape3, ndim, connectivity, births, groups, labels
     ptr = 0
     for j in range(m):
         for t in range(starts[j], starts[j + 1]):
-            q = _to_padded(order[t], H, W, pz, py, Hp, Wp)
+            q = order[t]
             parent[q] = q
             head[q] = q
             nxt[q] = q
@@ -170,9 +193,10 @@ def mark_sweep(order, starts, shape3, ndim, connectivity, births, groups, labels
             rq = q
             for o in range(offsets.size):
                 s = q + offsets[o]
-                if parent[s] < 0:
+                ps = parent[s]
+                if ps < 0 or ps == rq:
                     continue
-                rs = _find(parent, s)
+                rs = _find(parent, ps)
                 if rs == rq:
                     continue
                 # splice the two circular lists of unmarked pixels

@@ -379,16 +379,15 @@ def _mark(image, births, deaths, connectivity, superlevel):
     first[1:] = deaths[1:] != deaths[:-1]
     groups = np.cumsum(first) - 1
     label_of = np.arange(k, 0, -1, dtype=np.int32)  # the last processed pair is label 1
-    idx = np.int32 if n < 2**31 - 1 else np.int64
-    starts = np.empty(int(first.sum()) + 1, dtype=np.int64)
-    order = np.empty(n, dtype=idx)
-    bucket_pixels(keys, dkey[first].astype(keys.dtype), deaths[first].astype(np.int64),
-                  order, starts)
-    del keys
     shape3 = np.array((1,) * (3 - image.ndim) + image.shape, dtype=np.int64)
     pads = np.array([2 if image.ndim >= 3 else 0, 2 if image.ndim >= 2 else 0, 2])
     npad = int(np.prod(shape3 + pads))
     idx = np.int32 if npad < 2**31 - 1 else np.int64
+    starts = np.empty(int(first.sum()) + 1, dtype=np.int64)
+    order = np.empty(n, dtype=idx)
+    bucket_pixels(keys, dkey[first].astype(keys.dtype), deaths[first].astype(np.int64), shape3,
+                  image.ndim, order, starts)
+    del keys
     parent = np.empty(npad, dtype=idx)
     head = np.empty(npad, dtype=idx)
     nxt = np.empty(npad, dtype=idx)
@@ -419,7 +418,7 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
         Any real dtype or bool.
     smooth : int, optional
         Side, in pixels, of the window of :func:`scipy.ndimage.uniform_filter`
-        applied first (borders: ``mode="nearest"``).  0 or None: no
+        applied first (borders: ``mode="nearest"``).  0, 1 or None: no
         smoothing (the filtration is then the image's exact values).
     border_width : int, optional
         Width in pixels of the border set to the image minimum (maximum
@@ -486,7 +485,7 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
         threshold = _check_threshold(threshold)
     if smooth > 1:
         from scipy import ndimage
-        work = ndimage.uniform_filter(image.astype(np.float64), size=smooth, mode="nearest")
+        work = ndimage.uniform_filter(image, size=smooth, output=np.float64, mode="nearest")
     else:
         work = np.array(image, copy=True)
     if border_width:
@@ -508,8 +507,7 @@ def _fill_background(values, labels, connectivity):
     rim = objects & ndimage.binary_dilation(~objects, structure=structure)
     if not rim.any():  # the objects cover the image
         return values.copy()
-    filled = pull_push(values, rim)
-    return np.where(objects, values, filled)
+    return pull_push(values, rim, keep=objects)
 
 
 def _targets(diagram, k, dim):

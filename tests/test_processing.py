@@ -356,3 +356,36 @@ def test_targets_batch_equals_single(rng):
     assert points[3] == diagrams[3].top_k(5, dim=0)
     with pytest.raises(ValueError, match="stack"):
         persistence_targets_batch(np.zeros(5))
+
+
+def test_pull_push_keeps_the_kept_cells(rng):
+    values = rng.random((40, 30))
+    known = np.zeros(values.shape, dtype=bool)
+    known[10:12, 5:25] = True
+    keep = known.copy()
+    keep[20:30, 10:20] = True
+    filled = pull_push(values, known, keep=keep)
+    np.testing.assert_array_equal(filled[keep], values[keep])
+    free = pull_push(values, known)
+    np.testing.assert_array_equal(filled[~keep], free[~keep])
+
+
+DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+@pytest.mark.slow
+def test_marking_real_images_against_reference():
+    camera = skimage.data.camera()[100:260, 200:360]
+    for superlevel in (False, True):
+        for connectivity in (1, 2):
+            dgm = persistence(camera, max_dim=0, connectivity=connectivity,
+                              superlevel=superlevel)
+            threshold = np.quantile(dgm.finite().lifetime, 0.8)
+            np.testing.assert_array_equal(mark_objects(camera, dgm, threshold=threshold),
+                                          reference_marking(camera, dgm, threshold))
+    brain = np.load(DATA / "mni152_t1_1mm.npz")["volume"][60:100, 80:120, 70:110]
+    for connectivity in (1, 2, 3):
+        dgm = persistence(brain, max_dim=0, connectivity=connectivity)
+        threshold = np.quantile(dgm.finite().lifetime, 0.9)
+        np.testing.assert_array_equal(mark_objects(brain, dgm, threshold=threshold),
+                                      reference_marking(brain, dgm, threshold))
