@@ -14,7 +14,7 @@ keep their values exactly.
 import numpy as np
 from numba import njit
 
-__all__ = ["pull_push"]
+__all__ = ["pull_push", "fill_background"]
 
 
 @njit(cache=True, nogil=True)
@@ -123,3 +123,16 @@ def pull_push(values, known, keep=None):
     keep = known if keep is None else np.ascontiguousarray(keep, dtype=np.bool_).reshape(as3)
     out = _pull_push3(np.ascontiguousarray(values, dtype=np.float64).reshape(as3), known, keep)
     return out.reshape(shape)
+
+
+def fill_background(values, labels, connectivity):
+    """Fill the background (labels == 0) from the objects' outer pixels by pull-push."""
+    from scipy import ndimage
+    objects = labels > 0
+    if not objects.any():
+        return np.full(values.shape, values.mean())
+    structure = ndimage.generate_binary_structure(values.ndim, connectivity)
+    rim = objects & ndimage.binary_dilation(~objects, structure=structure)
+    if not rim.any():  # the objects cover the image
+        return values.copy()
+    return pull_push(values, rim, keep=objects)
