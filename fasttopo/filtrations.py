@@ -79,6 +79,7 @@ def height_function(shape, kind="linear", *, direction=None, center=None, scale=
     Returns
     -------
     g : ndarray of float64, shape ``shape``
+        The height of every pixel.
 
     Raises
     ------

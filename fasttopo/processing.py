@@ -591,14 +591,21 @@ def persistence_targets_batch(images, *, k=10, dim=0, connectivity=1, superlevel
     images : (B, ...) array_like
         A stack of equally-shaped 1D, 2D or 3D images, e.g. ``(B, H, W)``
         patches.
-    k, dim, connectivity, superlevel
-        As in :func:`persistence_targets`.
+    k : int, optional
+        Number of points (masks) per image, default 10.
+    dim : int, optional
+        Homology dimension of the points, default 0.
+    connectivity : int, optional
+        As in :func:`persistence_targets` (default 1).
+    superlevel : bool, optional
+        Use the superlevel filtration.
     n_jobs : int, optional
         Threads (default: all cores); results do not depend on it.
 
     Returns
     -------
     masks : ndarray of uint8, shape ``(B, k, *images.shape[1:])``
+        ``masks[b]`` is ``persistence_targets(images[b], ...)[0]``.
     points : list of PersistenceDiagram
         One per image, as in :func:`persistence_targets`.
 
