@@ -1,0 +1,73 @@
+"""Training targets of persistence diagrams: masks at birth and death pixels (private)."""
+
+import numpy as np
+
+from ._diagram import PersistenceDiagram
+from ._engine import as_3d, stack_pairs
+from ._persistence import _check_options, _check_stack, _n_jobs
+from ._sorting import image_bits
+
+__all__ = ["targets", "stack_targets"]
+
+
+def targets(diagram, k, dim):
+    """(k, n) uint8 masks with 1 at the birth and death pixel of the k longest-lived points."""
+    top = diagram.top_k(k, dim=dim)
+    n = int(np.prod(diagram.shape))
+    masks = np.zeros((k, n), dtype=np.uint8)
+    rows = np.arange(len(top))
+    masks[rows, top.birth_index] = 1
+    finite = top.death_index >= 0
+    masks[rows[finite], top.death_index[finite]] = 1
+    return masks.reshape((k,) + tuple(diagram.shape)), top
+
+
+
+def stack_targets(stack, k, dim, connectivity, superlevel, n_jobs):
+    """Targets of a stack of small images from one batched union-find call (vectorised)."""
+    n_threads = _n_jobs(n_jobs)
+    stack = _check_stack(stack)
+    ndim = stack.ndim - 1
+    max_dim, connectivity = _check_options(ndim, dim, connectivity)
+    superlevel = bool(superlevel)
+    bits, kind, signbit, allones = image_bits(stack)
+    bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
+    top = ndim >= 2 and max_dim == ndim - 1
+    counts, dims, births, deaths = stack_pairs(bits4, kind, signbit, allones, superlevel, ndim,
+                                               connectivity, top, n_threads)
+    count = stack.shape[0]
+    npix = stack[0].size
+    owner = np.repeat(np.arange(count, dtype=np.int64), counts)
+    keep = dims == max_dim
+    owner, births, deaths = owner[keep], births[keep].astype(np.int64), deaths[keep]
+    deaths = deaths.astype(np.int64)
+    flat = stack.reshape(-1)
+    birth = flat[owner * npix + births].astype(np.float64)
+    essential = deaths < 0
+    death = flat[owner * npix + np.where(essential, 0, deaths)].astype(np.float64)
+    death[essential] = -np.inf if superlevel else np.inf
+    with np.errstate(invalid="ignore"):
+        lifetime = np.abs(death - birth)
+    # per image: decreasing lifetime, ties in diagram order (as PersistenceDiagram.top_k)
+    order = np.argsort(-lifetime, kind="stable")
+    group = owner[order].astype(np.int16 if count < 2**15 else np.int64)
+    order = order[np.argsort(group, kind="stable")]  # radix sort on small ints
+    owner = owner[order]
+    starts = np.searchsorted(owner, np.arange(count + 1))
+    rank = np.arange(owner.size) - starts[owner]
+    chosen = order[rank < k]
+    owner, rank = owner[rank < k], rank[rank < k]
+    masks = np.zeros((count, k, npix), dtype=np.uint8)
+    masks[owner, rank, births[chosen]] = 1
+    finite = ~essential[chosen]
+    masks[owner[finite], rank[finite], deaths[chosen][finite]] = 1
+    arrays = [np.full(chosen.size, max_dim, dtype=np.int8), birth[chosen], death[chosen],
+              births[chosen], deaths[chosen]]
+    for a in arrays:
+        a.setflags(write=False)
+    ends = np.searchsorted(owner, np.arange(count + 1))
+    shape = tuple(stack.shape[1:])
+    make = PersistenceDiagram._from_owned
+    points = [make(*(a[ends[i]:ends[i + 1]] for a in arrays), shape, connectivity, superlevel)
+              for i in range(count)]
+    return masks.reshape((count, k) + shape), points
