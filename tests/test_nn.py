@@ -12,6 +12,7 @@ import fasttopo  # noqa: E402
 import fasttopo.nn as tnn  # noqa: E402
 from fasttopo._engine import as_3d, stack_pairs  # noqa: E402
 from fasttopo._sorting import image_bits  # noqa: E402
+from fasttopo._union_find import compact_batch  # noqa: E402
 from fasttopo.nn._threads import stack_pairs_threaded  # noqa: E402
 
 
@@ -109,8 +110,9 @@ def test_threaded_kernel_equals_stack_pairs(rng, threads):
     for connectivity, top in ((1, True), (2, True), (2, False)):
         for superlevel in (False, True):
             a = stack_pairs(bits4, kind, signbit, allones, superlevel, 2, connectivity, top, 2)
-            b = stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, 2,
-                                     connectivity, top, threads)
+            counts, out_dim, out_b, out_d = stack_pairs_threaded(
+                bits4, kind, signbit, allones, superlevel, 2, connectivity, top, threads)
+            b = (counts,) + compact_batch(out_dim, out_b, out_d, counts)
             for u, v in zip(a, b):
                 np.testing.assert_array_equal(u, v)
 

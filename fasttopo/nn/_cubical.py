@@ -10,7 +10,7 @@ from .._persistence import _check_options, persistence_batch
 from .._sorting import image_bits
 from .._validation import _as_int, check_finite
 from ._diagrams import Diagrams
-from ._threads import stack_pairs_threaded
+from ._threads import assemble, stack_pairs_threaded
 
 __all__ = ["persistence"]
 
@@ -59,22 +59,32 @@ def cpu_values(x, name="x"):
     return array
 
 
-def engine_pairs(stack, max_dim, connectivity, superlevel):
-    """Pairs of a (N, *shape) NumPy stack: (counts, dims, births, deaths), flat local indices."""
+def pairs_and_values(stack, max_dim, connectivity, superlevel):
+    """Pairs of a (N, *shape) NumPy stack and their values (see ``_threads.assemble``)."""
     ndim = stack.ndim - 1
-    middle = ndim == 3 and max_dim >= 1
-    if stack[0].size < SMALL and not middle:
+    npix = stack[0].size
+    flat = stack.reshape(-1)
+    if npix < SMALL and not (ndim == 3 and max_dim >= 1):
         bits, kind, signbit, allones = image_bits(stack)
         bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
         top = ndim >= 2 and max_dim == ndim - 1
-        return stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim,
-                                    connectivity, top)
+        buffers = stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim,
+                                       connectivity, top)
+        return assemble(*buffers, flat, npix, superlevel)
     diagrams = persistence_batch(stack, max_dim=max_dim, connectivity=connectivity,
                                  superlevel=superlevel)
     counts = np.array([len(d) for d in diagrams], dtype=np.int64)
-    return (counts, np.concatenate([d.dim for d in diagrams]),
-            np.concatenate([d.birth_index for d in diagrams]),
-            np.concatenate([d.death_index for d in diagrams]))
+    dims = np.concatenate([d.dim for d in diagrams])
+    births = np.concatenate([d.birth_index for d in diagrams])
+    deaths = np.concatenate([d.death_index for d in diagrams])
+    item = np.repeat(np.arange(len(diagrams), dtype=np.int64), counts)
+    offset = item * npix
+    essential = deaths < 0
+    gather = np.concatenate([offset + births, offset + np.where(essential, births, deaths),
+                             np.flatnonzero(essential)])
+    birth_np = np.concatenate([d.birth for d in diagrams])
+    death_np = np.concatenate([d.death for d in diagrams])
+    return dims, births, deaths, item, gather, birth_np, death_np
 
 
 def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial_dims=None):
@@ -178,7 +188,6 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     max_dim, connectivity = _check_options(len(shape), max_dim, connectivity)
     superlevel = bool(superlevel)
     n_items = math.prod(batch_shape)
-    npix = math.prod(shape)
     device = x.device
     if n_items == 0:
         empty = x.new_zeros(0)
@@ -188,24 +197,12 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
                               np.zeros(0), np.zeros(0))
     values = cpu_values(x)
     stack = values.reshape((n_items,) + shape)
-    counts, dims, births, deaths = engine_pairs(stack, max_dim, connectivity, superlevel)
+    dims, births, deaths, item, gather, birth_np, death_np = pairs_and_values(
+        stack, max_dim, connectivity, superlevel)
     n = births.shape[0]
-    item = np.repeat(np.arange(n_items, dtype=np.int64), counts)
-    offset = item * npix
-    essential = deaths < 0
-    ess_rows = np.flatnonzero(essential)
-    gather = np.concatenate([offset + births, offset + np.where(essential, births, deaths),
-                             ess_rows])
-    flat = stack.reshape(-1)
-    birth_np = flat[gather[:n]].astype(np.float64)
-    death_np = flat[gather[n:2 * n]].astype(np.float64)
-    inf = -np.inf if superlevel else np.inf
-    death_np[ess_rows] = inf
     index = torch.from_numpy(gather).to(device, non_blocking=True)
     birth, death = x.reshape(-1).index_select(0, index[:2 * n]).split(n)
-    if ess_rows.size:
-        death = death.index_fill(0, index[2 * n:], inf)
-    return Diagrams._make(birth, death, dims.astype(np.int8, copy=False), item,
-                          births.astype(np.int64, copy=False),
-                          deaths.astype(np.int64, copy=False), batch_shape, shape, superlevel,
-                          connectivity, max_dim, "cubical", birth_np, death_np)
+    if gather.shape[0] > 2 * n:
+        death = death.index_fill(0, index[2 * n:], -np.inf if superlevel else np.inf)
+    return Diagrams._make(birth, death, dims, item, births, deaths, batch_shape, shape,
+                          superlevel, connectivity, max_dim, "cubical", birth_np, death_np)

@@ -378,8 +378,10 @@ def check_dims(dim, name="dim"):
 def finite_rows(dgm, dims):
     """Sorted indices of the finite pairs of dimensions ``dims`` (None: all)."""
     keep = np.isfinite(dgm._death_np)
-    if dims is not None:
-        keep &= np.isin(dgm.dim, dims)
+    if dims is not None and not set(np.unique(dgm.dim).tolist()) <= set(dims):
+        wanted = np.zeros(256, dtype=bool)
+        wanted[[d for d in dims if d < 256]] = True
+        keep &= wanted[dgm.dim.astype(np.uint8)]
     return np.flatnonzero(keep)
 
 
@@ -387,10 +389,10 @@ def ranked(dgm, rows):
     """Rows sorted by (item, dim, decreasing lifetime), with each row's rank in its group.
 
     Ties in lifetime keep the diagram order (stable).  Returns ``(rows, group,
-    rank)`` where ``group = item * (max_dim + 1) + dim``.
+    rank)`` where ``group = item * (largest dim + 1) + dim``.
     """
     life = np.abs(dgm._death_np[rows] - dgm._birth_np[rows])
-    group = dgm.item[rows] * (dgm.max_dim + 1) + dgm.dim[rows]
+    group = dgm.item[rows] * (int(dgm.dim.max(initial=0)) + 1) + dgm.dim[rows]
     order = np.lexsort((-life, group))
     rows, group = rows[order], group[order]
     m = rows.shape[0]

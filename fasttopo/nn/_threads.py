@@ -17,9 +17,9 @@ from numba import njit
 
 from .._engine import index_dtype, pool
 from .._stencil import dual_connectivity, geometry, stencil
-from .._union_find import compact_batch, image_pairs_with, workspace
+from .._union_find import image_pairs_with, workspace
 
-__all__ = ["stack_pairs_threaded"]
+__all__ = ["stack_pairs_threaded", "assemble"]
 
 
 @njit(cache=True, nogil=True)
@@ -35,9 +35,59 @@ def _chunk_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, t
                                      st_f, st_r, ws, out_dim[b], out_b[b], out_d[b])
 
 
+@njit(cache=True, nogil=True)
+def assemble(counts, out_dim, out_b, out_d, flat, npix, superlevel):
+    """Concatenate the pairs of every image and gather their values, in one pass.
+
+    Returns ``(dims, births, deaths, item, gather, birth_values,
+    death_values)``: local flat indices (death -1 if essential), the image
+    of each pair, the global indices to gather from the batch (births, then
+    deaths with the birth index standing in for an essential death, then
+    the rows of the essential pairs) and the float64 values.
+    """
+    n = 0
+    for i in range(counts.size):
+        n += counts[i]
+    dims = np.empty(n, np.int8)
+    births = np.empty(n, np.int64)
+    deaths = np.empty(n, np.int64)
+    item = np.empty(n, np.int64)
+    gather = np.empty(3 * n, np.int64)
+    bvals = np.empty(n, np.float64)
+    dvals = np.empty(n, np.float64)
+    inf = -np.inf if superlevel else np.inf
+    j = 0
+    e = 2 * n
+    for i in range(counts.size):
+        off = i * npix
+        for k in range(counts[i]):
+            b = np.int64(out_b[i, k])
+            d = np.int64(out_d[i, k])
+            dims[j] = out_dim[i, k]
+            births[j] = b
+            deaths[j] = d
+            item[j] = i
+            gather[j] = off + b
+            bvals[j] = flat[off + b]
+            if d < 0:
+                gather[n + j] = off + b
+                gather[e] = j
+                e += 1
+                dvals[j] = inf
+            else:
+                gather[n + j] = off + d
+                dvals[j] = flat[off + d]
+            j += 1
+    return dims, births, deaths, item, gather[:e], bvals, dvals
+
+
 def stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top,
                          n_threads=None):
-    """``(counts, dims, births, deaths)`` of a (B, D, H, W) stack, as ``stack_pairs``."""
+    """Per-image pair buffers ``(counts, out_dim, out_b, out_d)`` of a (B, D, H, W) stack.
+
+    Row ``i`` of the buffers holds the ``counts[i]`` pairs of image ``i``,
+    exactly as ``stack_pairs`` computes them (flat local indices).
+    """
     count = bits4.shape[0]
     n_threads = max(1, min(count, n_threads or os.cpu_count() or 1))
     per_image = bits4[0].size + 1
@@ -61,4 +111,4 @@ def stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim, connec
             future.result()
     if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
         raise RuntimeError("internal error: pair buffer overflow in the batch kernel")
-    return (counts,) + compact_batch(out_dim, out_b, out_d, counts)
+    return counts, out_dim, out_b, out_d
