@@ -378,7 +378,7 @@ def check_dims(dim, name="dim"):
 def finite_rows(dgm, dims):
     """Sorted indices of the finite pairs of dimensions ``dims`` (None: all)."""
     keep = np.isfinite(dgm._death_np)
-    if dims is not None and not set(np.unique(dgm.dim).tolist()) <= set(dims):
+    if dims is not None:
         wanted = np.zeros(256, dtype=bool)
         wanted[[d for d in dims if d < 256]] = True
         keep &= wanted[dgm.dim.astype(np.uint8)]
