@@ -144,9 +144,9 @@ def topk_lifetimes(diagrams, k, dim=0):
 
     Returns
     -------
-    lifetimes : (*batch_shape, k) Tensor
-        Decreasing; zeros where an input has fewer than ``k`` finite bars;
-        differentiable.
+    lifetimes : Tensor
+        Shape ``(*batch_shape, k)``, decreasing; zeros where an input has
+        fewer than ``k`` finite bars; differentiable.
 
     Raises
     ------
