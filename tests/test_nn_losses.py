@@ -7,7 +7,7 @@ torch = pytest.importorskip("torch")
 
 import fasttopo  # noqa: E402
 import fasttopo.nn as tnn  # noqa: E402
-from fasttopo.nn.losses import _windows, height_function  # noqa: E402
+from fasttopo.nn.losses import _windows, _height_function  # noqa: E402
 
 
 def distinct(rng, shape, scale=1.0):
@@ -175,14 +175,14 @@ def test_windows_cover_the_image():
 def test_height_functions():
     rng = np.random.default_rng(0)
     for kind in ("linear", "radial", "quadratic"):
-        g = height_function((9, 7), kind, rng)
+        g = _height_function((9, 7), kind, rng)
         assert g.shape == (9, 7)
         assert g.min().item() == 0.0 and g.max().item() == 1.0
-    g = height_function((5, 5), "linear", np.random.default_rng(3))
+    g = _height_function((5, 5), "linear", np.random.default_rng(3))
     diff = np.diff(g.numpy(), axis=0)
     np.testing.assert_allclose(diff, diff[0:1].repeat(4, 0), atol=1e-12)  # linear: constant steps
     with pytest.raises(ValueError, match="kind must be"):
-        height_function((3, 3), "cubic", rng)
+        _height_function((3, 3), "cubic", rng)
 
 
 def test_localized_loss_composition(rng):
@@ -191,7 +191,7 @@ def test_localized_loss_composition(rng):
     loss = tnn.localized_loss(pred, target, window=6, kind="radial", dim=(0, 1), alpha=0.3,
                               rng=7, reduction="none")
     # the same by hand: windows (0, 6) x (0, 4, 6->4 flush), one radial function
-    g = height_function((6, 6), "radial", np.random.default_rng(7)).numpy()
+    g = _height_function((6, 6), "radial", np.random.default_rng(7)).numpy()
     expected = np.zeros(2)
     from gudhi.wasserstein import wasserstein_distance
     for i in range(2):

@@ -412,7 +412,7 @@ def lifetime_sorted_loss(pred, target, dim=None, reduction="mean"):
 
 
 # ------------------------------------------------------------ localized loss
-def height_function(shape, kind, rng, dtype=torch.float64, device=None):
+def _height_function(shape, kind, rng, dtype=torch.float64, device=None):
     """A random height function on a window, scaled to [0, 1] (linear, radial, quadratic)."""
     coords = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float64) / max(s - 1, 1)
                                     for s in shape], indexing="ij"), axis=-1)
@@ -543,7 +543,7 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
     batch_shape, shape = spatial_split(pred, spatial_dims, "pred")
     n_items = int(np.prod(batch_shape, dtype=np.int64))
     index, wshape, n_win = _window_index(shape, window, pred.device)
-    g = height_function(wshape, kind, rng, dtype=pred.dtype, device=pred.device)
+    g = _height_function(wshape, kind, rng, dtype=pred.dtype, device=pred.device)
     max_dim = None if dims is None else max(dims)
     out = []
     for name, y in (("pred", pred), ("target", target)):
