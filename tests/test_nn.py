@@ -100,6 +100,8 @@ def test_large_images_use_the_engine_too(rng):
     x = torch.tensor(rng.random((2, 300, 260)), dtype=torch.float32)  # above the batch size
     dgms = tnn.persistence(x, spatial_dims=2)
     assert_matches_engine(dgms, x)
+    one = tnn.persistence(x[1], superlevel=True)   # a single large image
+    assert_matches_engine(one, x[1], superlevel=True)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 7])

@@ -1,12 +1,14 @@
 """Differentiable cubical persistence of batches of images (tensors on any device)."""
 
 import math
+import os
 
 import numpy as np
 import torch
 
 from .._engine import SMALL, as_3d
 from .._persistence import _check_options, persistence_batch
+from .._persistence import persistence as numpy_persistence
 from .._sorting import image_bits
 from .._validation import _as_int, check_finite
 from ._diagrams import Diagrams
@@ -71,8 +73,11 @@ def pairs_and_values(stack, max_dim, connectivity, superlevel):
         buffers = stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim,
                                        connectivity, top)
         return assemble(*buffers, flat, npix, superlevel)
-    diagrams = persistence_batch(stack, max_dim=max_dim, connectivity=connectivity,
-                                 superlevel=superlevel)
+    options = dict(max_dim=max_dim, connectivity=connectivity, superlevel=superlevel)
+    if stack.shape[0] < (os.cpu_count() or 1):  # few large images: threads within each
+        diagrams = [numpy_persistence(image, **options) for image in stack]
+    else:                                          # many: one image per thread
+        diagrams = persistence_batch(stack, **options)
     counts = np.array([len(d) for d in diagrams], dtype=np.int64)
     dims = np.concatenate([d.dim for d in diagrams])
     births = np.concatenate([d.birth_index for d in diagrams])
