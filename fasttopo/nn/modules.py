@@ -27,6 +27,16 @@ class CubicalPersistence(nn.Module):
     max_dim, connectivity, superlevel, spatial_dims
         As in :func:`fasttopo.nn.persistence`.
 
+    Returns
+    -------
+    diagrams : Diagrams
+        From ``forward``, as :func:`fasttopo.nn.persistence`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.persistence`.
+
     References
     ----------
     .. [1] R. Brüel-Gabrielsson et al., "A Topology Layer for Machine
@@ -68,6 +78,16 @@ class RipsPersistence(nn.Module):
     max_dim, max_edge_length
         As in :func:`fasttopo.nn.rips_persistence`.
 
+    Returns
+    -------
+    diagrams : Diagrams
+        From ``forward``, as :func:`fasttopo.nn.rips_persistence`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.rips_persistence`.
+
     References
     ----------
     .. [1] R. Brüel-Gabrielsson et al., "A Topology Layer for Machine
@@ -102,6 +122,16 @@ class AlphaPersistence(nn.Module):
     max_dim : int, optional
         As in :func:`fasttopo.nn.alpha_persistence`.
 
+    Returns
+    -------
+    diagrams : Diagrams
+        From ``forward``, as :func:`fasttopo.nn.alpha_persistence`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.alpha_persistence`.
+
     References
     ----------
     .. [1] R. Brüel-Gabrielsson et al., "A Topology Layer for Machine
@@ -133,6 +163,16 @@ class TotalPersistence(nn.Module):
     ----------
     p, q, skip, dim, reduction
         As in :func:`fasttopo.nn.total_persistence`.
+
+    Returns
+    -------
+    loss : Tensor
+        From ``forward``, as :func:`fasttopo.nn.total_persistence`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.total_persistence`.
 
     References
     ----------
@@ -169,6 +209,21 @@ class TopKLifetimes(nn.Module):
     k, dim
         As in :func:`fasttopo.nn.topk_lifetimes`.
 
+    Returns
+    -------
+    lifetimes : Tensor
+        From ``forward``, as :func:`fasttopo.nn.topk_lifetimes`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.topk_lifetimes`.
+
+    References
+    ----------
+    .. [1] R. Brüel-Gabrielsson et al., "A Topology Layer for Machine
+       Learning", AISTATS 2020. arXiv:1905.12200
+
     Examples
     --------
     >>> import torch
@@ -195,6 +250,16 @@ class WassersteinLoss(nn.Module):
     ----------
     order, internal_p, dim, reduction
         As in :func:`fasttopo.nn.wasserstein_loss`.
+
+    Returns
+    -------
+    loss : Tensor
+        From ``forward``, as :func:`fasttopo.nn.wasserstein_loss`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.wasserstein_loss`.
 
     References
     ----------
@@ -232,6 +297,16 @@ class LifetimeSortedLoss(nn.Module):
     ----------
     dim, reduction
         As in :func:`fasttopo.nn.lifetime_sorted_loss`.
+
+    Returns
+    -------
+    loss : Tensor
+        From ``forward``, as :func:`fasttopo.nn.lifetime_sorted_loss`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.lifetime_sorted_loss`.
 
     References
     ----------
@@ -272,6 +347,16 @@ class LocalizedLoss(nn.Module):
         As in :func:`fasttopo.nn.localized_loss`.
     seed : None, int or numpy.random.Generator, optional
         Seed of the layer's generator.
+
+    Returns
+    -------
+    loss : Tensor
+        From ``forward``, as :func:`fasttopo.nn.localized_loss`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.localized_loss`.
 
     References
     ----------
