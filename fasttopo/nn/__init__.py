@@ -1,0 +1,19 @@
+"""PyTorch layers and losses: differentiable persistence of images and point clouds.
+
+Importing this subpackage imports torch (``import fasttopo`` does not).
+Pairs are computed on the CPU by fasttopo's engine without gradient; the
+birth and death values are gathered from the input on its own device, so
+autograd gives exact subgradients on any device.
+"""
+
+from ._diagrams import Diagrams
+from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
+                         rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
+from .modules import (AlphaPersistence, CubicalPersistence, LifetimeSortedLoss, LocalizedLoss,
+                      RipsPersistence, TopKLifetimes, TotalPersistence, WassersteinLoss)
+
+__all__ = ["Diagrams", "persistence", "rips_persistence", "alpha_persistence",
+           "total_persistence", "topk_lifetimes", "wasserstein_loss", "lifetime_sorted_loss",
+           "localized_loss", "CubicalPersistence", "RipsPersistence", "AlphaPersistence",
+           "TotalPersistence", "TopKLifetimes", "WassersteinLoss", "LifetimeSortedLoss",
+           "LocalizedLoss"]

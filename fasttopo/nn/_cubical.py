@@ -1,0 +1,213 @@
+"""Differentiable cubical persistence of batches of images (tensors on any device)."""
+
+import math
+import os
+
+import numpy as np
+import torch
+
+from .._engine import SMALL, as_3d
+from .._persistence import _check_options, persistence_batch
+from .._persistence import persistence as numpy_persistence
+from .._sorting import image_bits
+from .._validation import _as_int, check_finite
+from ._diagrams import Diagrams
+from ._threads import assemble, stack_pairs_threaded
+
+__all__ = ["persistence"]
+
+_EXACT_UPCAST = (torch.float16, torch.bfloat16)
+
+
+def check_tensor(x, name="x"):
+    """Raise TypeError unless ``x`` is a real floating-point tensor."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must have a floating-point dtype (the values carry the "
+                        f"gradient), got {x.dtype}")
+    return x
+
+
+def spatial_split(x, spatial_dims, name="x"):
+    """(batch_shape, image shape) of a tensor: the last ``spatial_dims`` axes are the image."""
+    if spatial_dims is None:
+        if x.ndim in (1, 2, 3):
+            spatial_dims = x.ndim
+        elif x.ndim in (4, 5):
+            spatial_dims = x.ndim - 2
+        else:
+            raise ValueError(f"{name} must be (N,), (H, W), (D, H, W), (B, C, H, W) or "
+                             f"(B, C, D, H, W), got shape {tuple(x.shape)}; pass spatial_dims "
+                             f"for other layouts")
+    else:
+        spatial_dims = _as_int(spatial_dims, "spatial_dims")
+        if not 1 <= spatial_dims <= 3 or spatial_dims > x.ndim:
+            raise ValueError(f"spatial_dims must be 1, 2 or 3 and at most {name}.ndim="
+                             f"{x.ndim}, got {spatial_dims}")
+    shape = tuple(x.shape[x.ndim - spatial_dims:])
+    if math.prod(shape) == 0:
+        raise ValueError(f"{name} must have non-empty images, got shape {tuple(x.shape)}")
+    return tuple(x.shape[:x.ndim - spatial_dims]), shape
+
+
+def cpu_values(x, name="x"):
+    """A NumPy view or copy of ``x`` on the CPU (no grad; float16/bfloat16 upcast exactly)."""
+    values = x.detach()
+    if values.dtype in _EXACT_UPCAST:
+        values = values.to(torch.float32)
+    array = values.cpu().resolve_conj().resolve_neg().numpy()
+    check_finite(array, name)
+    return array
+
+
+def pairs_and_values(stack, max_dim, connectivity, superlevel):
+    """Pairs of a (N, *shape) NumPy stack and their values (see ``_threads.assemble``)."""
+    ndim = stack.ndim - 1
+    npix = stack[0].size
+    flat = stack.reshape(-1)
+    if npix < SMALL and not (ndim == 3 and max_dim >= 1):
+        bits, kind, signbit, allones = image_bits(stack)
+        bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
+        top = ndim >= 2 and max_dim == ndim - 1
+        buffers = stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim,
+                                       connectivity, top)
+        return assemble(*buffers, flat, npix, superlevel)
+    options = dict(max_dim=max_dim, connectivity=connectivity, superlevel=superlevel)
+    if stack.shape[0] < (os.cpu_count() or 1):  # few large images: threads within each
+        diagrams = [numpy_persistence(image, **options) for image in stack]
+    else:                                          # many: one image per thread
+        diagrams = persistence_batch(stack, **options)
+    counts = np.array([len(d) for d in diagrams], dtype=np.int64)
+    dims = np.concatenate([d.dim for d in diagrams])
+    births = np.concatenate([d.birth_index for d in diagrams])
+    deaths = np.concatenate([d.death_index for d in diagrams])
+    item = np.repeat(np.arange(len(diagrams), dtype=np.int64), counts)
+    offset = item * npix
+    essential = deaths < 0
+    gather = np.concatenate([offset + births, offset + np.where(essential, births, deaths),
+                             np.flatnonzero(essential)])
+    birth_np = np.concatenate([d.birth for d in diagrams])
+    death_np = np.concatenate([d.death for d in diagrams])
+    return dims, births, deaths, item, gather, birth_np, death_np
+
+
+def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial_dims=None):
+    """Differentiable persistence diagrams of a batch of images (cubical complexes).
+
+    The pairs (which pixel creates and which destroys each class) are
+    computed on the CPU by fasttopo's engine, for the whole batch in one
+    parallel call and without gradient.  The birth and death values are
+    then gathered from ``x`` on its own device, so autograd gives exact
+    subgradients: the gradient of a pair's birth (death) lands on its birth
+    (death) pixel, and no custom backward is needed.
+
+    Parameters
+    ----------
+    x : Tensor
+        Floating-point images on any device: ``(B, C, H, W)`` or
+        ``(B, C, D, H, W)`` batches, or one ``(N,)``, ``(H, W)`` or
+        ``(D, H, W)`` image.  Any layout (non-contiguous is fine).  Values
+        must be finite.  ``x`` is not modified.
+    max_dim : int, optional
+        Largest homology dimension, 0 to ``ndim - 1`` (default all).
+    connectivity : int, optional
+        1 (V-construction: 4-neighbour in 2D, 6 in 3D) to ``ndim``
+        (T-construction: 8 / 26, the default), as in
+        :func:`fasttopo.persistence`.
+    superlevel : bool, optional
+        Superlevel-set filtration (births are high values; the essential
+        class dies at ``-inf``).
+    spatial_dims : int, optional
+        Number of trailing image axes (1, 2 or 3); the leading axes, any
+        number of them, form the batch.  Default: ``x.ndim`` for 1 to 3
+        axes, ``x.ndim - 2`` for 4 or 5 axes.  Use it for batches of
+        signals, ``(B, C, N)`` with ``spatial_dims=1``, or ``(B, H, W)`` with
+        ``spatial_dims=2``.
+
+    Returns
+    -------
+    diagrams : Diagrams
+        Flat tensors ``birth``, ``death`` (dtype and device of ``x``) with
+        CPU indices ``dim``, ``item`` (index in the flattened batch),
+        ``birth_index``, ``death_index`` (flat C-order pixel indices within
+        the image), ``batch_shape`` (``(B, C)``, or ``()`` for one image).
+        For each input the pairs are exactly those of
+        :func:`fasttopo.persistence` (``diagrams.to_numpy()`` equals
+        :func:`fasttopo.persistence_batch`).  Essential deaths are
+        ``+inf`` / ``-inf`` and carry no gradient.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor, or the options are not
+        ints.
+    ValueError
+        If ``x`` has an unsupported shape, empty images or non-finite
+        values (the index is given), or an option is out of range.
+    NotImplementedError
+        For ``max_dim >= 1`` on 3D images until the cubical reduction of
+        the engine lands (use ``max_dim=0``).
+
+    See Also
+    --------
+    fasttopo.persistence : the NumPy function.
+    CubicalPersistence : the same as an ``nn.Module``.
+
+    Notes
+    -----
+    Between two changes of the pairing (ties or crossings of values) the
+    diagram is a selection of pixel values, so its derivative is exact;
+    at ties the gradient is the one of the pairing fasttopo's
+    deterministic tie-break selects, a subgradient in the sense of [1]_.
+    This is how TopologyLayer [2]_ and CubicalRipser's torch helper route
+    gradients, for a whole batch at once and on any device.
+
+    References
+    ----------
+    .. [1] M. Carrière, F. Chazal, M. Glisse, Y. Ike, H. Kannan, Y. Umeda,
+       "Optimizing persistent homology based functions", ICML 2021.
+       arXiv:2010.08356
+    .. [2] R. Brüel-Gabrielsson, B. J. Nelson, A. Dwaraknath, P. Skraba,
+       L. J. Guibas, G. Carlsson, "A Topology Layer for Machine Learning",
+       AISTATS 2020. arXiv:1905.12200
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fasttopo.nn as tnn
+    >>> x = torch.tensor([[2., 1., 1., 1.],
+    ...                   [1., 4., 3., 1.],
+    ...                   [0., 1., 1., 1.]], requires_grad=True)
+    >>> dgms = tnn.persistence(x)
+    >>> dgms.dim, dgms.birth.detach(), dgms.death.detach()
+    (array([0, 1], dtype=int8), tensor([0., 1.]), tensor([inf, 4.]))
+    >>> (dgms.death - dgms.birth)[1].backward()   # lifetime of the loop
+    >>> x.grad
+    tensor([[ 0.,  0.,  0.,  0.],
+            [ 0.,  1.,  0.,  0.],
+            [ 0.,  0., -1.,  0.]])
+    """
+    x = check_tensor(x)
+    batch_shape, shape = spatial_split(x, spatial_dims)
+    max_dim, connectivity = _check_options(len(shape), max_dim, connectivity)
+    superlevel = bool(superlevel)
+    n_items = math.prod(batch_shape)
+    device = x.device
+    if n_items == 0:
+        empty = x.new_zeros(0)
+        return Diagrams._make(empty, empty, np.zeros(0, np.int8), np.zeros(0, np.int64),
+                              np.zeros(0, np.int64), np.zeros(0, np.int64), batch_shape, shape,
+                              superlevel, connectivity, max_dim, "cubical",
+                              np.zeros(0), np.zeros(0))
+    values = cpu_values(x)
+    stack = values.reshape((n_items,) + shape)
+    dims, births, deaths, item, gather, birth_np, death_np = pairs_and_values(
+        stack, max_dim, connectivity, superlevel)
+    n = births.shape[0]
+    index = torch.from_numpy(gather).to(device, non_blocking=True)
+    birth, death = x.reshape(-1).index_select(0, index[:2 * n]).split(n)
+    if gather.shape[0] > 2 * n:
+        death = death.index_fill(0, index[2 * n:], -np.inf if superlevel else np.inf)
+    return Diagrams._make(birth, death, dims, item, births, deaths, batch_shape, shape,
+                          superlevel, connectivity, max_dim, "cubical", birth_np, death_np)
