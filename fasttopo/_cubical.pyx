@@ -332,11 +332,12 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     cdef RadixHeap heap
     cdef vector[int64_t] births
     cdef vector[int64_t] deaths
-    cdef vector[int64_t] reduced
-    cdef unordered_map[int64_t, vector[int64_t]] stored
-    cdef unordered_map[int64_t, vector[int64_t]].iterator found
+    # reduced columns that needed additions live in one pool; the pivot table
+    # refers to them as -2 - slot (a column that needed none is its edge id)
+    cdef vector[int64_t] pool
+    cdef vector[int64_t] starts
     cdef int64_t keys[4]
-    cdef int64_t ekey, sid, pivot, other, eid, x
+    cdef int64_t ekey, sid, pivot, other, eid, x, slot
     cdef int n, c
     cdef bint added, broken = False
     cdef Py_ssize_t i, t
@@ -354,15 +355,15 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             while pivot >= 0:
                 sid = square_id(&g, pivot)
                 other = pivots[sid]
-                if other < 0:
+                if other == -1:
                     break
                 added = True
                 n_added += 1
-                found = stored.find(other)
-                if found != stored.end():
-                    n_pushed += deref(found).second.size()
-                    for t in range(<Py_ssize_t>deref(found).second.size()):
-                        rh_push(&heap, buckets, deref(found).second[t])
+                if other <= -2:
+                    slot = -2 - other
+                    n_pushed += starts[slot + 1] - starts[slot]
+                    for t in range(starts[slot], starts[slot + 1]):
+                        rh_push(&heap, buckets, pool[t])
                 else:
                     n = coboundary(&g, other, keys)
                     for c in range(n):
@@ -376,22 +377,26 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                 break
             if pivot < 0:
                 continue                # an essential class: impossible in a box
-            pivots[sid] = <int32_t>eid
             births.push_back(g.order[ekey >> 8])
             deaths.push_back(g.order[pivot >> 8])
             if not added:
+                pivots[sid] = <int32_t>eid
                 n_emergent += 1
                 continue
-            reduced.clear()
-            while pivot >= 0:
-                reduced.push_back(pivot)
+            if starts.size() == 0:
+                starts.push_back(0)
+            pivots[sid] = <int32_t>(-1 - <int64_t>starts.size())
+            x = pivot
+            while x >= 0:
+                pool.push_back(x)
                 rh_take(&heap, buckets)
-                pivot = rh_pivot(&heap, buckets)
-            stored[eid] = reduced
+                x = rh_pivot(&heap, buckets)
+            starts.push_back(pool.size())
     if broken:
         raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
     reduce_columns.last_stats = {"columns": int(columns.shape[0]), "additions": int(n_added),
-                                 "emergent": int(n_emergent), "stored": int(stored.size()),
+                                 "emergent": int(n_emergent),
+                                 "stored": int(starts.size()) - 1 if starts.size() else 0,
                                  "pushed_from_stored": int(n_pushed)}
     out_b = np.empty(births.size(), dtype=np.int64)
     out_d = np.empty(deaths.size(), dtype=np.int64)
