@@ -10,19 +10,23 @@ import numpy as np
 from ._middle import middle_dimension, voxel_order
 from ._sorting import fill_keys, fix_ties, packing
 from ._stencil import dual_connectivity, geometry, stencil
-from ._union_find import batch_pairs, compact_batch, image_pairs, scan_rows, sweep, unpad
+from ._union_find import (batch_pairs, compact_batch, image_pairs_split, image_pairs_with,
+                          scan_rows, sweep, unpad)
 
-__all__ = ["SMALL", "pool", "as_3d", "index_dtype", "threaded_pairs", "serial_pairs",
-           "stack_pairs"]
+__all__ = ["SMALL", "SPLIT", "split_pairs", "pool", "as_3d", "index_dtype", "stencils", "threaded_pairs",
+           "serial_pairs", "stack_pairs"]
 
 _INT32_LIMIT = 2**31 - 16
 # below this many pixels one serial Numba call beats threads and NumPy's sort
 SMALL = 1 << 16
+# from this many pixels the two directions of a small image run as two parallel tasks
+SPLIT = 1 << 11
 # scratch buffers up to this size are kept per thread between calls (no page faults
 # when many images of moderate size are processed, as in a training loop)
 _KEEP_BYTES = 4 << 20
 _POOL = None
 _LOCAL = threading.local()
+_STENCILS = {}
 
 
 def pool():
@@ -88,8 +92,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     negative = np.zeros(npad + 1 if middle else 1, dtype=np.uint8)
 
     def direction(reverse, blocks):
-        conn = dual_connectivity(ndim, connectivity) if reverse else connectivity
-        st = stencil(ndim, conn, padded)
+        st = stencils(ndim, connectivity, padded)[1 if reverse else 0]
         record = middle and reverse == dual
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
@@ -169,14 +172,66 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     return dims, births, deaths
 
 
+def stencils(ndim, connectivity, padded):
+    """The (forward, reverse) stencils of a padded shape, computed once and kept."""
+    key = (ndim, connectivity, tuple(int(v) for v in padded))
+    found = _STENCILS.get(key)
+    if found is None:
+        if len(_STENCILS) >= 64:
+            _STENCILS.clear()
+        found = (stencil(ndim, connectivity, padded),
+                 stencil(ndim, dual_connectivity(ndim, connectivity), padded))
+        _STENCILS[key] = found
+    return found
+
+
+def split_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity):
+    """Dimension 0 and the top dimension of one small image, the two directions in
+    parallel in one Numba call (flat C indices, the order of ``serial_pairs``)."""
+    n = bits3.size
+    idx = index_dtype(bits3.shape)
+    shape3 = np.array(bits3.shape, dtype=np.int64)
+    padded, pad = geometry(shape3, ndim)
+    npad = int(np.prod(padded))
+    st_f, st_r = stencils(ndim, connectivity, padded)
+    out = [scratch(name, n + 2, idx) for name in ("out_bf", "out_df", "out_br", "out_dr")]
+    counts = np.empty(2, dtype=np.int64)
+    first = image_pairs_split(
+        bits3, kind, signbit, allones, superlevel, ndim, st_f, st_r,
+        scratch("keys", npad + 1, bits3.dtype), scratch("parent", npad + 1, idx),
+        scratch("parent_dual", npad + 1, idx), scratch("candidates", n, np.uint64),
+        scratch("candidates_dual", n, np.uint64), scratch("sort", n, np.uint64),
+        scratch("sort_dual", n, np.uint64), *out, counts)
+    if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
+        raise RuntimeError("internal error: pair buffer overflow in the union-find kernel")
+    c0, c1 = int(counts[0]), int(counts[1])
+    births = np.concatenate([out[0][:c0], np.array([first], dtype=idx), out[2][:c1][::-1]])
+    deaths = np.concatenate([out[1][:c0], np.array([-1], dtype=idx), out[3][:c1][::-1]])
+    unpad(births, padded, pad, shape3)
+    unpad(deaths, padded, pad, shape3)
+    dims = np.zeros(births.size, dtype=np.int8)
+    dims[c0 + 1:] = ndim - 1
+    return dims, births, deaths
+
+
 def serial_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top):
+    """Union-find pairs of one small image in one serial Numba call (flat C indices)."""
     cap = bits3.size + 1
     idx = index_dtype(bits3.shape)
-    out_dim = np.empty(cap, dtype=np.int8)
-    out_b = np.empty(cap, dtype=idx)
-    out_d = np.empty(cap, dtype=idx)
-    count = image_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                        out_dim, out_b, out_d)
+    shape3 = np.array(bits3.shape, dtype=np.int64)
+    padded, _ = geometry(shape3, 3)
+    npad = int(np.prod(padded))
+    st_f, st_r = stencils(ndim, connectivity, geometry(shape3, ndim)[0])
+    ws = (scratch("keys", npad + 1, bits3.dtype), scratch("parent", npad + 1, idx),
+          scratch("parent_dual", npad + 1 if top else 1, idx),
+          scratch("candidates", bits3.size, np.uint64),
+          scratch("candidates_dual", bits3.size if top else 1, np.uint64),
+          scratch("sort", bits3.size, np.uint64))
+    out_dim = scratch("out_dim", cap, np.int8)
+    out_b = scratch("out_birth", cap, idx)
+    out_d = scratch("out_death", cap, idx)
+    count = image_pairs_with(bits3, kind, signbit, allones, superlevel, ndim, top, st_f, st_r,
+                             ws, out_dim, out_b, out_d)
     if count < 0:  # pragma: no cover - bounded by the pixel count
         raise RuntimeError("internal error: pair buffer overflow in the union-find kernel")
     return out_dim[:count], out_b[:count], out_d[:count]

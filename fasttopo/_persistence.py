@@ -5,7 +5,8 @@ import os
 import numpy as np
 
 from ._diagram import PersistenceDiagram
-from ._engine import SMALL, as_3d, pool, serial_pairs, stack_pairs, threaded_pairs
+from ._engine import (SMALL, SPLIT, as_3d, pool, serial_pairs, split_pairs, stack_pairs,
+                      threaded_pairs)
 from ._sorting import image_bits
 from ._validation import check_connectivity, check_image, check_max_dim
 
@@ -43,8 +44,12 @@ def _diagram(image, max_dim, connectivity, superlevel, n_threads):
     top = ndim >= 2 and max_dim == ndim - 1
     middle = ndim == 3 and max_dim >= 1
     if image.size < SMALL and not middle:
-        dims, births, deaths = serial_pairs(bits3, kind, signbit, allones, superlevel, ndim,
-                                             connectivity, top)
+        if top and n_threads > 1 and image.size >= SPLIT:
+            dims, births, deaths = split_pairs(bits3, kind, signbit, allones, superlevel, ndim,
+                                                connectivity)
+        else:
+            dims, births, deaths = serial_pairs(bits3, kind, signbit, allones, superlevel,
+                                                 ndim, connectivity, top)
     else:
         threads = n_threads if image.size >= SMALL else 1
         dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,

@@ -216,3 +216,4 @@ def radix_sort_u64(values, count, scratch):
         swapped = not swapped
     if swapped:
         values[:count] = src
+

@@ -37,7 +37,7 @@ from ._stencil import (classify, dual_connectivity, first_neighbour_bit, geometr
                        representatives, set_row_padding, stencil)
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
-           "image_pairs_with", "batch_pairs", "compact_batch"]
+           "image_pairs_with", "image_pairs_split", "batch_pairs", "compact_batch"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
 PAD_DUAL = -2     # padding is the exterior cell, present from the start
@@ -488,6 +488,51 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     unpad(out_b[:count], padded, pad, shape3)
     unpad(out_d[:count], padded, pad, shape3)
     return count
+
+
+@njit(cache=True, nogil=True)
+def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact,
+                   reverse, st, parent, cand, scratch, out_b, out_d):
+    """Scan, sort and sweep one direction of a small image; returns the pair count."""
+    no_record = np.zeros(1, dtype=np.uint8)
+    parent[npad] = npad
+    res = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1], npad, kmin, kmax,
+                    shift, index_bits, not reverse, parent, st, cand, reverse, parent, st, cand,
+                    no_record, 0)
+    ncand = res[2] if reverse else res[0]
+    radix_sort_u64(cand, ncand, scratch)
+    if not exact:
+        fix_ties(cand, ncand, keys, index_bits, reverse)
+    return sweep(keys, parent, cand, ncand, index_bits, reverse, st, npad, out_b, out_d, 0,
+                 no_record, False)
+
+
+@njit(cache=True, parallel=True)
+def image_pairs_split(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r, keys,
+                      parent_f, parent_r, cand_f, cand_r, scratch_f, scratch_r, out_b_f, out_d_f,
+                      out_b_r, out_d_r, counts):
+    """Dimension 0 and the top dimension of one image as two parallel tasks.
+
+    Writes padded indices: forward pairs into ``out_*_f`` (count in
+    ``counts[0]``), reverse pairs by decreasing birth into ``out_*_r``
+    (``counts[1]``); returns the padded index of the essential birth.
+    """
+    shape3 = np.array(bits.shape, dtype=np.int64)
+    padded, pad = geometry(shape3, ndim)
+    npad = padded[0] * padded[1] * padded[2]
+    kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
+                                                 keys, padded, pad)
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    for task in prange(2):
+        if task == 0:
+            counts[0] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
+                                       index_bits, exact, False, st_f, parent_f, cand_f,
+                                       scratch_f, out_b_f, out_d_f)
+        else:
+            counts[1] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
+                                       index_bits, exact, True, st_r, parent_r, cand_r,
+                                       scratch_r, out_b_r, out_d_r)
+    return first
 
 
 @njit(cache=True, parallel=True)
