@@ -249,6 +249,7 @@ def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, t
     chunk = count if chunk is None else chunk
     per_image = bits4[0].size + 1
     idx = index_dtype(bits4.shape[1:])
+    st_f, st_r = stencils(ndim, connectivity, geometry(np.array(bits4.shape[1:]), ndim)[0])
     parts = []
     old = numba.get_num_threads()
     threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
@@ -261,7 +262,7 @@ def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, t
             out_b = scratch("batch_birth", (rows, per_image), idx)
             out_d = scratch("batch_death", (rows, per_image), idx)
             counts = np.empty(rows, dtype=np.int64)
-            batch_pairs(part, kind, signbit, allones, superlevel, ndim, connectivity, top,
+            batch_pairs(part, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
                         out_dim, out_b, out_d, counts, threads)
             if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
                 raise RuntimeError("internal error: pair buffer overflow in the batch kernel")

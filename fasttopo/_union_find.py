@@ -536,7 +536,7 @@ def image_pairs_split(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r
 
 
 @njit(cache=True, parallel=True)
-def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
+def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
                 out_dim, out_b, out_d, counts, chunks):
     """``image_pairs`` over a (B, D, H, W) stack.
 
@@ -544,9 +544,6 @@ def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, to
     its own scratch arrays and handles its images in order, so results do
     not depend on the thread count.
     """
-    padded, _ = geometry(np.array(bits.shape[1:], dtype=np.int64), ndim)
-    st_f = stencil(ndim, connectivity, padded)
-    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
     nimg = bits.shape[0]
     chunks = max(1, min(nimg, chunks))
     for c in prange(chunks):

@@ -16,20 +16,17 @@ import os
 import numpy as np
 from numba import njit
 
-from .._engine import index_dtype, pool
-from .._stencil import dual_connectivity, geometry, stencil
+from .._engine import index_dtype, pool, stencils
+from .._stencil import geometry
 from .._union_find import image_pairs_with, workspace
 
 __all__ = ["stack_pairs_threaded", "assemble"]
 
 
 @njit(cache=True, nogil=True)
-def _chunk_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
+def _chunk_pairs(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
                  out_dim, out_b, out_d, counts, start, stop):
     """Pairs of images ``start:stop`` of a (B, D, H, W) stack, serially, without the GIL."""
-    padded, _ = geometry(np.array(bits.shape[1:], dtype=np.int64), ndim)
-    st_f = stencil(ndim, connectivity, padded)
-    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
     ws = workspace(bits[0], top, out_b)
     for b in range(start, stop):
         counts[b] = image_pairs_with(bits[b], kind, signbit, allones, superlevel, ndim, top,
@@ -98,9 +95,10 @@ def stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim, connec
     out_d = np.empty((count, per_image), idx)
     counts = np.empty(count, np.int64)
     edges = [count * i // n_threads for i in range(n_threads + 1)]
+    st_f, st_r = stencils(ndim, connectivity, geometry(np.array(bits4.shape[1:]), ndim)[0])
 
     def run(i):
-        _chunk_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top,
+        _chunk_pairs(bits4, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
                      out_dim, out_b, out_d, counts, edges[i], edges[i + 1])
 
     if n_threads == 1:
