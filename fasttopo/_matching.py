@@ -35,11 +35,12 @@ infeasible threshold (still valid at larger thresholds).
 
 import numpy as np
 from numba import njit
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
-from scipy.spatial import cKDTree
 
 from ._transport import transport_pairs
+
+# SciPy's sparse, csgraph and spatial modules are imported where used: they
+# take a few hundred milliseconds to import and ``import fasttopo`` must stay
+# fast.
 
 __all__ = ["bottleneck_matching", "wasserstein_matching", "diagonal_distance"]
 
@@ -296,6 +297,8 @@ def bottleneck_matching(a, b):
     if n == 0 or m == 0:
         value = float(max(da.max(initial=0.0), db.max(initial=0.0)))
         return value, _pairs_from_rows(np.full(n, m, dtype=np.int64), n, m)
+    from scipy.spatial import cKDTree
+
     # every point needs a partner: the diagonal or its nearest neighbour
     near_b = cKDTree(b).query(a, k=1, p=np.inf)[0]
     near_a = cKDTree(a).query(b, k=1, p=np.inf)[0]
@@ -447,6 +450,9 @@ def _batches(n, m, ii, jj, cost):
     and of B in the group and the group's edges in local indices.  Points
     without edges are left out (they go to the diagonal).
     """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+
     graph = csr_array((np.ones(len(ii), dtype=np.int8), (ii, n + jj)), shape=(n + m, n + m))
     _, label = connected_components(graph, directed=False)
     size = np.bincount(label)
@@ -485,6 +491,9 @@ def _batches(n, m, ii, jj, cost):
 
 def _assignment(n, m, ii, jj, cost, da, db):
     """Optimal matching of one sub-problem by LAPJVsp, as (k, 2) local pairs."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     rows, cols = _doubled_graph(n, m, ii, jj, np.ones(n, dtype=bool), np.ones(m, dtype=bool))
     weights = np.concatenate([cost, da, db, np.zeros(len(ii))])
     # LAPJVsp needs nonzero weights: a constant added to every edge shifts every
