@@ -76,8 +76,7 @@ def _grid(items, resolution, range_, grid, name):
             raise ValueError(f"grid must be a non-empty increasing 1D array, got {grid!r}")
         return grid
     (count,) = _resolution(resolution, "resolution", 1)
-    finite = [_finite(p) for p in items]
-    low, high = _interval(range_, _span(finite), name)
+    low, high = _interval(range_, _span([p[np.isfinite(p)] for p in items]), name)
     return np.linspace(low, high, count)
 
 
@@ -210,7 +209,8 @@ def betti_curve(diagrams, *, dim=None, resolution=100, range=None, grid=None):
         Number of evenly spaced sample values (default 100).
     range : (float, float), optional
         First and last sample value.  None (or None entries) are fitted to
-        the finite birth and death values of all the diagrams given.
+        the finite birth and death values of all the diagrams given
+        (births of essential classes included).
     grid : (r,) array_like, optional
         Increasing sample values; overrides ``resolution`` and ``range``.
 
