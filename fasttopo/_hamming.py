@@ -14,7 +14,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["popcount", "all_pairs", "symmetric_tiles", "knn"]
+__all__ = ["popcount", "all_pairs", "all_pairs_serial", "symmetric_tiles", "knn", "knn_serial"]
 
 #: bytes of transposed codes per column block: the block stays in L1 while a
 #: group of rows is computed against it
@@ -80,6 +80,12 @@ def all_pairs(a, bT, out):
         _rows(a, i0, min(n, i0 + _GROUP), bT, out, 0, m)
 
 
+@njit(cache=True, nogil=True, boundscheck=False)
+def all_pairs_serial(a, bT, out):
+    """:func:`all_pairs` in the calling thread (small inputs: no thread wake-up)."""
+    _rows(a, 0, a.shape[0], bT, out, 0, bT.shape[1])
+
+
 @njit(cache=True, nogil=True, parallel=True, boundscheck=False)
 def symmetric_tiles(a, aT, out, tile):
     """Symmetric case computing only the upper triangle, mirrored tile by tile.
@@ -139,6 +145,16 @@ def _smallest(dist, k, counts, idx_out, dist_out):
                 idx_out[pos] = j
                 dist_out[pos] = d
                 counts[d] = pos + 1
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def knn_serial(q, cT, k, bits, idx_out, dist_out):
+    """:func:`knn` in the calling thread (small inputs)."""
+    dist = np.empty(cT.shape[1], dtype=dist_out.dtype)
+    counts = np.empty(bits + 1, dtype=np.int64)
+    for i in range(q.shape[0]):
+        _row(q, i, cT, dist, 0, cT.shape[1])
+        _smallest(dist, k, counts, idx_out[i], dist_out[i])
 
 
 @njit(cache=True, nogil=True, parallel=True, boundscheck=False)

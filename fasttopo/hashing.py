@@ -21,6 +21,10 @@ __all__ = ["pack_codes", "hamming_distances", "hamming_knn"]
 #: as 8 words of popcounts per pair)
 _HALF_FROM_WORDS = 8
 _TILE = 128
+#: below this many word comparisons the kernels run in the calling thread:
+#: waking the thread pool costs more than the work (milliseconds on a busy
+#: machine, when the other cores are busy)
+_SERIAL_BELOW = 1 << 23
 
 
 def pack_codes(bits):
@@ -188,7 +192,9 @@ def hamming_distances(a, b=None):
         out = np.empty((a.shape[0], a.shape[0]), dtype=dtype)
         if a.shape[0]:
             aT = np.ascontiguousarray(a.T)
-            if a.shape[1] >= _HALF_FROM_WORDS:
+            if out.size * a.shape[1] < _SERIAL_BELOW:
+                _hamming.all_pairs_serial(a, aT, out)
+            elif a.shape[1] >= _HALF_FROM_WORDS:
                 _hamming.symmetric_tiles(a, aT, out, _TILE)
             else:
                 _hamming.all_pairs(a, aT, out)
@@ -199,7 +205,9 @@ def hamming_distances(a, b=None):
                          f"and {64 * b.shape[1]} bits")
     out = np.empty((a.shape[0], b.shape[0]), dtype=dtype)
     if out.size:
-        _hamming.all_pairs(a, np.ascontiguousarray(b.T), out)
+        kernel = _hamming.all_pairs_serial if out.size * a.shape[1] < _SERIAL_BELOW \
+            else _hamming.all_pairs
+        kernel(a, np.ascontiguousarray(b.T), out)
     return out
 
 
@@ -272,6 +280,9 @@ def hamming_knn(queries, codes, k):
     indices = np.empty((queries.shape[0], k), dtype=np.int64)
     distances = np.empty((queries.shape[0], k), dtype=dtype)
     if k and queries.shape[0]:
-        _hamming.knn(queries, np.ascontiguousarray(codes.T), k, 64 * codes.shape[1],
-                     indices, distances, 16)
+        codesT = np.ascontiguousarray(codes.T)
+        if queries.shape[0] * n * codes.shape[1] < _SERIAL_BELOW:
+            _hamming.knn_serial(queries, codesT, k, 64 * codes.shape[1], indices, distances)
+        else:
+            _hamming.knn(queries, codesT, k, 64 * codes.shape[1], indices, distances, 16)
     return indices, distances

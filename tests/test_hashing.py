@@ -17,10 +17,17 @@ def codes(rng, n, words):
     return rng.integers(0, 2 ** 64, size=(n, words), dtype=np.uint64)
 
 
+@pytest.fixture(params=["serial", "parallel"])
+def path(request, monkeypatch):
+    """Run a test through the serial kernels (small inputs) or the parallel ones."""
+    monkeypatch.setattr(hashing, "_SERIAL_BELOW", 1 << 62 if request.param == "serial" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("words", [1, 2, 3, 4, 8, 9])
 @pytest.mark.parametrize("n", [1, 7, 129, 300])
-def test_all_pairs_symmetric(words, n):
-    """Both symmetric kernels: recomputation (< 8 words) and mirrored tiles (>= 8)."""
+def test_all_pairs_symmetric(words, n, path):
+    """Every kernel: serial, parallel recomputation (< 8 words), mirrored tiles (>= 8)."""
     a = codes(np.random.default_rng(n * 10 + words), n, words)
     out = hamming_distances(a)
     np.testing.assert_array_equal(out, reference(a, a))
@@ -37,7 +44,7 @@ def test_tile_kernel_directly_on_odd_sizes():
 
 
 @pytest.mark.parametrize("words", [1, 2, 4])
-def test_two_sets(words):
+def test_two_sets(words, path):
     rng = np.random.default_rng(words)
     a, b = codes(rng, 53, words), codes(rng, 17, words)
     np.testing.assert_array_equal(hamming_distances(a, b), reference(a, b))
@@ -65,7 +72,8 @@ def test_input_formats_and_extreme_values():
     np.testing.assert_array_equal(a, before)
 
 
-def test_result_does_not_depend_on_thread_count():
+def test_result_does_not_depend_on_thread_count(monkeypatch):
+    monkeypatch.setattr(hashing, "_SERIAL_BELOW", 0)
     a = codes(np.random.default_rng(3), 500, 1)
     b = codes(np.random.default_rng(4), 500, 8)
     threads = numba.get_num_threads()
@@ -81,7 +89,7 @@ def test_result_does_not_depend_on_thread_count():
 
 
 @pytest.mark.parametrize("words, k", [(1, 1), (1, 10), (2, 60), (4, 3), (1, 0)])
-def test_knn_equals_stable_argsort(words, k):
+def test_knn_equals_stable_argsort(words, k, path):
     rng = np.random.default_rng(words * 100 + k)
     base = codes(rng, 60, words)
     base[10:20] = base[0]                       # many ties
