@@ -212,13 +212,13 @@ def bottleneck_distance(X, Y, *, dim=None, matching=False):
     ----------
     .. [1] D. Cohen-Steiner, H. Edelsbrunner, J. Harer, "Stability of
        persistence diagrams", Discrete & Computational Geometry 37, 103-120,
-       2007. :doi:`10.1007/s00454-006-1276-5`
+       2007. https://doi.org/10.1007/s00454-006-1276-5
     .. [2] M. Kerber, D. Morozov, A. Nigmetov, "Geometry helps to compare
        persistence diagrams", ACM Journal of Experimental Algorithmics 22,
-       2017. :doi:`10.1145/3064175`
+       2017. https://doi.org/10.1145/3064175
     .. [3] J. E. Hopcroft, R. M. Karp, "An n^5/2 algorithm for maximum
        matchings in bipartite graphs", SIAM Journal on Computing 2(4),
-       225-231, 1973. :doi:`10.1137/0202019`
+       225-231, 1973. https://doi.org/10.1137/0202019
 
     Examples
     --------
@@ -302,13 +302,13 @@ def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matchi
     .. [1] D. Cohen-Steiner, H. Edelsbrunner, J. Harer, Y. Mileyko,
        "Lipschitz functions have Lp-stable persistence", Foundations of
        Computational Mathematics 10, 127-139, 2010.
-       :doi:`10.1007/s10208-010-9060-6`
+       https://doi.org/10.1007/s10208-010-9060-6
     .. [2] M. Kerber, D. Morozov, A. Nigmetov, "Geometry helps to compare
        persistence diagrams", ACM Journal of Experimental Algorithmics 22,
-       2017. :doi:`10.1145/3064175`
+       2017. https://doi.org/10.1145/3064175
     .. [3] R. Jonker, A. Volgenant, "A shortest augmenting path algorithm for
        dense and sparse linear assignment problems", Computing 38, 325-340,
-       1987. :doi:`10.1007/BF02278710`
+       1987. https://doi.org/10.1007/BF02278710
 
     Examples
     --------
@@ -426,9 +426,17 @@ def _workers(n_jobs):
 def _in_processes(parsed, pairs, dim, kind, order, internal_p, workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    chunks = np.array_split(np.arange(len(pairs)), min(len(pairs), 4 * workers))
+    chunks = [c for c in np.array_split(np.arange(len(pairs)), min(len(pairs), 4 * workers))
+              if len(c)]
     context = multiprocessing.get_context("spawn")   # safe with Numba's threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_pairwise_rows, parsed, [pairs[k] for k in chunk], dim, kind,
-                               order, internal_p) for chunk in chunks if len(chunk)]
+        futures = []
+        for chunk in chunks:
+            # send each worker only the diagrams its pairs need, re-indexed
+            mine = [pairs[k] for k in chunk]
+            needed = sorted({i for pair in mine for i in pair})
+            local = {g: l for l, g in enumerate(needed)}
+            futures.append(pool.submit(_pairwise_rows, [parsed[g] for g in needed],
+                                       [(local[i], local[j]) for i, j in mine], dim, kind,
+                                       order, internal_p))
         return [v for f in futures for v in f.result()]

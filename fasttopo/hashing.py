@@ -58,7 +58,7 @@ def pack_codes(bits):
     .. [1] Y. Qin, B. T. Fasy, C. Wenk, B. Summa, "A domain-oblivious approach
        for learning concise representations of filtered topological spaces
        for clustering", IEEE Transactions on Visualization and Computer
-       Graphics (IEEE VIS 2021), 28(1), 2022. :doi:`10.1109/TVCG.2021.3114872`
+       Graphics (IEEE VIS 2021), 28(1), 2022. https://doi.org/10.1109/TVCG.2021.3114872
 
     Examples
     --------
@@ -174,7 +174,7 @@ def hamming_distances(a, b=None):
     .. [1] Y. Qin, B. T. Fasy, C. Wenk, B. Summa, "A domain-oblivious approach
        for learning concise representations of filtered topological spaces
        for clustering", IEEE Transactions on Visualization and Computer
-       Graphics (IEEE VIS 2021), 28(1), 2022. :doi:`10.1109/TVCG.2021.3114872`
+       Graphics (IEEE VIS 2021), 28(1), 2022. https://doi.org/10.1109/TVCG.2021.3114872
 
     Examples
     --------

@@ -154,7 +154,7 @@ def plot_barcode(diagram, *, ax=None, dims=None, colors=None, order="birth", max
     ----------
     .. [1] R. Ghrist, "Barcodes: the persistent topology of data", Bulletin
        of the American Mathematical Society 45(1), 61-75, 2008.
-       :doi:`10.1090/S0273-0979-07-01191-3`
+       https://doi.org/10.1090/S0273-0979-07-01191-3
 
     Examples
     --------

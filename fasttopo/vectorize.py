@@ -230,7 +230,7 @@ def betti_curve(diagrams, *, dim=None, resolution=100, range=None, grid=None):
     ----------
     .. [1] Y. Umeda, "Time series classification via topological data
        analysis", Transactions of the Japanese Society for Artificial
-       Intelligence 32(3), 2017. :doi:`10.1527/tjsai.D-G72`
+       Intelligence 32(3), 2017. https://doi.org/10.1527/tjsai.D-G72
 
     Examples
     --------
@@ -389,7 +389,7 @@ def diagram_histogram(diagrams, bins=50, range=((0.0, 1.0), (0.0, 1.0)), *, dim=
     .. [1] Y. Qin, B. T. Fasy, C. Wenk, B. Summa, "A domain-oblivious approach
        for learning concise representations of filtered topological spaces
        for clustering", IEEE Transactions on Visualization and Computer
-       Graphics (IEEE VIS 2021), 28(1), 2022. :doi:`10.1109/TVCG.2021.3114872`
+       Graphics (IEEE VIS 2021), 28(1), 2022. https://doi.org/10.1109/TVCG.2021.3114872
 
     Examples
     --------
