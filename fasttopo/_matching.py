@@ -308,6 +308,7 @@ def bottleneck_matching(a, b):
     # bracket the distance by doubling from the lower bound, so that only the
     # edges up to about twice the distance are ever built
     t_low, t = np.nextafter(lower, -np.inf), lower if lower > 0 else upper / 1024.0
+    growth = 2.0       # grows too, so that any range of magnitudes takes few steps
     while True:
         t = min(t, upper)
         state.build(t)
@@ -315,7 +316,7 @@ def bottleneck_matching(a, b):
         if ok:
             break
         state.keep(match_row, match_col)
-        t_low, t = t, 2.0 * t
+        t_low, t, growth = t, growth * t, 1.5 * growth
     best = match_row
     values = state.values(t_low, t)
     # binary search for the smallest feasible candidate in (t_low, t]

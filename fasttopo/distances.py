@@ -117,17 +117,32 @@ def _sorted_matching(parts):
 
 def _distance(x, y, dim, kind, order, internal_p, matching):
     """Distance between parsed diagrams x = (points, dims), y = (points, dims)."""
+    groups = _groups(x, y, dim)
+    # Solve at a scale where the largest finite coordinate is in [0.5, 1):
+    # a power of two, so exact; costs and their powers can then neither
+    # overflow nor lose the solvers' absolute tolerances.
+    scale = _unit_scale(x[0], y[0])
+    px, py = x[0] * scale, y[0] * scale
     total, parts = 0.0, []
-    for ix, iy in _groups(x, y, dim):
-        value, pairs = _solve(x[0], y[0], ix, iy, kind, order, internal_p)
+    for ix, iy in groups:
+        value, pairs = _solve(px, py, ix, iy, kind, order, internal_p)
         if pairs is None:
             return (np.inf, None) if matching else np.inf
         total = max(total, value) if kind == "bottleneck" else total + value
         parts.append(pairs)
     if kind == "wasserstein":
         total = total ** (1.0 / order)
-    total = float(total)
+    total = float(total / scale)
     return (total, _sorted_matching(parts)) if matching else total
+
+
+def _unit_scale(a, b):
+    """A power of two ``s`` with ``max |finite coordinate| * s`` in [0.5, 1) (1 if none)."""
+    values = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
+    largest = float(np.abs(values).max(initial=0.0))
+    if largest == 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, -np.frexp(largest)[1]))
 
 
 def _check_order(order, internal_p):

@@ -317,3 +317,16 @@ def test_large_random_sweep(seed):
         assert value == pytest.approx(
             gudhi.wasserstein.wasserstein_distance(a, b, order=order), rel=1e-9)
         assert matching_value(a, b, pairs, "wasserstein", order) == pytest.approx(value)
+
+
+def test_extreme_magnitudes():
+    """Coordinates near the float limits neither overflow nor stall the search."""
+    a = np.array([[0.0, 1e300], [1.0, 2.0], [-1e300, 1e-300]])
+    b = np.array([[0.0, 1.1e300], [1.0, 1.5]])
+    assert bottleneck_distance(a, b) == pytest.approx(
+        bottleneck_distance(a / 1e300, b / 1e300) * 1e300, rel=1e-12)
+    assert wasserstein_distance(a, b, order=2) == pytest.approx(
+        wasserstein_distance(a / 1e300, b / 1e300, order=2) * 1e300, rel=1e-12)
+    tiny = np.array([[0.0, 1e-300], [0.0, 1.0]])
+    assert bottleneck_distance(tiny, tiny[1:]) == pytest.approx(5e-301)
+    assert wasserstein_distance(tiny * 1e-10, tiny[:1] * 1e-10, order=3) == pytest.approx(5e-11)
