@@ -431,12 +431,13 @@ def _take(index, positions):
 
 #: a sub-problem in which at least this fraction of the pairs are kept edges
 #: is solved as a transport problem by POT (if installed): measured on
-#: 300-2,000-point diagrams, LAPJVsp wins below about 0.15, POT above 0.3
-_DENSE_FRACTION = 0.25
+#: 300-2,000-point diagrams, LAPJVsp is about 2x faster at 0.07-0.1, POT 2-5x
+#: faster from 0.3 on
+_DENSE_FRACTION = 0.15
 _DENSE_MIN_PAIRS = 2500
 #: the same test on the whole problem, before any edge is built, counts the
 #: candidate pairs (a superset: measured 1.5-2x the kept edges when p = 1)
-_DENSE_NEAR_FRACTION = 0.4
+_DENSE_NEAR_FRACTION = 0.3
 
 #: connected components are packed into LAPJVsp calls of at most this many
 #: points: SciPy's LAPJVsp scans all columns to find each minimum, so small

@@ -7,7 +7,8 @@ distinct point of A (mass = its multiplicity) plus the diagonal (mass = the
 number of points of B), one column per distinct point of B plus the
 diagonal, solved by POT's network simplex (``ot.emd``).  Network simplex
 returns a vertex of the transport polytope, which is integral for integral
-masses, so the plan expands back into a matching.
+masses, so the plan expands back into a matching.  Pair costs are capped at
+the cost of sending both points to the diagonal (see ``transport_pairs``).
 """
 
 import numpy as np
@@ -92,6 +93,14 @@ def transport_pairs(a, b, diag_a, diag_b, order, internal_p):
     cost[:ka, kb] = diag_a[first_a]
     cost[ka, :kb] = diag_b[first_b]
     cost[ka, kb] = 0.0
+    # A pair dearer than sending both points to the diagonal is never needed:
+    # capping its cost at that detour leaves the optimum unchanged and makes
+    # the network simplex markedly faster; flow on a capped pair is routed
+    # through the diagonal afterwards (the diagonal-diagonal cell has room:
+    # it carries one unit per point of B matched to a point of A).
+    detour = cost[:ka, kb, None] + cost[None, ka, :kb]
+    capped = cost[:ka, :kb] > detour
+    np.minimum(cost[:ka, :kb], detour, out=cost[:ka, :kb])
     scale = cost.max()
     if scale > 0:
         cost /= scale                            # POT's tolerances are absolute
@@ -123,4 +132,11 @@ def transport_pairs(a, b, diag_a, diag_b, order, internal_p):
     out_a[ra] = _slots(rows[sel_a], flows[sel_a], a_members, a_starts)
     sel_b = real_b
     out_b[rb] = _slots(cols[sel_b], flows[sel_b], b_members, b_starts)
-    return np.column_stack([out_a, out_b])
+    detoured = np.zeros(len(flows), dtype=bool)
+    both = real_a & real_b
+    detoured[both] = capped[rows[both], cols[both]]
+    split = detoured[unit_entry]
+    none = np.full(int(split.sum()), -1, dtype=np.int64)
+    return np.concatenate([np.column_stack([out_a[~split], out_b[~split]]),
+                           np.column_stack([out_a[split], none]),
+                           np.column_stack([none, out_b[split]])])
