@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from fasttopo import (PersistenceDiagram, bottleneck_distance, pairwise_distances, persistence,
@@ -330,3 +332,21 @@ def test_extreme_magnitudes():
     tiny = np.array([[0.0, 1e-300], [0.0, 1.0]])
     assert bottleneck_distance(tiny, tiny[1:]) == pytest.approx(5e-301)
     assert wasserstein_distance(tiny * 1e-10, tiny[:1] * 1e-10, order=3) == pytest.approx(5e-11)
+
+_levels = st.integers(0, 5).map(float)
+_point = st.tuples(_levels, _levels).map(sorted)
+_diagram = st.lists(_point, max_size=12).map(lambda p: np.array(p, dtype=float).reshape(-1, 2))
+
+
+@given(_diagram, _diagram, st.sampled_from([(1.0, INF), (2.0, 2.0), (1.0, 1.0)]))
+def test_hypothesis_few_levels_against_references(a, b, params):
+    """Few grey levels: many ties, duplicates and points on the diagonal."""
+    order, internal_p = params
+    value, pairs = bottleneck_distance(a, b, matching=True)
+    assert value == pytest.approx(bottleneck_reference(a, b), abs=1e-12)
+    assert matching_value(a, b, pairs, "bottleneck") == pytest.approx(value, abs=1e-12)
+    value, pairs = wasserstein_distance(a, b, order=order, internal_p=internal_p, matching=True)
+    assert value == pytest.approx(wasserstein_reference(a, b, order, internal_p), rel=1e-9,
+                                  abs=1e-12)
+    assert matching_value(a, b, pairs, "wasserstein", order, internal_p) == \
+        pytest.approx(value, rel=1e-12, abs=1e-12)
