@@ -162,12 +162,13 @@ def hamming_distances(a, b=None):
     Notes
     -----
     The popcount runs on 64-bit words (LLVM ``ctpop``, vectorised to
-    ``vpopcntq`` where the CPU has it), in parallel over rows.  In the
-    symmetric case, codes of 512 bits or more are compared once per pair
-    and the lower triangle is mirrored from the upper one; for shorter codes
-    recomputing a pair is cheaper than transposing it, so every row is
-    computed directly.  The result does not depend on the number of
-    threads.
+    ``vpopcntq`` where the CPU has it), in parallel over rows once there
+    are more than about 8 million word comparisons (below that, in the
+    calling thread).  In the parallel symmetric case, codes of 512 bits or
+    more are compared once per pair and the lower triangle is mirrored from
+    the upper one; for shorter codes recomputing a pair is cheaper than
+    transposing it, so every row is computed directly.  The result does not
+    depend on the number of threads.
 
     References
     ----------
