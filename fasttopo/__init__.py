@@ -2,16 +2,27 @@
 
 from ._diagram import PersistenceDiagram
 from ._persistence import persistence, persistence_batch
+from .distances import bottleneck_distance, pairwise_distances, wasserstein_distance
 from .filtrations import (directional_filtrations, height_function, localized_filtration,
                           random_height_function)
+from .hashing import hamming_distances, hamming_knn, pack_codes
 from .metrics import betti_error, betti_numbers, euler_characteristic
 from .processing import (lifetime_threshold, mark_objects, modify_border, persistence_targets,
                          persistence_targets_batch, topological_process)
+from .vectorize import betti_curve, diagram_histogram, persistence_image, persistence_landscape
 
 __version__ = "0.1.0"
 
-__all__ = ["PersistenceDiagram", "persistence", "persistence_batch"]
-__all__ += ["modify_border", "lifetime_threshold", "mark_objects", "topological_process",
-            "persistence_targets", "persistence_targets_batch", "height_function",
-            "random_height_function", "localized_filtration", "directional_filtrations",
-            "betti_numbers", "betti_error", "euler_characteristic"]
+__all__ = [
+    # persistence engine
+    "PersistenceDiagram", "persistence", "persistence_batch",
+    # image functions
+    "modify_border", "lifetime_threshold", "mark_objects", "topological_process",
+    "persistence_targets", "persistence_targets_batch", "height_function",
+    "random_height_function", "localized_filtration", "directional_filtrations",
+    "betti_numbers", "betti_error", "euler_characteristic",
+    # diagram toolbox
+    "bottleneck_distance", "wasserstein_distance", "pairwise_distances",
+    "persistence_image", "betti_curve", "persistence_landscape", "diagram_histogram",
+    "pack_codes", "hamming_distances", "hamming_knn",
+]
