@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fasttopo import betti_error, betti_numbers, euler_characteristic, persistence
+from data import volume
 
-DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
 def flood_betti(image, connectivity):
@@ -70,8 +70,8 @@ def test_betti_numbers_of_known_shapes():
 
 
 def test_betti_numbers_of_a_real_volume():
-    volume = np.load(DATA / "neurovault_10426_stat.npz")["volume"]
-    mask = volume > 2.0
+    stat_map = volume("neurovault_10426_stat.npz")
+    mask = stat_map > 2.0
     for connectivity in (1, 3):
         betti = betti_numbers(mask, connectivity=connectivity)
         b0, b2 = flood_betti(mask, connectivity)

@@ -9,8 +9,8 @@ from fasttopo._engine import as_3d, serial_pairs, threaded_pairs
 from fasttopo._sorting import image_bits
 from oracles import cripser_pairs, gudhi_pairs, ours
 from reference import reference_dim0, reference_persistence
+from data import volume
 
-DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
 def ref_multiset(pairs, max_dim=None):
@@ -182,32 +182,24 @@ def test_full_retina_channel_matches_gudhi():
                                                                                   connectivity)
 
 
-def _volume(name):
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    with np.load(path) as archive:
-        return archive["volume"]
-
-
 @pytest.mark.parametrize("name,crop", [
     ("mni152_t1_1mm.npz", (slice(80, 112), slice(90, 130), slice(70, 100))),
     ("neurovault_10426_stat.npz", (slice(10, 40), slice(10, 50), slice(5, 35))),
 ])
 def test_real_volume_crops_all_dims(name, crop):
-    volume = _volume(name)[crop]
+    crop_ = volume(name)[crop]
     for connectivity in (1, 3):
         for superlevel in (False, True):
-            expected = cripser_pairs(volume, connectivity, superlevel)
-            assert full_dims_3d(volume, connectivity, superlevel) == expected
+            expected = cripser_pairs(crop_, connectivity, superlevel)
+            assert full_dims_3d(crop_, connectivity, superlevel) == expected
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["mni152_t1_1mm.npz", "neurovault_10426_stat.npz"])
 def test_full_real_volumes_match_cripser(name):
-    volume = _volume(name)
+    vol = volume(name)
     for connectivity in (1, 3):
-        assert full_dims_3d(volume, connectivity, False) == cripser_pairs(volume, connectivity)
+        assert full_dims_3d(vol, connectivity, False) == cripser_pairs(vol, connectivity)
 
 
 def test_random_volume_above_the_small_cutoff_matches_cripser(rng):

@@ -15,6 +15,7 @@ from fasttopo import (lifetime_threshold, mark_objects, modify_border, persisten
                       persistence_batch, persistence_targets, persistence_targets_batch,
                       topological_process)
 from fasttopo._fill import pull_push
+from data import volume
 
 
 # ----------------------------------------------------------------- references ---
@@ -370,7 +371,6 @@ def test_pull_push_keeps_the_kept_cells(rng):
     np.testing.assert_array_equal(filled[~keep], free[~keep])
 
 
-DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
 @pytest.mark.slow
@@ -383,7 +383,7 @@ def test_marking_real_images_against_reference():
             threshold = np.quantile(dgm.finite().lifetime, 0.8)
             np.testing.assert_array_equal(mark_objects(camera, dgm, threshold=threshold),
                                           reference_marking(camera, dgm, threshold))
-    brain = np.load(DATA / "mni152_t1_1mm.npz")["volume"][60:100, 80:120, 70:110]
+    brain = volume("mni152_t1_1mm.npz")[60:100, 80:120, 70:110]
     for connectivity in (1, 2, 3):
         dgm = persistence(brain, max_dim=0, connectivity=connectivity)
         threshold = np.quantile(dgm.finite().lifetime, 0.9)
