@@ -133,21 +133,23 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
         for x in range(1, W - 1):
             m = (full & ~masks[x]) if flip else masks[x]
             kinds[x] = classify(m, neighbours, adjacency, conn)
-    # jump over neighbours in earlier rows of this block (their links are final)
-    for x in range(1, W - 1):
-        b = best[x]
-        jumped = parent[b]
-        best[x] = jumped if (b >= lowest and b < base) else b
+    # one pass: link (jumping over neighbours in earlier rows of this block, whose
+    # links are final), count roots, queue candidates; keys are packed afterwards
     links = parent[base:base + W]
     roots = 0
+    first = ncand
     for x in range(1, W - 1):
-        root = kinds[x] == 0
-        links[x] = base + x if root else best[x]
-        roots += root
-        packed[x] = pack(centre[x], 2 * (base + x), kmin, kmax, shift, index_bits, reverse)
-    for x in range(1, W - 1):
-        candidates[ncand] = packed[x]
-        ncand += kinds[x] == 2
+        kind = kinds[x]
+        b = best[x]
+        jumped = parent[b]
+        b = jumped if (b >= lowest and b < base) else b
+        links[x] = base + x if kind == 0 else b
+        roots += kind == 0
+        candidates[ncand] = x
+        ncand += kind == 2
+    for i in range(first, ncand):
+        x = candidates[i]
+        candidates[i] = pack(centre[x], 2 * (base + x), kmin, kmax, shift, index_bits, reverse)
     if record:
         for x in range(1, W - 1):
             m = (full & ~masks[x]) if flip else masks[x]
