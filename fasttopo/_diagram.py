@@ -104,6 +104,33 @@ class PersistenceDiagram:
         setattr_(self, "superlevel", superlevel)
         return self
 
+    @classmethod
+    def _split_owned(cls, arrays, ends, shape, connectivity, superlevel):
+        """Diagrams ``arrays[k][ends[i]:ends[i + 1]]`` for each i (many small diagrams).
+
+        ``arrays`` are the five engine-owned columns (dim, birth, death,
+        birth_index, death_index), already read-only; ``ends`` a list of
+        ints.  The slots are filled directly (this runs once per image of
+        a batch).
+        """
+        dim, birth, death, birth_index, death_index = arrays
+        setters = [cls.__dict__[name].__set__ for name in cls.__slots__]
+        s_dim, s_b, s_d, s_bi, s_di, s_shape, s_conn, s_sup = setters
+        new = object.__new__
+        out = []
+        for a, b in zip(ends[:-1], ends[1:]):
+            self = new(cls)
+            s_dim(self, dim[a:b])
+            s_b(self, birth[a:b])
+            s_d(self, death[a:b])
+            s_bi(self, birth_index[a:b])
+            s_di(self, death_index[a:b])
+            s_shape(self, shape)
+            s_conn(self, connectivity)
+            s_sup(self, superlevel)
+            out.append(self)
+        return out
+
     def __setattr__(self, name, value):
         raise AttributeError("PersistenceDiagram is immutable")
 

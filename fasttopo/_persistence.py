@@ -8,6 +8,7 @@ from ._diagram import PersistenceDiagram
 from ._engine import (SMALL, SPLIT, as_3d, pool, serial_pairs, split_pairs, stack_pairs,
                       threaded_pairs)
 from ._sorting import image_bits
+from ._union_find import gather_values
 from ._validation import check_connectivity, check_image, check_max_dim
 
 __all__ = ["persistence", "persistence_batch"]
@@ -295,18 +296,12 @@ def _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads, progres
             chunk=max(1, min(count, 256)) if progress else None, on_chunk=bar.update)
     finally:
         bar.close()
-    npix = stack[0].size
-    owner = np.repeat(np.arange(count, dtype=np.int64) * npix, counts)
-    flat = stack.reshape(-1)
-    birth = flat[owner + births].astype(np.float64)
-    essential = deaths < 0
-    death = flat[owner + np.where(essential, 0, deaths)].astype(np.float64)
-    death[essential] = -np.inf if superlevel else np.inf
-    for a in (dims, birth, death, births, deaths):
-        a.setflags(write=False)  # the slices below inherit it
-    ends = np.cumsum(counts).tolist()
-    starts = [0] + ends[:-1]
-    shape = tuple(stack.shape[1:])
-    make = PersistenceDiagram._from_owned
-    return [make(dims[a:b], birth[a:b], death[a:b], births[a:b], deaths[a:b], shape,
-                 connectivity, superlevel) for a, b in zip(starts, ends)]
+    values = stack.reshape(count, -1)
+    birth, death = gather_values(values.view(np.uint8) if values.dtype == np.bool_ else values,
+                                 counts, births, deaths, superlevel)
+    arrays = (dims, birth, death, births, deaths)
+    for a in arrays:
+        a.setflags(write=False)  # the diagrams' slices inherit it
+    ends = [0] + np.cumsum(counts).tolist()
+    return PersistenceDiagram._split_owned(arrays, ends, tuple(stack.shape[1:]), connectivity,
+                                           superlevel)

@@ -67,7 +67,6 @@ def stack_targets(stack, k, dim, connectivity, superlevel, n_jobs):
         a.setflags(write=False)
     ends = np.searchsorted(owner, np.arange(count + 1))
     shape = tuple(stack.shape[1:])
-    make = PersistenceDiagram._from_owned
-    points = [make(*(a[ends[i]:ends[i + 1]] for a in arrays), shape, connectivity, superlevel)
-              for i in range(count)]
+    points = PersistenceDiagram._split_owned(arrays, ends.tolist(), shape, connectivity,
+                                             superlevel)
     return masks.reshape((count, k) + shape), points

@@ -34,15 +34,17 @@ from numba import njit, prange
 from ._prefetch import prefetch
 from ._sorting import fill_keys, fix_ties, pack, packing, radix_sort_u64, unpack
 from ._stencil import (classify, dual_connectivity, first_neighbour_bit, geometry,
-                       representatives, set_row_padding, stencil)
+                       representatives, set_border, set_row_padding, stencil)
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
-           "image_pairs_with", "image_pairs_split", "batch_pairs", "compact_batch"]
+           "image_pairs_with", "image_pairs_split", "batch_pairs", "compact_batch",
+           "gather_values"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
 PAD_DUAL = -2     # padding is the exterior cell, present from the start
 _AHEAD = 8        # candidates prefetched ahead in the sweep
 _SEGMENT = 2048   # cells per vectorised pass of the scan
+_CACHED = 1 << 15  # grids of at most this many cells stay in cache: no prefetching
 
 
 @njit(inline="always")
@@ -116,9 +118,9 @@ def _best_row(keys, base, W, moff, reverse, best, kbest):
 
 
 @njit(inline="always")
-def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, kmin, kmax,
-                shift, index_bits, reverse, candidates, ncand, kinds, packed, negative, record):
-    """Settle the interior pixels x = 1 .. W-2 of a row in vectorisable passes.
+def _settle_row(parent, centre, base, lo, hi, masks, flip, full, st, best, lowest, kmin, kmax,
+                shift, index_bits, reverse, candidates, ncand, kinds, negative, record):
+    """Settle the pixels x = lo .. hi-1 of a row in vectorisable passes.
 
     If ``record``, ``negative[p]`` gets the bit of the edge that joins a
     regular pixel to its component (its first present neighbour; candidates
@@ -126,19 +128,19 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
     """
     _, _, neighbours, adjacency, table, _, _, _, merge_index, conn = st
     if table.size > 1:
-        for x in range(1, W - 1):
+        for x in range(lo, hi):
             m = (full & ~masks[x]) if flip else masks[x]
             kinds[x] = table[m]
     else:
-        for x in range(1, W - 1):
+        for x in range(lo, hi):
             m = (full & ~masks[x]) if flip else masks[x]
             kinds[x] = classify(m, neighbours, adjacency, conn)
     # one pass: link (jumping over neighbours in earlier rows of this block, whose
     # links are final), count roots, queue candidates; keys are packed afterwards
-    links = parent[base:base + W]
+    links = parent[base:base + hi]
     roots = 0
     first = ncand
-    for x in range(1, W - 1):
+    for x in range(lo, hi):
         kind = kinds[x]
         b = best[x]
         jumped = parent[b]
@@ -151,7 +153,7 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
         x = candidates[i]
         candidates[i] = pack(centre[x], 2 * (base + x), kmin, kmax, shift, index_bits, reverse)
     if record:
-        for x in range(1, W - 1):
+        for x in range(lo, hi):
             m = (full & ~masks[x]) if flip else masks[x]
             bit = first_neighbour_bit(m, neighbours, merge_index)
             negative[base + x] = bit if kinds[x] == 1 else 0
@@ -162,7 +164,7 @@ def _settle_row(parent, centre, base, W, masks, flip, full, st, best, lowest, km
 def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
               kmin, kmax, shift, index_bits,
               forward, parent_f, st_f, cand_f, reverse, parent_r, st_r, cand_r,
-              negative, record):
+              negative, record, sentinel=False):
     """Raster scan of rows ``[row_start, row_stop)`` (row = z * H + y) for both directions.
 
     Writes the links of the pixels of these rows into ``parent_f`` /
@@ -181,6 +183,12 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     Ring masks are computed a row at a time (the loops over a row
     vectorise); pixels next to the padding then mask out the ring cells
     that fall in the padding (``stencil``'s border cases).
+
+    With ``sentinel``, the caller has written a key above every pixel key
+    into all padding cells of ``keys`` (``set_border``): the padding is then
+    never earlier and always later than a pixel, so border pixels take the
+    vectorised path too, and reverse-direction padding links to the
+    ``exterior`` (the sweep finds it from there).  Nothing is flagged.
     """
     offsets, moff_f = st_f[0], st_f[1]
     moff_r, outside = st_r[1], st_f[7]
@@ -193,12 +201,13 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     # vectorised loops run over ~_SEGMENT cells even when rows are short
     seg_rows = max(1, _SEGMENT // Wp)
     cells = min(seg_rows, row_stop - row_start) * Wp
-    earlier = np.zeros(cells, dtype=np.uint32)
-    best_f = np.zeros(cells, dtype=np.int64)
-    best_r = np.zeros(cells, dtype=np.int64)
-    kbest = np.zeros(cells, dtype=keys.dtype)
-    kinds = np.zeros(W, dtype=np.int8)
-    packed = np.zeros(W, dtype=np.uint64)
+    earlier = np.empty(cells, dtype=np.uint32)
+    best_f = np.empty(cells if forward else 1, dtype=np.int64)
+    best_r = np.empty(cells if reverse else 1, dtype=np.int64)
+    kbest = np.empty(cells, dtype=keys.dtype)
+    kinds = np.empty(W, dtype=np.int8)
+    dual_pad = exterior if sentinel else PAD_DUAL
+    lo, hi = (0, W) if sentinel else (1, W - 1)
     nc_f = nr_f = nc_r = nr_r = 0
     lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
     row0 = row_start
@@ -221,7 +230,7 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
             else:
                 for x in range(length):
                     earlier[x] |= np.uint32(ring_cells[x] < centre[x]) << bit
-        if W > 2:
+        if hi > lo:
             if forward:
                 _best_row(keys, seg, length, moff_f, False, best_f, kbest)
             if reverse:
@@ -241,20 +250,22 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
             if forward:
                 set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
             if reverse:
-                set_row_padding(parent_r, padded, pad, shape3, z, y, PAD_DUAL)
-            if rowcase == 0 and W > 2:
+                set_row_padding(parent_r, padded, pad, shape3, z, y, dual_pad)
+            if (sentinel or rowcase == 0) and hi > lo:
                 if forward:
-                    nc_f, roots = _settle_row(parent_f, row_keys, base, W, row_masks, False,
+                    nc_f, roots = _settle_row(parent_f, row_keys, base, lo, hi, row_masks, False,
                                               full, st_f, best_f[o:o + W], lowest, kmin, kmax,
                                               shift, index_bits, False, cand_f, nc_f, kinds,
-                                              packed, negative, record == 1)
+                                              negative, record == 1)
                     nr_f += roots
                 if reverse:
-                    nc_r, roots = _settle_row(parent_r, row_keys, base, W, row_masks, True,
+                    nc_r, roots = _settle_row(parent_r, row_keys, base, lo, hi, row_masks, True,
                                               full, st_r, best_r[o:o + W], lowest, kmin, kmax,
                                               shift, index_bits, True, cand_r, nc_r, kinds,
-                                              packed, negative, record == 2)
+                                              negative, record == 2)
                     nr_r += roots
+                if sentinel:
+                    continue
                 border_step = W - 1
             else:
                 border_step = 1
@@ -320,8 +331,9 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     cnt = start
     cap = out_b.size
     row = offsets[nring - 1] - 1  # one row of the padded grid (2D/3D)
+    ahead = ncand - _AHEAD if exterior > _CACHED else 0
     for i in range(ncand):
-        if i + _AHEAD < ncand:  # random positions: ask for the next rows early
+        if i < ahead:  # random positions in a large grid: ask for the next rows early
             f = unpack(candidates[i + _AHEAD], index_bits, reverse) >> 1
             prefetch(keys, f)
             prefetch(parent, f)
@@ -407,6 +419,15 @@ def unpad(indices, padded, pad, shape3):
         indices[i] = (z * H + y) * W + x
 
 
+@njit(inline="always")
+def _sentinel_padding(keys, padded, pad, kmax, allones):
+    """Write the largest key into the padding if no pixel has it (see ``scan_rows``)."""
+    if kmax >= np.uint64(allones):
+        return False
+    set_border(keys, padded, pad, allones)
+    return True
+
+
 @njit(cache=True, nogil=True)
 def image_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
                 out_dim, out_b, out_d):
@@ -456,13 +477,14 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     parent_f[npad] = npad
     if top:
         parent_r[npad] = npad
     nc_f, _, nc_r, _ = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1],
                                  npad, kmin, kmax, shift, index_bits,
                                  True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r,
-                                 no_record, 0)
+                                 no_record, 0, sentinel)
     radix_sort_u64(cand_f, nc_f, scratch)
     if not exact:
         fix_ties(cand_f, nc_f, keys, index_bits, False)
@@ -494,13 +516,13 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
 
 @njit(cache=True, nogil=True)
 def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact,
-                   reverse, st, parent, cand, scratch, out_b, out_d):
+                   reverse, st, parent, cand, scratch, out_b, out_d, sentinel):
     """Scan, sort and sweep one direction of a small image; returns the pair count."""
     no_record = np.zeros(1, dtype=np.uint8)
     parent[npad] = npad
     res = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1], npad, kmin, kmax,
                     shift, index_bits, not reverse, parent, st, cand, reverse, parent, st, cand,
-                    no_record, 0)
+                    no_record, 0, sentinel)
     ncand = res[2] if reverse else res[0]
     radix_sort_u64(cand, ncand, scratch)
     if not exact:
@@ -525,15 +547,16 @@ def image_pairs_split(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     for task in prange(2):
         if task == 0:
             counts[0] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
                                        index_bits, exact, False, st_f, parent_f, cand_f,
-                                       scratch_f, out_b_f, out_d_f)
+                                       scratch_f, out_b_f, out_d_f, sentinel)
         else:
             counts[1] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
                                        index_bits, exact, True, st_r, parent_r, cand_r,
-                                       scratch_r, out_b_r, out_d_r)
+                                       scratch_r, out_b_r, out_d_r, sentinel)
     return first
 
 
@@ -572,3 +595,23 @@ def compact_batch(out_dim, out_b, out_d, counts):
             deaths[j] = out_d[i, k]
             j += 1
     return dims, births, deaths
+
+
+@njit(cache=True, nogil=True)
+def gather_values(values, counts, births, deaths, superlevel):
+    """Pixel values (float64) of concatenated batch pairs; ``values`` is (B, npix).
+
+    Essential deaths (index -1) get -inf if ``superlevel`` else +inf.
+    """
+    birth = np.empty(births.size, dtype=np.float64)
+    death = np.empty(births.size, dtype=np.float64)
+    essential = -np.inf if superlevel else np.inf
+    j = 0
+    for i in range(counts.size):
+        row = values[i]
+        for _ in range(counts[i]):
+            birth[j] = np.float64(row[births[j]])
+            d = deaths[j]
+            death[j] = essential if d < 0 else np.float64(row[d])
+            j += 1
+    return birth, death

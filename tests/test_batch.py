@@ -40,3 +40,34 @@ def test_batch_diagrams_are_read_only(rng):
     dgm = persistence_batch(rng.random((3, 5, 5)))[1]
     with pytest.raises(ValueError):
         dgm.birth_index[0] = 0
+
+
+def _multiset(rows):
+    return sorted((int(r[0]), float(r[1]), float(r[2])) for r in rows if r[1] != r[2])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float64, np.bool_])
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_batch_matches_reference_at_dtype_extremes(rng, dtype, superlevel):
+    # the kernel writes a sentinel key into the padding unless a pixel holds the
+    # largest key of the dtype (the dtype's maximum, or its minimum for superlevel):
+    # mix images that hold the extremes with images that do not
+    from reference import reference_persistence
+
+    info = np.iinfo(dtype) if dtype not in (np.float64, np.bool_) else None
+    stack = rng.integers(0, 4, size=(12, 6, 7)).astype(dtype)
+    if info is not None:
+        stack[::3, 0, 0] = info.max
+        stack[1::3, -1, 2] = info.min
+    elif dtype == np.float64:
+        stack[::3, 2, 0] = np.finfo(np.float64).max
+        stack[1::3, 0, 3] = -np.finfo(np.float64).max
+    for connectivity in (1, 2):
+        got = persistence_batch(stack, connectivity=connectivity, superlevel=superlevel)
+        for image, dgm in zip(stack, got):
+            want = reference_persistence(image, connectivity, superlevel)
+            assert _multiset(zip(dgm.dim, dgm.birth, dgm.death)) == _multiset(want)
+            finite = dgm.death_index >= 0
+            assert np.array_equal(image.flat[dgm.birth_index], dgm.birth.astype(image.dtype))
+            assert np.array_equal(image.flat[dgm.death_index[finite]],
+                                  dgm.death[finite].astype(image.dtype))
