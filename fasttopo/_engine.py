@@ -1,5 +1,6 @@
 """Running the union-find kernels on whole images: threads, buffers, batches (private)."""
 
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -10,10 +11,10 @@ import numpy as np
 from ._middle import middle_dimension, voxel_order
 from ._sorting import fill_keys, fix_ties, packing
 from ._stencil import dual_connectivity, geometry, stencil
-from ._union_find import (batch_pairs, compact_batch, image_pairs_split, image_pairs_with,
-                          scan_rows, sweep, unpad)
+from ._union_find import (batch_pairs, compact_batch, image_pairs_with, scan_rows,
+                          small_pairs, small_pairs_split, sweep, unpad)
 
-__all__ = ["SMALL", "SPLIT", "split_pairs", "pool", "as_3d", "index_dtype", "stencils", "threaded_pairs",
+__all__ = ["SMALL", "SPLIT", "small_diagram", "pool", "as_3d", "index_dtype", "stencils", "threaded_pairs",
            "serial_pairs", "stack_pairs"]
 
 _INT32_LIMIT = 2**31 - 16
@@ -41,7 +42,7 @@ def pool():
 def scratch(name, shape, dtype):
     """An uninitialised array; small ones are reused by the same thread between calls."""
     dtype = np.dtype(dtype)
-    size = int(np.prod(shape)) * dtype.itemsize
+    size = (shape if isinstance(shape, int) else math.prod(shape)) * dtype.itemsize
     if size > _KEEP_BYTES:
         return np.empty(shape, dtype=dtype)
     cache = getattr(_LOCAL, "buffers", None)
@@ -60,8 +61,36 @@ def as_3d(array):
 
 def index_dtype(shape):
     """int32 indices unless the padded grid needs int64."""
-    padded = int(np.prod(np.asarray(shape, dtype=np.int64) + 2))
+    padded = math.prod(int(s) + 2 for s in shape)
     return np.int32 if padded < _INT32_LIMIT else np.int64
+
+
+class _Layout:
+    """What the kernels need to know about a (D, H, W) shape, computed once per shape."""
+
+    __slots__ = ("shape3", "padded", "pad", "npad", "padded3", "npad3", "idx")
+
+    def __init__(self, shape, ndim):
+        self.shape3 = np.array(shape, dtype=np.int64)
+        self.padded, self.pad = geometry(self.shape3, ndim)
+        self.npad = int(math.prod(self.padded.tolist()))
+        self.padded3 = geometry(self.shape3, 3)[0]
+        self.npad3 = int(math.prod(self.padded3.tolist()))
+        self.idx = index_dtype(shape)
+
+
+_LAYOUTS = {}
+
+
+def layout(shape, ndim):
+    """The cached ``_Layout`` of a (D, H, W) shape (kept for the last 64 shapes)."""
+    key = (shape, ndim)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        found = _LAYOUTS[key] = _Layout(shape, ndim)
+    return found
 
 
 def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
@@ -174,7 +203,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
 
 def stencils(ndim, connectivity, padded):
     """The (forward, reverse) stencils of a padded shape, computed once and kept."""
-    key = (ndim, connectivity, tuple(int(v) for v in padded))
+    key = (ndim, connectivity, tuple(padded.tolist()))
     found = _STENCILS.get(key)
     if found is None:
         if len(_STENCILS) >= 64:
@@ -185,43 +214,28 @@ def stencils(ndim, connectivity, padded):
     return found
 
 
-def split_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity):
-    """Dimension 0 and the top dimension of one small image, the two directions in
-    parallel in one Numba call (flat C indices, the order of ``serial_pairs``)."""
-    n = bits3.size
-    idx = index_dtype(bits3.shape)
-    shape3 = np.array(bits3.shape, dtype=np.int64)
-    padded, pad = geometry(shape3, ndim)
-    npad = int(np.prod(padded))
-    st_f, st_r = stencils(ndim, connectivity, padded)
-    out = [scratch(name, n + 2, idx) for name in ("out_bf", "out_df", "out_br", "out_dr")]
-    counts = np.empty(2, dtype=np.int64)
-    first = image_pairs_split(
-        bits3, kind, signbit, allones, superlevel, ndim, st_f, st_r,
-        scratch("keys", npad + 1, bits3.dtype), scratch("parent", npad + 1, idx),
-        scratch("parent_dual", npad + 1, idx), scratch("candidates", n, np.uint64),
-        scratch("candidates_dual", n, np.uint64), scratch("sort", n, np.uint64),
-        scratch("sort_dual", n, np.uint64), *out, counts)
-    if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
-        raise RuntimeError("internal error: pair buffer overflow in the union-find kernel")
-    c0, c1 = int(counts[0]), int(counts[1])
-    births = np.concatenate([out[0][:c0], np.array([first], dtype=idx), out[2][:c1][::-1]])
-    deaths = np.concatenate([out[1][:c0], np.array([-1], dtype=idx), out[3][:c1][::-1]])
-    unpad(births, padded, pad, shape3)
-    unpad(deaths, padded, pad, shape3)
-    dims = np.zeros(births.size, dtype=np.int8)
-    dims[c0 + 1:] = ndim - 1
-    return dims, births, deaths
+def small_diagram(bits3, dtype, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                  split):
+    """``(dim, birth, death, birth_index, death_index)`` of one small image, one Numba call.
+
+    ``bits3`` views the image's bits (see ``image_bits``), ``dtype`` is the
+    image's dtype; ``split`` runs the two directions as two parallel tasks.
+    """
+    lay = layout(bits3.shape, ndim)
+    st_f, st_r = stencils(ndim, connectivity, lay.padded)
+    values = bits3.reshape(-1)
+    if dtype != np.bool_:
+        values = values.view(dtype)
+    kernel = small_pairs_split if split else small_pairs
+    return kernel(bits3, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top)
 
 
 def serial_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top):
     """Union-find pairs of one small image in one serial Numba call (flat C indices)."""
     cap = bits3.size + 1
-    idx = index_dtype(bits3.shape)
-    shape3 = np.array(bits3.shape, dtype=np.int64)
-    padded, _ = geometry(shape3, 3)
-    npad = int(np.prod(padded))
-    st_f, st_r = stencils(ndim, connectivity, geometry(shape3, ndim)[0])
+    lay = layout(bits3.shape, ndim)
+    idx, npad = lay.idx, lay.npad3
+    st_f, st_r = stencils(ndim, connectivity, lay.padded)
     ws = (scratch("keys", npad + 1, bits3.dtype), scratch("parent", npad + 1, idx),
           scratch("parent_dual", npad + 1 if top else 1, idx),
           scratch("candidates", bits3.size, np.uint64),

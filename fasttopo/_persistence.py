@@ -5,8 +5,7 @@ import os
 import numpy as np
 
 from ._diagram import PersistenceDiagram
-from ._engine import (SMALL, SPLIT, as_3d, pool, serial_pairs, split_pairs, stack_pairs,
-                      threaded_pairs)
+from ._engine import SMALL, SPLIT, as_3d, pool, small_diagram, stack_pairs, threaded_pairs
 from ._sorting import image_bits
 from ._union_find import gather_values
 from ._validation import check_connectivity, check_image, check_max_dim
@@ -45,16 +44,13 @@ def _diagram(image, max_dim, connectivity, superlevel, n_threads):
     top = ndim >= 2 and max_dim == ndim - 1
     middle = ndim == 3 and max_dim >= 1
     if image.size < SMALL and not middle:
-        if top and n_threads > 1 and image.size >= SPLIT:
-            dims, births, deaths = split_pairs(bits3, kind, signbit, allones, superlevel, ndim,
-                                                connectivity)
-        else:
-            dims, births, deaths = serial_pairs(bits3, kind, signbit, allones, superlevel,
-                                                 ndim, connectivity, top)
-    else:
-        threads = n_threads if image.size >= SMALL else 1
-        dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
-                                               connectivity, top, threads, middle)
+        split = top and n_threads > 1 and image.size >= SPLIT
+        arrays = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, ndim,
+                               connectivity, top, split)
+        return PersistenceDiagram._from_owned(*arrays, image.shape, connectivity, superlevel)
+    threads = n_threads if image.size >= SMALL else 1
+    dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
+                                          connectivity, top, threads, middle)
     return _assemble(image, dims, births, deaths, image.shape, connectivity, superlevel)
 
 

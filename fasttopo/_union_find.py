@@ -37,7 +37,7 @@ from ._stencil import (classify, dual_connectivity, first_neighbour_bit, geometr
                        representatives, set_border, set_row_padding, stencil)
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
-           "image_pairs_with", "image_pairs_split", "batch_pairs", "compact_batch",
+           "image_pairs_with", "small_pairs", "small_pairs_split", "batch_pairs", "compact_batch",
            "gather_values"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
@@ -531,33 +531,86 @@ def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, ind
                  no_record, False)
 
 
-@njit(cache=True, parallel=True)
-def image_pairs_split(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r, keys,
-                      parent_f, parent_r, cand_f, cand_r, scratch_f, scratch_r, out_b_f, out_d_f,
-                      out_b_r, out_d_r, counts):
-    """Dimension 0 and the top dimension of one image as two parallel tasks.
-
-    Writes padded indices: forward pairs into ``out_*_f`` (count in
-    ``counts[0]``), reverse pairs by decreasing birth into ``out_*_r``
-    (``counts[1]``); returns the padded index of the essential birth.
-    """
+@njit(inline="always")
+def _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
+                 parallel_directions):
+    """Body of ``small_pairs`` / ``small_pairs_split`` (see there)."""
     shape3 = np.array(bits.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
     npad = padded[0] * padded[1] * padded[2]
+    n = bits.size
+    keys = np.empty(npad + 1, dtype=bits.dtype)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
-    for task in prange(2):
-        if task == 0:
-            counts[0] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
-                                       index_bits, exact, False, st_f, parent_f, cand_f,
-                                       scratch_f, out_b_f, out_d_f, sentinel)
-        else:
-            counts[1] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
-                                       index_bits, exact, True, st_r, parent_r, cand_r,
-                                       scratch_r, out_b_r, out_d_r, sentinel)
-    return first
+    tasks = 2 if top else 1
+    parent = np.empty((tasks, npad + 1), dtype=np.int32)
+    cand = np.empty((tasks, n), dtype=np.uint64)
+    spare = np.empty((tasks, n), dtype=np.uint64)
+    out_b = np.empty((tasks, n + 1), dtype=np.int32)
+    out_d = np.empty((tasks, n + 1), dtype=np.int32)
+    counts = np.zeros(2, dtype=np.int64)
+    if parallel_directions:
+        for task in prange(tasks):
+            counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax,
+                                          shift, index_bits, exact, task == 1,
+                                          st_r if task == 1 else st_f, parent[task],
+                                          cand[task], spare[task], out_b[task], out_d[task],
+                                          sentinel)
+    else:
+        for task in range(tasks):
+            counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax,
+                                          shift, index_bits, exact, task == 1,
+                                          st_r if task == 1 else st_f, parent[task],
+                                          cand[task], spare[task], out_b[task], out_d[task],
+                                          sentinel)
+    # dimension 0 by increasing death, the essential class, the top dimension by
+    # increasing birth (the reverse sweep finds it by decreasing birth)
+    c0, c1 = counts[0], counts[1]
+    total = c0 + 1 + c1
+    dims = np.zeros(total, dtype=np.int8)
+    births = np.empty(total, dtype=np.int64)
+    deaths = np.empty(total, dtype=np.int64)
+    births[:c0] = out_b[0, :c0]
+    deaths[:c0] = out_d[0, :c0]
+    births[c0] = first
+    deaths[c0] = -1
+    for i in range(c1):
+        births[c0 + 1 + i] = out_b[1, c1 - 1 - i]
+        deaths[c0 + 1 + i] = out_d[1, c1 - 1 - i]
+        dims[c0 + 1 + i] = ndim - 1
+    unpad(births, padded, pad, shape3)
+    unpad(deaths, padded, pad, shape3)
+    birth = np.empty(total, dtype=np.float64)
+    death = np.empty(total, dtype=np.float64)
+    essential = -np.inf if superlevel else np.inf
+    for i in range(total):
+        birth[i] = np.float64(values[births[i]])
+        d = deaths[i]
+        death[i] = essential if d < 0 else np.float64(values[d])
+    return dims, birth, death, births, deaths
+
+
+@njit(cache=True, nogil=True)
+def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
+    """The whole diagram of one small (D, H, W) image, serially, in one call.
+
+    ``values`` is the flat image in its own dtype (bool as uint8).  Returns
+    ``(dim, birth, death, birth_index, death_index)``: dimension-0 pairs by
+    increasing death, the essential class, then (if ``top``) top-dimension
+    pairs by increasing birth; flat C indices.  Grids must have fewer than
+    2**31 padded cells.
+    """
+    return _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r,
+                        top, False)
+
+
+@njit(cache=True, parallel=True)
+def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
+    """``small_pairs`` with the two directions (dimension 0, top dimension) in parallel."""
+    return _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r,
+                        top, True)
 
 
 @njit(cache=True, parallel=True)

@@ -6,7 +6,7 @@ import pytest
 from fasttopo import persistence, persistence_batch
 
 
-@pytest.mark.parametrize("shape", [(50, 9, 11), (20, 33), (7, 4, 5, 6), (6, 300, 250)])
+@pytest.mark.parametrize("shape", [(50, 9, 11), (20, 33), (7, 4, 5, 6), (4, 60, 70), (6, 300, 250)])
 @pytest.mark.parametrize("connectivity", [1, None])
 def test_stack_equals_single_calls(rng, shape, connectivity):
     stack = rng.integers(0, 4, size=shape).astype(np.float32)
