@@ -14,7 +14,7 @@ from ._stencil import dual_connectivity, geometry, stencil
 from ._union_find import (batch_pairs, compact_batch, image_pairs_with, scan_rows,
                           small_pairs, small_pairs_split, sweep, unpad)
 
-__all__ = ["SMALL", "SPLIT", "small_diagram", "pool", "as_3d", "index_dtype", "stencils", "threaded_pairs",
+__all__ = ["SMALL", "SPLIT", "small_diagram", "cores", "pool", "as_3d", "index_dtype", "stencils", "threaded_pairs",
            "serial_pairs", "stack_pairs"]
 
 _INT32_LIMIT = 2**31 - 16
@@ -28,6 +28,17 @@ _KEEP_BYTES = 4 << 20
 _POOL = None
 _LOCAL = threading.local()
 _STENCILS = {}
+
+
+_CORES = None
+
+
+def cores():
+    """Number of CPUs (``os.cpu_count()``, asked once: it reads /sys each time)."""
+    global _CORES
+    if _CORES is None:
+        _CORES = os.cpu_count() or 1
+    return _CORES
 
 
 def pool():

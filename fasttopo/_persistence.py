@@ -1,11 +1,10 @@
 """Persistence diagrams of images: validation, dtype handling and dispatch."""
 
-import os
-
 import numpy as np
 
 from ._diagram import PersistenceDiagram
-from ._engine import SMALL, SPLIT, as_3d, pool, small_diagram, stack_pairs, threaded_pairs
+from ._engine import (SMALL, SPLIT, as_3d, cores, pool, small_diagram, stack_pairs,
+                      threaded_pairs)
 from ._sorting import image_bits
 from ._union_find import gather_values
 from ._validation import check_connectivity, check_image, check_max_dim
@@ -147,7 +146,7 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     """
     image = check_image(image)
     max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
-    return _diagram(image, max_dim, connectivity, bool(superlevel), os.cpu_count() or 1)
+    return _diagram(image, max_dim, connectivity, bool(superlevel), cores())
 
 
 def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=False,
@@ -248,9 +247,8 @@ def _progress_bar(progress, total):
 
 
 def _n_jobs(n_jobs):
-    cores = os.cpu_count() or 1
     if n_jobs is None or n_jobs == -1:
-        return cores
+        return cores()
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)):
         raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}")
     if n_jobs < 1:

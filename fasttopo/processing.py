@@ -6,12 +6,11 @@ approximation of 0-dimensional diagrams (see :func:`persistence_targets`).
 """
 
 import operator
-import os
 
 import numpy as np
 
 from ._diagram import PersistenceDiagram
-from ._engine import SMALL
+from ._engine import SMALL, cores
 from ._fill import fill_background
 from ._marking import bucket_pixels, filtration_keys, mark_sweep
 from ._persistence import _diagram, persistence, persistence_batch
@@ -496,7 +495,7 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
         work = np.array(image, copy=True)
     if border_width:
         _set_border(work, border_width, work.max() if superlevel else work.min())
-    diagram = _diagram(work, 0, connectivity, superlevel, os.cpu_count() or 1)
+    diagram = _diagram(work, 0, connectivity, superlevel, cores())
     labels = _mark_diagram(work, diagram, threshold)
     # objects never contain modified border pixels: those carry the essential class
     processed = fill_background(work.astype(np.float64, copy=False), labels, connectivity)

@@ -7,7 +7,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from ._cubical import check_tensor, persistence, spatial_split
-from ._diagrams import (Diagrams, check_diagrams, check_dims, check_reduction, finite_rows,
+from ._diagrams import (check_diagrams, check_dims, check_reduction, finite_rows,
                         ranked, reduce_items)
 
 __all__ = ["total_persistence", "topk_lifetimes", "wasserstein_loss", "lifetime_sorted_loss",
