@@ -532,6 +532,15 @@ def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, ind
 
 
 @njit(inline="always")
+def _direction_task(task, common, st_f, st_r, parent, cand, spare, out_b, out_d):
+    """Direction ``task`` (0: dimension 0, 1: top dimension) of ``_small_pairs``."""
+    keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact, sentinel = common
+    return _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits,
+                          exact, task == 1, st_r if task == 1 else st_f, parent[task],
+                          cand[task], spare[task], out_b[task], out_d[task], sentinel)
+
+
+@njit(inline="always")
 def _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
                  parallel_directions):
     """Body of ``small_pairs`` / ``small_pairs_split`` (see there)."""
@@ -551,20 +560,16 @@ def _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, s
     out_b = np.empty((tasks, n + 1), dtype=np.int32)
     out_d = np.empty((tasks, n + 1), dtype=np.int32)
     counts = np.zeros(2, dtype=np.int64)
+    common = (keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact,
+              sentinel)
     if parallel_directions:
         for task in prange(tasks):
-            counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax,
-                                          shift, index_bits, exact, task == 1,
-                                          st_r if task == 1 else st_f, parent[task],
-                                          cand[task], spare[task], out_b[task], out_d[task],
-                                          sentinel)
+            counts[task] = _direction_task(task, common, st_f, st_r, parent, cand, spare,
+                                           out_b, out_d)
     else:
         for task in range(tasks):
-            counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax,
-                                          shift, index_bits, exact, task == 1,
-                                          st_r if task == 1 else st_f, parent[task],
-                                          cand[task], spare[task], out_b[task], out_d[task],
-                                          sentinel)
+            counts[task] = _direction_task(task, common, st_f, st_r, parent, cand, spare,
+                                           out_b, out_d)
     # dimension 0 by increasing death, the essential class, the top dimension by
     # increasing birth (the reverse sweep finds it by decreasing birth)
     c0, c1 = counts[0], counts[1]
