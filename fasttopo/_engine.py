@@ -1,5 +1,6 @@
 """Running the union-find kernels on whole images: threads, buffers, batches (private)."""
 
+import functools
 import math
 import os
 import threading
@@ -11,11 +12,11 @@ import numpy as np
 from ._middle import middle_dimension, voxel_order
 from ._sorting import fill_keys, fix_ties, packing
 from ._stencil import dual_connectivity, geometry, stencil
-from ._union_find import (batch_pairs, compact_batch, image_pairs_with, scan_rows,
-                          small_pairs, small_pairs_split, sweep, unpad)
+from ._union_find import (batch_pairs, compact_batch, scan_rows, small_pairs, small_pairs_split,
+                          sweep, unpad)
 
-__all__ = ["SMALL", "SPLIT", "small_diagram", "cores", "pool", "as_3d", "index_dtype", "stencils", "threaded_pairs",
-           "serial_pairs", "stack_pairs"]
+__all__ = ["SMALL", "SPLIT", "small_diagram", "cores", "pool", "as_3d", "index_dtype",
+           "padded_shape", "stencils", "threaded_pairs", "stack_pairs"]
 
 _INT32_LIMIT = 2**31 - 16
 # below this many pixels one serial Numba call beats threads and NumPy's sort
@@ -76,32 +77,10 @@ def index_dtype(shape):
     return np.int32 if padded < _INT32_LIMIT else np.int64
 
 
-class _Layout:
-    """What the kernels need to know about a (D, H, W) shape, computed once per shape."""
-
-    __slots__ = ("shape3", "padded", "pad", "npad", "padded3", "npad3", "idx")
-
-    def __init__(self, shape, ndim):
-        self.shape3 = np.array(shape, dtype=np.int64)
-        self.padded, self.pad = geometry(self.shape3, ndim)
-        self.npad = int(math.prod(self.padded.tolist()))
-        self.padded3 = geometry(self.shape3, 3)[0]
-        self.npad3 = int(math.prod(self.padded3.tolist()))
-        self.idx = index_dtype(shape)
-
-
-_LAYOUTS = {}
-
-
-def layout(shape, ndim):
-    """The cached ``_Layout`` of a (D, H, W) shape (kept for the last 64 shapes)."""
-    key = (shape, ndim)
-    found = _LAYOUTS.get(key)
-    if found is None:
-        if len(_LAYOUTS) >= 64:
-            _LAYOUTS.clear()
-        found = _LAYOUTS[key] = _Layout(shape, ndim)
-    return found
+@functools.lru_cache(maxsize=64)
+def padded_shape(shape, ndim):
+    """The padded grid of a (D, H, W) shape (``geometry``), computed once per shape."""
+    return geometry(np.array(shape, dtype=np.int64), ndim)[0]
 
 
 def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
@@ -232,34 +211,12 @@ def small_diagram(bits3, dtype, kind, signbit, allones, superlevel, ndim, connec
     ``bits3`` views the image's bits (see ``image_bits``), ``dtype`` is the
     image's dtype; ``split`` runs the two directions as two parallel tasks.
     """
-    lay = layout(bits3.shape, ndim)
-    st_f, st_r = stencils(ndim, connectivity, lay.padded)
+    st_f, st_r = stencils(ndim, connectivity, padded_shape(bits3.shape, ndim))
     values = bits3.reshape(-1)
     if dtype != np.bool_:
         values = values.view(dtype)
     kernel = small_pairs_split if split else small_pairs
     return kernel(bits3, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top)
-
-
-def serial_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top):
-    """Union-find pairs of one small image in one serial Numba call (flat C indices)."""
-    cap = bits3.size + 1
-    lay = layout(bits3.shape, ndim)
-    idx, npad = lay.idx, lay.npad3
-    st_f, st_r = stencils(ndim, connectivity, lay.padded)
-    ws = (scratch("keys", npad + 1, bits3.dtype), scratch("parent", npad + 1, idx),
-          scratch("parent_dual", npad + 1 if top else 1, idx),
-          scratch("candidates", bits3.size, np.uint64),
-          scratch("candidates_dual", bits3.size if top else 1, np.uint64),
-          scratch("sort", bits3.size, np.uint64))
-    out_dim = scratch("out_dim", cap, np.int8)
-    out_b = scratch("out_birth", cap, idx)
-    out_d = scratch("out_death", cap, idx)
-    count = image_pairs_with(bits3, kind, signbit, allones, superlevel, ndim, top, st_f, st_r,
-                             ws, out_dim, out_b, out_d)
-    if count < 0:  # pragma: no cover - bounded by the pixel count
-        raise RuntimeError("internal error: pair buffer overflow in the union-find kernel")
-    return out_dim[:count], out_b[:count], out_d[:count]
 
 
 def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads,

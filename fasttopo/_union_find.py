@@ -33,10 +33,10 @@ from numba import njit, prange
 
 from ._prefetch import prefetch
 from ._sorting import fill_keys, fix_ties, pack, packing, radix_sort_u64, unpack
-from ._stencil import (classify, dual_connectivity, first_neighbour_bit, geometry,
-                       representatives, set_border, set_row_padding, stencil)
+from ._stencil import (classify, first_neighbour_bit, geometry, representatives, set_border,
+                       set_row_padding)
 
-__all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "image_pairs",
+__all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "workspace",
            "image_pairs_with", "small_pairs", "small_pairs_split", "batch_pairs", "compact_batch",
            "gather_values"]
 
@@ -429,22 +429,6 @@ def _sentinel_padding(keys, padded, pad, kmax, allones):
 
 
 @njit(cache=True, nogil=True)
-def image_pairs(bits, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                out_dim, out_b, out_d):
-    """All union-find pairs of one (D, H, W) image, computed serially in Numba.
-
-    See ``image_pairs_with``; this computes the stencils first.
-    """
-    shape3 = np.array(bits.shape, dtype=np.int64)
-    padded, _ = geometry(shape3, ndim)
-    st_f = stencil(ndim, connectivity, padded)
-    st_r = stencil(ndim, dual_connectivity(ndim, connectivity), padded) if top else st_f
-    ws = workspace(bits, top, out_b)
-    return image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, st_r,
-                            ws, out_dim, out_b, out_d)
-
-
-@njit(cache=True, nogil=True)
 def workspace(bits, top, index_example):
     """Scratch arrays for ``image_pairs_with`` on images shaped like ``bits`` (D, H, W)."""
     padded, _ = geometry(np.array(bits.shape, dtype=np.int64), 3)
@@ -485,11 +469,8 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
                                  npad, kmin, kmax, shift, index_bits,
                                  True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r,
                                  no_record, 0, sentinel)
-    radix_sort_u64(cand_f, nc_f, scratch)
-    if not exact:
-        fix_ties(cand_f, nc_f, keys, index_bits, False)
-    n0 = sweep(keys, parent_f, cand_f, nc_f, index_bits, False, st_f, npad, out_b, out_d, 0,
-               no_record, False)
+    n0 = _sort_and_sweep(keys, parent_f, cand_f, nc_f, scratch, exact, index_bits, False, st_f,
+                         npad, out_b, out_d, 0)
     if n0 < 0 or n0 >= out_b.size:
         return -1
     out_dim[:n0] = 0
@@ -498,11 +479,8 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     out_dim[n0] = 0
     count = n0 + 1
     if top:
-        radix_sort_u64(cand_r, nc_r, scratch)
-        if not exact:
-            fix_ties(cand_r, nc_r, keys, index_bits, True)
-        end = sweep(keys, parent_r, cand_r, nc_r, index_bits, True, st_r, npad, out_b, out_d,
-                    count, no_record, False)
+        end = _sort_and_sweep(keys, parent_r, cand_r, nc_r, scratch, exact, index_bits, True,
+                              st_r, npad, out_b, out_d, count)
         if end < 0:
             return -1
         out_dim[count:end] = ndim - 1
@@ -524,26 +502,44 @@ def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, ind
                     shift, index_bits, not reverse, parent, st, cand, reverse, parent, st, cand,
                     no_record, 0, sentinel)
     ncand = res[2] if reverse else res[0]
+    return _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, reverse, st,
+                           npad, out_b, out_d, 0)
+
+
+@njit(inline="always")
+def _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, reverse, st, npad,
+                    out_b, out_d, start):
+    """Sort a small image's candidates (radix, then exact ties) and sweep them."""
     radix_sort_u64(cand, ncand, scratch)
     if not exact:
         fix_ties(cand, ncand, keys, index_bits, reverse)
-    return sweep(keys, parent, cand, ncand, index_bits, reverse, st, npad, out_b, out_d, 0,
-                 no_record, False)
+    return sweep(keys, parent, cand, ncand, index_bits, reverse, st, npad, out_b, out_d, start,
+                 np.zeros(1, dtype=np.uint8), False)
 
 
-@njit(inline="always")
-def _direction_task(task, common, st_f, st_r, parent, cand, spare, out_b, out_d):
-    """Direction ``task`` (0: dimension 0, 1: top dimension) of ``_small_pairs``."""
-    keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact, sentinel = common
-    return _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits,
-                          exact, task == 1, st_r if task == 1 else st_f, parent[task],
-                          cand[task], spare[task], out_b[task], out_d[task], sentinel)
+@njit(cache=True, nogil=True)
+def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
+    """The whole diagram of one small (D, H, W) image, serially, in one call.
+
+    ``values`` is the flat image in its own dtype (bool as uint8).  Returns
+    ``(dim, birth, death, birth_index, death_index)`` in the order of
+    ``image_pairs_with`` (flat C indices).  Grids must have fewer than
+    2**31 padded cells.
+    """
+    ws = workspace(bits, top, np.empty(0, dtype=np.int32))
+    cap = bits.size + 1
+    dims = np.empty(cap, dtype=np.int8)
+    births = np.empty(cap, dtype=np.int64)
+    deaths = np.empty(cap, dtype=np.int64)
+    count = image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, st_r,
+                             ws, dims, births, deaths)
+    return _with_values(dims[:count], births[:count], deaths[:count], values, superlevel)
 
 
-@njit(inline="always")
-def _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
-                 parallel_directions):
-    """Body of ``small_pairs`` / ``small_pairs_split`` (see there)."""
+@njit(cache=True, parallel=True)
+def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
+    """``small_pairs`` with the two directions (dimension 0, top dimension) as two parallel
+    tasks (``top`` must be true); same result."""
     shape3 = np.array(bits.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
     npad = padded[0] * padded[1] * padded[2]
@@ -553,25 +549,21 @@ def _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, s
                                                  keys, padded, pad)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
-    tasks = 2 if top else 1
-    parent = np.empty((tasks, npad + 1), dtype=np.int32)
-    cand = np.empty((tasks, n), dtype=np.uint64)
-    spare = np.empty((tasks, n), dtype=np.uint64)
-    out_b = np.empty((tasks, n + 1), dtype=np.int32)
-    out_d = np.empty((tasks, n + 1), dtype=np.int32)
+    parent = np.empty((2, npad + 1), dtype=np.int32)
+    cand = np.empty((2, n), dtype=np.uint64)
+    spare = np.empty((2, n), dtype=np.uint64)
+    out_b = np.empty((2, n + 1), dtype=np.int32)
+    out_d = np.empty((2, n + 1), dtype=np.int32)
     counts = np.zeros(2, dtype=np.int64)
-    common = (keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact,
-              sentinel)
-    if parallel_directions:
-        for task in prange(tasks):
-            counts[task] = _direction_task(task, common, st_f, st_r, parent, cand, spare,
-                                           out_b, out_d)
-    else:
-        for task in range(tasks):
-            counts[task] = _direction_task(task, common, st_f, st_r, parent, cand, spare,
-                                           out_b, out_d)
-    # dimension 0 by increasing death, the essential class, the top dimension by
-    # increasing birth (the reverse sweep finds it by decreasing birth)
+    for task in prange(2):
+        reverse = task == 1
+        counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
+                                      index_bits, exact, reverse, st_r if reverse else st_f,
+                                      parent[task], cand[task], spare[task], out_b[task],
+                                      out_d[task], sentinel)
+    # the order of image_pairs_with: dimension 0 by increasing death, the essential
+    # class, the top dimension by increasing birth (the reverse sweep finds it by
+    # decreasing birth)
     c0, c1 = counts[0], counts[1]
     total = c0 + 1 + c1
     dims = np.zeros(total, dtype=np.int8)
@@ -581,47 +573,27 @@ def _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, s
     deaths[:c0] = out_d[0, :c0]
     births[c0] = first
     deaths[c0] = -1
-    for i in range(c1):
-        births[c0 + 1 + i] = out_b[1, c1 - 1 - i]
-        deaths[c0 + 1 + i] = out_d[1, c1 - 1 - i]
-        dims[c0 + 1 + i] = ndim - 1
+    dims[c0 + 1:] = ndim - 1
+    births[c0 + 1:] = out_b[1, :c1][::-1]
+    deaths[c0 + 1:] = out_d[1, :c1][::-1]
     unpad(births, padded, pad, shape3)
     unpad(deaths, padded, pad, shape3)
-    birth = np.empty(total, dtype=np.float64)
-    death = np.empty(total, dtype=np.float64)
-    essential = -np.inf if superlevel else np.inf
-    for i in range(total):
-        birth[i] = np.float64(values[births[i]])
-        d = deaths[i]
-        death[i] = essential if d < 0 else np.float64(values[d])
+    return _with_values(dims, births, deaths, values, superlevel)
+
+
+@njit(inline="always")
+def _with_values(dims, births, deaths, values, superlevel):
+    """``(dim, birth, death, birth_index, death_index)`` of one image's pairs."""
+    counts = np.full(1, births.size, dtype=np.int64)
+    birth, death = gather_values(values.reshape((1, values.size)), counts, births, deaths,
+                                 superlevel)
     return dims, birth, death, births, deaths
-
-
-@njit(cache=True, nogil=True)
-def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
-    """The whole diagram of one small (D, H, W) image, serially, in one call.
-
-    ``values`` is the flat image in its own dtype (bool as uint8).  Returns
-    ``(dim, birth, death, birth_index, death_index)``: dimension-0 pairs by
-    increasing death, the essential class, then (if ``top``) top-dimension
-    pairs by increasing birth; flat C indices.  Grids must have fewer than
-    2**31 padded cells.
-    """
-    return _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r,
-                        top, False)
-
-
-@njit(cache=True, parallel=True)
-def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
-    """``small_pairs`` with the two directions (dimension 0, top dimension) in parallel."""
-    return _small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r,
-                        top, True)
 
 
 @njit(cache=True, parallel=True)
 def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
                 out_dim, out_b, out_d, counts, chunks):
-    """``image_pairs`` over a (B, D, H, W) stack.
+    """``image_pairs_with`` over a (B, D, H, W) stack.
 
     The stack is cut into ``chunks`` contiguous chunks (one per thread); each chunk has
     its own scratch arrays and handles its images in order, so results do

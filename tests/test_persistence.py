@@ -5,7 +5,7 @@ import pytest
 import skimage.data
 
 from fasttopo import persistence
-from fasttopo._engine import as_3d, serial_pairs, threaded_pairs
+from fasttopo._engine import as_3d, small_diagram, threaded_pairs
 from fasttopo._sorting import image_bits
 from oracles import cripser_pairs, gudhi_pairs, ours
 from reference import reference_dim0, reference_persistence
@@ -58,25 +58,13 @@ def test_matches_reference_reduction_3d_all_dims(rng, levels):
                     assert ours(dgm) == [p for p in expected if p[0] <= max_dim]
 
 
-def test_3d_distinct_values_give_the_reference_pixels(rng):
-    for _ in range(10):
-        shape = tuple(rng.integers(2, 5, size=3))
-        image = rng.permutation(np.prod(shape)).reshape(shape)
-        for connectivity in (1, 3):
-            dgm = persistence(image, connectivity=connectivity)
-            got = sorted(zip(dgm.dim.tolist(), dgm.birth_index.tolist(),
-                             dgm.death_index.tolist()))
-            want = sorted((d, bp, dp) for d, b, e, bp, dp in
-                          reference_persistence(image, connectivity))
-            assert got == want
-
-
-def test_distinct_values_give_the_reference_pixels(rng):
+@pytest.mark.parametrize("ndim, trials", [(2, 20), (3, 10)])
+def test_distinct_values_give_the_reference_pixels(rng, ndim, trials):
     """With distinct values the birth and death pixels are unique: compare them too."""
-    for _ in range(20):
-        shape = tuple(rng.integers(2, 7, size=2))
+    for _ in range(trials):
+        shape = tuple(rng.integers(2, 7 if ndim == 2 else 5, size=ndim))
         image = rng.permutation(np.prod(shape)).reshape(shape)
-        for connectivity in (1, 2):
+        for connectivity in (1, ndim):
             dgm = persistence(image, connectivity=connectivity)
             got = sorted(zip(dgm.dim.tolist(), dgm.birth_index.tolist(),
                              dgm.death_index.tolist()))
@@ -137,19 +125,22 @@ def test_3d_all_dims_match_gudhi_and_cripser(rng, shape, levels):
                 assert cripser_pairs(image, connectivity, superlevel) == expected
 
 
-def test_large_image_threaded_path_matches_serial(rng):
-    """Images above the small-image cut-off go through threads: same arrays exactly."""
+def test_large_image_threaded_path_matches_small_image_kernels(rng):
+    """The threaded path and the small-image kernels (serial, two tasks): same arrays exactly."""
     for image in (rng.random((300, 400)), rng.integers(0, 3, (256, 300)).astype(np.uint8),
                   skimage.data.coins()):
         bits, kind, signbit, allones = image_bits(image)
+        bits3 = as_3d(bits)
         for connectivity in (1, 2):
             for superlevel in (False, True):
-                args = (as_3d(bits), kind, signbit, allones, superlevel, 2, connectivity, True)
-                serial = serial_pairs(*args)
+                small = [small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, 2,
+                                       connectivity, True, split) for split in (False, True)]
                 for threads in (1, 2, 3):
-                    threaded = threaded_pairs(*args, threads)
-                    for a, b in zip(serial, threaded):
-                        np.testing.assert_array_equal(a, b)
+                    threaded = threaded_pairs(bits3, kind, signbit, allones, superlevel, 2,
+                                              connectivity, True, threads)
+                    for dims, _, _, births, deaths in small:
+                        for a, b in zip((dims, births, deaths), threaded):
+                            np.testing.assert_array_equal(a, b)
 
 
 REAL_2D = {
