@@ -71,6 +71,18 @@ def _as_int(value, name):
     raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
 
 
+def check_int(value, name, minimum=None):
+    """An exact Python int (bools refused), at least ``minimum`` if given.
+
+    Raises TypeError naming ``name`` for a non-integer, ValueError below
+    ``minimum``.
+    """
+    value = _as_int(value, name)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
 def check_connectivity(connectivity, ndim):
     """Return the connectivity (1..ndim); None means ndim (as skimage.measure.label)."""
     if connectivity is None:

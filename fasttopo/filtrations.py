@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ._validation import check_finite, check_image
+from ._validation import check_finite, check_image, check_int
 
 __all__ = ["height_function", "random_height_function", "localized_filtration",
            "directional_filtrations"]
@@ -292,14 +292,7 @@ def directional_filtrations(image, n_directions=8):
     array([1. , 0.5, 0. ])
     """
     image = check_image(image, ndims=(2,))
-    if isinstance(n_directions, (bool, np.bool_)):
-        raise TypeError(f"n_directions must be an int, got {n_directions!r}")
-    try:
-        n = operator.index(n_directions)
-    except TypeError:
-        raise TypeError(f"n_directions must be an int, got {n_directions!r}") from None
-    if n < 1:
-        raise ValueError(f"n_directions must be >= 1, got {n}")
+    n = check_int(n_directions, "n_directions", 1)
     rows, cols = image.shape
     x = _unit_axis(cols)[None, :]
     y = -_unit_axis(rows)[:, None]

@@ -7,11 +7,10 @@ the kernels in :mod:`fasttopo._hamming` are compiled by Numba to the CPU's
 population-count instruction and run in parallel over rows.
 """
 
-import operator
-
 import numpy as np
 
 from . import _hamming
+from ._validation import check_int
 
 __all__ = ["pack_codes", "hamming_distances", "hamming_knn"]
 
@@ -268,12 +267,7 @@ def hamming_knn(queries, codes, k):
     if codes.shape[1] != queries.shape[1]:
         raise ValueError(f"queries and codes must have codes of the same length, got "
                          f"{64 * queries.shape[1]} and {64 * codes.shape[1]} bits")
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"k must be an int, got {k!r}")
-    try:
-        k = operator.index(k)
-    except TypeError:
-        raise TypeError(f"k must be an int, got {k!r} ({type(k).__name__})") from None
+    k = check_int(k, "k")
     n = codes.shape[0]
     if not 0 <= k <= n:
         raise ValueError(f"k must be between 0 and the number of codes ({n}), got {k}")

@@ -5,7 +5,7 @@ import operator
 import numpy as np
 
 from ._persistence import persistence_batch
-from ._validation import check_connectivity, check_image
+from ._validation import check_connectivity, check_image, check_int
 
 __all__ = ["betti_numbers", "euler_characteristic", "betti_error"]
 
@@ -277,14 +277,7 @@ def betti_error(prediction, target, *, patch_size=64, n_patches=100, dims=(0, 1)
     ndim = prediction.ndim
     connectivity = _check_binary_connectivity(connectivity, ndim)
     patch = _check_patch(patch_size, prediction.shape)
-    if isinstance(n_patches, (bool, np.bool_)):
-        raise TypeError(f"n_patches must be an int, got {n_patches!r}")
-    try:
-        n_patches = operator.index(n_patches)
-    except TypeError:
-        raise TypeError(f"n_patches must be an int, got {n_patches!r}") from None
-    if n_patches < 1:
-        raise ValueError(f"n_patches must be >= 1, got {n_patches}")
+    n_patches = check_int(n_patches, "n_patches", 1)
     try:
         dims = sorted({operator.index(d) for d in np.atleast_1d(dims).tolist()})
     except TypeError:

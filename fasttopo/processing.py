@@ -5,7 +5,6 @@ on any dtype and scale, plus the training targets of the neural
 approximation of 0-dimensional diagrams (see :func:`persistence_targets`).
 """
 
-import operator
 
 import numpy as np
 
@@ -15,23 +14,10 @@ from ._fill import fill_background
 from ._marking import bucket_pixels, filtration_keys, mark_sweep
 from ._persistence import _diagram, persistence, persistence_batch
 from ._targets import stack_targets, targets
-from ._validation import check_connectivity, check_image
+from ._validation import check_connectivity, check_image, check_int
 
 __all__ = ["modify_border", "lifetime_threshold", "mark_objects", "topological_process",
            "persistence_targets", "persistence_targets_batch"]
-
-def _nonnegative_int(value, name):
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {value!r} "
-                        f"({type(value).__name__})") from None
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
 
 def _set_border(array, width, value):
     """Set the ``width`` outermost pixels along every axis of ``array`` to ``value``."""
@@ -98,7 +84,7 @@ def modify_border(image, width, *, value=None, superlevel=False):
            [ 0,  0,  0,  0]])
     """
     image = check_image(image)
-    width = _nonnegative_int(width, "width")
+    width = check_int(width, "width", 0)
     out = np.array(image, copy=True)
     if width == 0:
         return out
@@ -483,8 +469,8 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
     """
     image = check_image(image)
     connectivity = check_connectivity(connectivity, image.ndim)
-    smooth = 0 if smooth is None else _nonnegative_int(smooth, "smooth")
-    border_width = _nonnegative_int(border_width, "border_width")
+    smooth = 0 if smooth is None else check_int(smooth, "smooth", 0)
+    border_width = check_int(border_width, "border_width", 0)
     superlevel = bool(superlevel)
     if threshold is not None:
         threshold = _check_threshold(threshold)
@@ -500,18 +486,6 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
     # objects never contain modified border pixels: those carry the essential class
     processed = fill_background(work.astype(np.float64, copy=False), labels, connectivity)
     return processed, labels
-
-
-def _check_k(k):
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"k must be an int, got {k!r}")
-    try:
-        k = operator.index(k)
-    except TypeError:
-        raise TypeError(f"k must be an int, got {k!r} ({type(k).__name__})") from None
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    return k
 
 
 def persistence_targets(image, *, k=10, dim=0, connectivity=1, superlevel=False):
@@ -575,7 +549,7 @@ def persistence_targets(image, *, k=10, dim=0, connectivity=1, superlevel=False)
            [0, 0, 0],
            [0, 0, 0]], dtype=uint8)
     """
-    k = _check_k(k)
+    k = check_int(k, "k", 1)
     diagram = persistence(image, max_dim=dim, connectivity=connectivity,
                           superlevel=superlevel)
     return targets(diagram, k, dim)
@@ -631,7 +605,7 @@ def persistence_targets_batch(images, *, k=10, dim=0, connectivity=1, superlevel
     >>> bool((masks.reshape(128, 10, -1).sum(axis=2) == 2)[:, 1:].all())
     True
     """
-    k = _check_k(k)
+    k = check_int(k, "k", 1)
     stack = np.asarray(images) if not isinstance(images, np.ndarray) else images
     if stack.ndim < 2:
         raise ValueError(f"images must be a (B, ...) stack of images, got ndim={stack.ndim} "
