@@ -177,6 +177,13 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
         As :func:`persistence`; the message names the offending image
         (``images[i]``).
 
+    References
+    ----------
+    .. [1] H. Edelsbrunner, J. Harer, "Computational Topology: An
+       Introduction", AMS, 2010. doi:10.1090/mbk/069
+    .. [2] B. Garin, J. Maurer, U. Rahbek, Y. Roy, "Duality in persistent
+       homology of images", 2020. arXiv:2005.04597
+
     Examples
     --------
     >>> import numpy as np

@@ -388,6 +388,12 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
     --------
     bottleneck_distance, wasserstein_distance
 
+    References
+    ----------
+    .. [1] M. Kerber, D. Morozov, A. Nigmetov, "Geometry helps to compare
+       persistence diagrams", ACM Journal of Experimental Algorithmics 22,
+       2017. https://doi.org/10.1145/3064175
+
     Examples
     --------
     >>> import numpy as np

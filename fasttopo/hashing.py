@@ -251,6 +251,13 @@ def hamming_knn(queries, codes, k):
     ``64 * w + 1`` values), in ``O(n + 64 w)`` per query, in parallel over
     queries.
 
+    References
+    ----------
+    .. [1] Y. Qin, B. T. Fasy, C. Wenk, B. Summa, "A domain-oblivious approach
+       for learning concise representations of filtered topological spaces
+       for clustering", IEEE Transactions on Visualization and Computer
+       Graphics (IEEE VIS 2021), 28(1), 2022. https://doi.org/10.1109/TVCG.2021.3114872
+
     Examples
     --------
     >>> import numpy as np
