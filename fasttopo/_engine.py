@@ -116,6 +116,8 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
         cand = scratch("candidates", n, np.uint64)
+        # the ring mask of each pixel, stored by the scan for the sweep
+        rings = scratch("rings", npad, np.uint8 if ndim <= 2 else np.uint32)
         edges = [rows * i // blocks for i in range(blocks + 1)]
 
         def scan_block(i):
@@ -123,7 +125,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             out = cand[r0 * width:]
             res = scan_rows(keys, padded, pad, shape3, ndim, r0, r1, npad, kmin, kmax, shift,
                             index_bits, not reverse, parent, st, out, reverse, parent, st, out,
-                            negative, (2 if reverse else 1) if record else 0)
+                            negative, (2 if reverse else 1) if record else 0, False, rings)
             return res[2:] if reverse else res[:2]
 
         if blocks == 1:
@@ -144,7 +146,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
         out_b = scratch("births", roots + 2, idx)
         out_d = scratch("deaths", roots + 2, idx)
         count = sweep(keys, parent, view, m, index_bits, reverse, st, npad, out_b, out_d, 0,
-                      negative, record)
+                      negative, record, rings)
         if count < 0:  # pragma: no cover - bounded by the number of roots
             raise RuntimeError("internal error: pair buffer overflow in the union-find sweep")
         if reverse:  # found by decreasing birth; report increasing

@@ -164,7 +164,7 @@ def _settle_row(parent, centre, base, lo, hi, masks, flip, full, st, best, lowes
 def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
               kmin, kmax, shift, index_bits,
               forward, parent_f, st_f, cand_f, reverse, parent_r, st_r, cand_r,
-              negative, record, sentinel=False):
+              negative, record, sentinel=False, rings=np.zeros(1, dtype=np.uint8)):
     """Raster scan of rows ``[row_start, row_stop)`` (row = z * H + y) for both directions.
 
     Writes the links of the pixels of these rows into ``parent_f`` /
@@ -189,6 +189,11 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     never earlier and always later than a pixel, so border pixels take the
     vectorised path too, and reverse-direction padding links to the
     ``exterior`` (the sweep finds it from there).  Nothing is flagged.
+
+    If ``rings`` has a slot per padded cell, the ring mask of every pixel
+    (bit r set if ring cell r is earlier, computed as if there were no
+    padding) is stored there, so that ``sweep`` reads a candidate's
+    neighbourhood in one load instead of comparing its ring again.
     """
     offsets, moff_f = st_f[0], st_f[1]
     moff_r, outside = st_r[1], st_f[7]
@@ -247,6 +252,10 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
             o = base - seg
             row_masks = earlier[o:o + W]
             row_keys = keys[base:base + W]
+            if rings.size > 1:
+                dst = rings[base:base + W]
+                for x in range(W):
+                    dst[x] = row_masks[x]
             if forward:
                 set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
             if reverse:
@@ -311,7 +320,7 @@ def _find(parent, x):
 
 @njit(cache=True, nogil=True)
 def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, out_b, out_d,
-          start, negative, record):
+          start, negative, record, rings=np.zeros(1, dtype=np.uint8)):
     """Union-find over the sorted candidates; writes pairs as padded indices.
 
     Forward: a pair is (birth = minimum of the younger component, death =
@@ -320,13 +329,16 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     skipped.  ``keys`` needs a slot at ``exterior``; the outputs need one
     slot more than the pairs written.  If ``record``, the bits of the edges
     that joined components are set in ``negative`` (see ``scan_rows``).
-    Returns the new number of pairs, or -1 if ``out_*`` are full.
+    ``rings``, if it has a slot per padded cell, holds the ring masks that
+    ``scan_rows`` stored.  Returns the new number of pairs, or -1 if ``out_*`` are full.
     """
     offsets, _, neighbours, adjacency, _, rep_table, _, _, merge_index, conn = st
     pad_value = PAD_DUAL if reverse else PAD_FORWARD
     nring = offsets.size
     half = nring // 2
+    full = np.uint32((1 << nring) - 1)
     tables = rep_table.size > 1
+    stored = rings.size > 1
     reps = np.empty(26, dtype=np.int64)
     cnt = start
     cap = out_b.size
@@ -337,11 +349,14 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
             f = unpack(candidates[i + _AHEAD], index_bits, reverse) >> 1
             prefetch(keys, f)
             prefetch(parent, f)
+            if stored:
+                prefetch(rings, f)
             if nring > 2:
                 prefetch(parent, f - row)
                 prefetch(parent, f + row)
-                prefetch(keys, f - row)
-                prefetch(keys, f + row)
+                if not stored:
+                    prefetch(keys, f - row)
+                    prefetch(keys, f + row)
         code = unpack(candidates[i], index_bits, reverse)
         s = code >> 1
         ks = keys[s]
@@ -356,6 +371,9 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
                 else:
                     bit = (not is_pad) & ((kq < ks) | ((kq == ks) & (r < half)))
                 present |= np.uint32(bit) << np.uint32(r)
+        elif stored:
+            earlier = np.uint32(rings[s])
+            present = (full & ~earlier) if reverse else earlier
         else:
             for r in range(nring):
                 kq = keys[s + offsets[r]]
@@ -364,21 +382,34 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
                 else:
                     bit = (kq < ks) | ((kq == ks) & (r < half))
                 present |= np.uint32(bit) << np.uint32(r)
+        # one representative neighbour per locally connected group of present
+        # neighbours: from the table (packed bytes r + 1) or computed
         if tables:
             rcode = rep_table[present]
+            r = np.int64(rcode & np.uint32(255)) - 1
+            rcode >>= np.uint32(8)
             nrep = 0
-            while rcode:
-                reps[nrep] = np.int64(rcode & np.uint32(255)) - 1
-                rcode >>= np.uint32(8)
-                nrep += 1
         else:
             nrep = representatives(present, neighbours, adjacency, conn, reps)
-        q = s + offsets[reps[0]]
+            rcode = np.uint32(0)
+            r = reps[0]
+        q = s + offsets[r]
         rs = exterior if parent[q] == pad_value else _find(parent, q)
         if record:
-            negative[s] = 1 << merge_index[reps[0]]
-        for j in range(1, nrep):
-            q = s + offsets[reps[j]]
+            negative[s] = 1 << merge_index[r]
+        j = 1
+        while True:
+            if tables:
+                if rcode == 0:
+                    break
+                r = np.int64(rcode & np.uint32(255)) - 1
+                rcode >>= np.uint32(8)
+            else:
+                if j >= nrep:
+                    break
+                r = reps[j]
+                j += 1
+            q = s + offsets[r]
             rq = exterior if parent[q] == pad_value else _find(parent, q)
             # branch-free elder rule (keys has a slot for the exterior; equal
             # roots give young == old: a no-op union and no pair)
@@ -396,7 +427,7 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
             out_d[cnt] = young if reverse else s
             cnt += (rq != rs) & (keys[young] != ks)
             if record and rq != rs:
-                negative[s] |= 1 << merge_index[reps[j]]
+                negative[s] |= 1 << merge_index[r]
             parent[young] = old
             rs = old
     return cnt
@@ -440,7 +471,8 @@ def workspace(bits, top, index_example):
     cand_f = np.empty(n, dtype=np.uint64)
     cand_r = np.empty(n if top else 1, dtype=np.uint64)
     scratch = np.empty(n, dtype=np.uint64)
-    return keys, parent_f, parent_r, cand_f, cand_r, scratch
+    rings = np.empty(npad, dtype=np.uint32)
+    return keys, parent_f, parent_r, cand_f, cand_r, scratch, rings
 
 
 @njit(cache=True, nogil=True)
@@ -456,7 +488,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     shape3 = np.array(bits.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
     npad = padded[0] * padded[1] * padded[2]
-    keys, parent_f, parent_r, cand_f, cand_r, scratch = ws
+    keys, parent_f, parent_r, cand_f, cand_r, scratch, rings = ws
     no_record = np.zeros(1, dtype=np.uint8)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
@@ -468,9 +500,9 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     nc_f, _, nc_r, _ = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1],
                                  npad, kmin, kmax, shift, index_bits,
                                  True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r,
-                                 no_record, 0, sentinel)
+                                 no_record, 0, sentinel, rings)
     n0 = _sort_and_sweep(keys, parent_f, cand_f, nc_f, scratch, exact, index_bits, False, st_f,
-                         npad, out_b, out_d, 0)
+                         npad, out_b, out_d, 0, rings)
     if n0 < 0 or n0 >= out_b.size:
         return -1
     out_dim[:n0] = 0
@@ -480,7 +512,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     count = n0 + 1
     if top:
         end = _sort_and_sweep(keys, parent_r, cand_r, nc_r, scratch, exact, index_bits, True,
-                              st_r, npad, out_b, out_d, count)
+                              st_r, npad, out_b, out_d, count, rings)
         if end < 0:
             return -1
         out_dim[count:end] = ndim - 1
@@ -494,27 +526,27 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
 
 @njit(cache=True, nogil=True)
 def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, index_bits, exact,
-                   reverse, st, parent, cand, scratch, out_b, out_d, sentinel):
+                   reverse, st, parent, cand, scratch, out_b, out_d, sentinel, rings):
     """Scan, sort and sweep one direction of a small image; returns the pair count."""
     no_record = np.zeros(1, dtype=np.uint8)
     parent[npad] = npad
     res = scan_rows(keys, padded, pad, shape3, ndim, 0, shape3[0] * shape3[1], npad, kmin, kmax,
                     shift, index_bits, not reverse, parent, st, cand, reverse, parent, st, cand,
-                    no_record, 0, sentinel)
+                    no_record, 0, sentinel, rings)
     ncand = res[2] if reverse else res[0]
     return _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, reverse, st,
-                           npad, out_b, out_d, 0)
+                           npad, out_b, out_d, 0, rings)
 
 
 @njit(inline="always")
 def _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, reverse, st, npad,
-                    out_b, out_d, start):
+                    out_b, out_d, start, rings):
     """Sort a small image's candidates (radix, then exact ties) and sweep them."""
     radix_sort_u64(cand, ncand, scratch)
     if not exact:
         fix_ties(cand, ncand, keys, index_bits, reverse)
     return sweep(keys, parent, cand, ncand, index_bits, reverse, st, npad, out_b, out_d, start,
-                 np.zeros(1, dtype=np.uint8), False)
+                 np.zeros(1, dtype=np.uint8), False, rings)
 
 
 @njit(cache=True, nogil=True)
@@ -554,13 +586,14 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
     spare = np.empty((2, n), dtype=np.uint64)
     out_b = np.empty((2, n + 1), dtype=np.int32)
     out_d = np.empty((2, n + 1), dtype=np.int32)
+    rings = np.empty((2, npad), dtype=np.uint32)
     counts = np.zeros(2, dtype=np.int64)
     for task in prange(2):
         reverse = task == 1
         counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
                                       index_bits, exact, reverse, st_r if reverse else st_f,
                                       parent[task], cand[task], spare[task], out_b[task],
-                                      out_d[task], sentinel)
+                                      out_d[task], sentinel, rings[task])
     # the order of image_pairs_with: dimension 0 by increasing death, the essential
     # class, the top dimension by increasing birth (the reverse sweep finds it by
     # decreasing birth)
