@@ -53,35 +53,41 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
     D, H, W = bits.shape
     Hp, Wp = padded_shape[1], padded_shape[2]
     pz, py, px = pad[0], pad[1], pad[2]
-    k0 = bits[0, 0, 0]
+    # rows are addressed by unsigned offsets into the flat arrays rather than by
+    # views: no reference counting per row, and the loops still vectorise
+    src = bits.reshape(-1)
+    k0 = src[0]
     kmin = allones
     kmax = allones ^ allones
     varying = allones ^ allones
     for z in range(D):
         for y in range(H):
-            base = ((z + pz) * Hp + (y + py)) * Wp + px
-            src = bits[z, y]
-            dst = keys[base:base + W]
+            base = np.uint64(((z + pz) * Hp + (y + py)) * Wp + px)
+            s0 = np.uint64((z * H + y) * W)
             if kind == KIND_SIGNED:
                 for x in range(W):
-                    dst[x] = src[x] ^ signbit
+                    ux = np.uint64(x)
+                    keys[base + ux] = src[s0 + ux] ^ signbit
             elif kind == KIND_FLOAT:
                 for x in range(W):
-                    k = src[x]
+                    ux = np.uint64(x)
+                    k = src[s0 + ux]
                     k = k ^ signbit if k == signbit else k  # -0.0 orders like +0.0
-                    dst[x] = k ^ allones if (k & signbit) else k | signbit
+                    keys[base + ux] = k ^ allones if (k & signbit) else k | signbit
             else:
                 for x in range(W):
-                    dst[x] = src[x]
+                    ux = np.uint64(x)
+                    keys[base + ux] = src[s0 + ux]
             if superlevel:
                 for x in range(W):
-                    dst[x] = dst[x] ^ allones
+                    ux = np.uint64(x)
+                    keys[base + ux] = keys[base + ux] ^ allones
             if z == 0 and y == 0:
-                k0 = dst[0]
+                k0 = keys[base]
             for x in range(W):
-                k = dst[x]
-                kmin = min(kmin, k)
-                kmax = max(kmax, k)
+                k = keys[base + np.uint64(x)]
+                kmin = k if k < kmin else kmin
+                kmax = k if k > kmax else kmax
                 varying |= k ^ k0
     # the first pixel of the filtration is the first minimum in C order, the last
     # pixel is the last maximum
@@ -90,12 +96,11 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
     for z in range(D):
         for y in range(H):
             base = ((z + pz) * Hp + (y + py)) * Wp + px
-            row = keys[base:base + W]
             for x in range(W):
-                if first < 0 and row[x] == kmin:
+                k = keys[np.uint64(base + x)]
+                if first < 0 and k == kmin:
                     first = base + x
-                if row[x] == kmax:
-                    last = base + x
+                last = base + x if k == kmax else last
     return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first, last
 
 
@@ -198,12 +203,12 @@ def radix_sort_u64(values, count, scratch):
     src = values[:count]
     dst = scratch[:count]
     swapped = False
+    pos = np.empty(256, dtype=np.int64)
     for d in range(8):
         shift = np.uint64(8 * d)
         if hist[d, np.intp((src[0] >> shift) & np.uint64(255))] == count:
             continue
         total = 0
-        pos = np.empty(256, dtype=np.int64)
         for b in range(256):
             pos[b] = total
             total += hist[d, b]
@@ -216,4 +221,3 @@ def radix_sort_u64(values, count, scratch):
         swapped = not swapped
     if swapped:
         values[:count] = src
-

@@ -48,13 +48,14 @@ _CACHED = 1 << 15  # grids of at most this many cells stay in cache: no prefetch
 
 
 @njit(inline="always")
-def _border_verdict(keys, p, kp, earlier, outside, st, reverse, full, exterior):
+def _border_verdict(keys, p, kp, earlier, outside, offsets, neighbours, adjacency, table, conn,
+                    reverse, full, exterior):
     """Kind, best neighbour and present-ring mask of a pixel next to the padding.
 
     ``earlier`` is the pixel's ring mask computed as for interior pixels
-    (garbage on the padding), ``outside`` the ring cells in the padding.
+    (garbage on the padding), ``outside`` the ring cells in the padding;
+    the stencil's pieces are passed one by one (see ``_settle_row``).
     """
-    offsets, _, neighbours, adjacency, table, _, _, _, _, conn = st
     if reverse:
         present = (full & ~earlier & ~outside) | outside
     else:
@@ -118,45 +119,51 @@ def _best_row(keys, base, W, moff, reverse, best, kbest):
 
 
 @njit(inline="always")
-def _settle_row(parent, centre, base, lo, hi, masks, flip, full, st, best, lowest, kmin, kmax,
-                shift, index_bits, reverse, candidates, ncand, kinds, negative, record):
-    """Settle the pixels x = lo .. hi-1 of a row in vectorisable passes.
+def _settle_row(parent, keys, base, lo, hi, masks, o, flip, full, neighbours, adjacency, table,
+                conn, merge_index, best, lowest, kmin, kmax, shift, index_bits, reverse,
+                candidates, ncand, kinds, negative, record):
+    """Settle the pixels x = lo .. hi-1 of the row starting at padded cell ``base``.
 
-    If ``record``, ``negative[p]`` gets the bit of the edge that joins a
+    ``masks[o + x]`` and ``best[o + x]`` are the pixel's ring mask and best
+    neighbour.  Rows are addressed by unsigned offsets into the whole
+    arrays, not by views: the loops vectorise and no reference is counted
+    per row (the stencil arrives unpacked for the same reason).  If
+    ``record``, ``negative[p]`` gets the bit of the edge that joins a
     regular pixel to its component (its first present neighbour; candidates
     get theirs in ``sweep``).  Returns ``(n_candidates, n_roots)``.
     """
-    _, _, neighbours, adjacency, table, _, _, _, merge_index, conn = st
+    ub = np.uint64(base)
+    uo = np.uint64(o)
     if table.size > 1:
         for x in range(lo, hi):
-            m = (full & ~masks[x]) if flip else masks[x]
-            kinds[x] = table[m]
+            m = masks[uo + np.uint64(x)]
+            kinds[x] = table[(full & ~m) if flip else m]
     else:
         for x in range(lo, hi):
-            m = (full & ~masks[x]) if flip else masks[x]
-            kinds[x] = classify(m, neighbours, adjacency, conn)
+            m = masks[uo + np.uint64(x)]
+            kinds[x] = classify((full & ~m) if flip else m, neighbours, adjacency, conn)
     # one pass: link (jumping over neighbours in earlier rows of this block, whose
     # links are final), count roots, queue candidates; keys are packed afterwards
-    links = parent[base:base + hi]
     roots = 0
     first = ncand
     for x in range(lo, hi):
         kind = kinds[x]
-        b = best[x]
+        b = best[uo + np.uint64(x)]
         jumped = parent[b]
         b = jumped if (b >= lowest and b < base) else b
-        links[x] = base + x if kind == 0 else b
+        parent[ub + np.uint64(x)] = base + x if kind == 0 else b
         roots += kind == 0
         candidates[ncand] = x
         ncand += kind == 2
     for i in range(first, ncand):
         x = candidates[i]
-        candidates[i] = pack(centre[x], 2 * (base + x), kmin, kmax, shift, index_bits, reverse)
+        candidates[i] = pack(keys[ub + x], 2 * (base + np.int64(x)), kmin, kmax, shift,
+                             index_bits, reverse)
     if record:
         for x in range(lo, hi):
-            m = (full & ~masks[x]) if flip else masks[x]
-            bit = first_neighbour_bit(m, neighbours, merge_index)
-            negative[base + x] = bit if kinds[x] == 1 else 0
+            m = masks[uo + np.uint64(x)]
+            bit = first_neighbour_bit((full & ~m) if flip else m, neighbours, merge_index)
+            negative[ub + np.uint64(x)] = bit if kinds[x] == 1 else 0
     return ncand, roots
 
 
@@ -195,8 +202,9 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     padding) is stored there, so that ``sweep`` reads a candidate's
     neighbourhood in one load instead of comparing its ring again.
     """
-    offsets, moff_f = st_f[0], st_f[1]
-    moff_r, outside = st_r[1], st_f[7]
+    # the stencils unpacked once (unpacking a tuple of arrays counts references)
+    offsets, moff_f, nb_f, adj_f, table_f, _, _, outside, merge_f, conn_f = st_f
+    _, moff_r, nb_r, adj_r, table_r, _, _, _, merge_r, conn_r = st_r
     nring = offsets.size
     half = nring // 2
     full = np.uint32((1 << nring) - 1)
@@ -250,28 +258,25 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                 rowcase |= (16 if z == 0 else 0) | (32 if z == D - 1 else 0)
             base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
             o = base - seg
-            row_masks = earlier[o:o + W]
-            row_keys = keys[base:base + W]
             if rings.size > 1:
-                dst = rings[base:base + W]
                 for x in range(W):
-                    dst[x] = row_masks[x]
+                    rings[np.uint64(base + x)] = earlier[np.uint64(o + x)]
             if forward:
                 set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
             if reverse:
                 set_row_padding(parent_r, padded, pad, shape3, z, y, dual_pad)
             if (sentinel or rowcase == 0) and hi > lo:
                 if forward:
-                    nc_f, roots = _settle_row(parent_f, row_keys, base, lo, hi, row_masks, False,
-                                              full, st_f, best_f[o:o + W], lowest, kmin, kmax,
-                                              shift, index_bits, False, cand_f, nc_f, kinds,
-                                              negative, record == 1)
+                    nc_f, roots = _settle_row(parent_f, keys, base, lo, hi, earlier, o, False,
+                                              full, nb_f, adj_f, table_f, conn_f, merge_f,
+                                              best_f, lowest, kmin, kmax, shift, index_bits,
+                                              False, cand_f, nc_f, kinds, negative, record == 1)
                     nr_f += roots
                 if reverse:
-                    nc_r, roots = _settle_row(parent_r, row_keys, base, lo, hi, row_masks, True,
-                                              full, st_r, best_r[o:o + W], lowest, kmin, kmax,
-                                              shift, index_bits, True, cand_r, nc_r, kinds,
-                                              negative, record == 2)
+                    nc_r, roots = _settle_row(parent_r, keys, base, lo, hi, earlier, o, True,
+                                              full, nb_r, adj_r, table_r, conn_r, merge_r,
+                                              best_r, lowest, kmin, kmax, shift, index_bits,
+                                              True, cand_r, nc_r, kinds, negative, record == 2)
                     nr_r += roots
                 if sentinel:
                     continue
@@ -281,26 +286,28 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
             for x in range(0, W, border_step):
                 case = rowcase | (1 if x == 0 else 0) | (2 if x == W - 1 else 0)
                 p = base + x
-                kp = row_keys[x]
+                kp = keys[p]
                 if forward:
-                    kind, best, present = _border_verdict(keys, p, kp, row_masks[x],
-                                                          outside[case], st_f, False, full,
+                    kind, best, present = _border_verdict(keys, p, kp, earlier[o + x],
+                                                          outside[case], offsets, nb_f, adj_f,
+                                                          table_f, conn_f, False, full,
                                                           exterior)
                     root, nc_f = _settle(parent_f, p, kind, best, lowest, kp, kmin, kmax, shift,
                                          index_bits, False, cand_f, nc_f)
                     nr_f += root
                     if record == 1:
-                        bit = first_neighbour_bit(present, st_f[2], st_f[8])
+                        bit = first_neighbour_bit(present, nb_f, merge_f)
                         negative[p] = bit if kind == 1 else 0
                 if reverse:
-                    kind, best, present = _border_verdict(keys, p, kp, row_masks[x],
-                                                          outside[case], st_r, True, full,
+                    kind, best, present = _border_verdict(keys, p, kp, earlier[o + x],
+                                                          outside[case], offsets, nb_r, adj_r,
+                                                          table_r, conn_r, True, full,
                                                           exterior)
                     root, nc_r = _settle(parent_r, p, kind, best, lowest, kp, kmin, kmax, shift,
                                          index_bits, True, cand_r, nc_r)
                     nr_r += root
                     if record == 2:
-                        bit = first_neighbour_bit(present, st_r[2], st_r[8])
+                        bit = first_neighbour_bit(present, nb_r, merge_r)
                         negative[p] = bit if kind == 1 else 0
         row0 = row1
     return nc_f, nr_f, nc_r, nr_r
@@ -433,21 +440,31 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     return cnt
 
 
+@njit(inline="always")
+def _divide(v, d, inverse):
+    """``v // d`` for 0 <= v < 2**52 through a float reciprocal (one correction step)."""
+    q = np.int64(v * inverse)
+    q -= q * d > v
+    q += (q + 1) * d <= v
+    return q
+
+
 @njit(cache=True, nogil=True)
 def unpad(indices, padded, pad, shape3):
     """In place: padded flat indices -> flat C indices of the image (negatives kept)."""
     Hp, Wp = padded[1], padded[2]
     H, W = shape3[1], shape3[2]
     plane = Hp * Wp
+    inv_plane = 1.0 / plane
+    inv_row = 1.0 / Wp
     for i in range(indices.size):
-        v = indices[i]
-        if v < 0:
-            continue
-        z = v // plane - pad[0]
-        r = v % plane
-        y = r // Wp - pad[1]
-        x = r % Wp - pad[2]
-        indices[i] = (z * H + y) * W + x
+        v = np.int64(indices[i])
+        z = _divide(v, plane, inv_plane)
+        r = v - z * plane
+        y = _divide(r, Wp, inv_row)
+        x = r - y * Wp
+        out = ((z - pad[0]) * H + (y - pad[1])) * W + (x - pad[2])
+        indices[i] = v if v < 0 else out
 
 
 @njit(inline="always")
