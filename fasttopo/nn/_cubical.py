@@ -145,9 +145,6 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     ValueError
         If ``x`` has an unsupported shape, empty images or non-finite
         values (the index is given), or an option is out of range.
-    NotImplementedError
-        For ``max_dim >= 1`` on 3D images until the cubical reduction of
-        the engine lands (use ``max_dim=0``).
 
     See Also
     --------
