@@ -315,6 +315,13 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
 
 @njit(inline="always")
 def _find(parent, x):
+    # most finds from a candidate end within two links (the scan links each pixel
+    # to its best neighbour, one row jumped): test that without a loop
+    p = parent[x]
+    gp = parent[p]
+    if parent[gp] == gp:
+        parent[x] = gp
+        return gp
     # path halving
     while True:
         p = parent[x]
