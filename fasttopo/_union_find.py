@@ -119,51 +119,55 @@ def _best_row(keys, base, W, moff, reverse, best, kbest):
 
 
 @njit(inline="always")
-def _settle_row(parent, keys, base, lo, hi, masks, o, flip, full, neighbours, adjacency, table,
-                conn, merge_index, best, lowest, kmin, kmax, shift, index_bits, reverse,
-                candidates, ncand, kinds, negative, record):
-    """Settle the pixels x = lo .. hi-1 of the row starting at padded cell ``base``.
+def _settle_rows(parent, keys, base0, o0, nrows, Wp, lo, hi, masks, flip, full, neighbours,
+                 adjacency, table, conn, merge_index, best, lowest, kmin, kmax, shift,
+                 index_bits, reverse, candidates, ncand, kinds, negative, record):
+    """Settle the pixels x = lo .. hi-1 of ``nrows`` consecutive rows of one plane.
 
-    ``masks[o + x]`` and ``best[o + x]`` are the pixel's ring mask and best
-    neighbour.  Rows are addressed by unsigned offsets into the whole
-    arrays, not by views: the loops vectorise and no reference is counted
-    per row (the stencil arrives unpacked for the same reason).  If
-    ``record``, ``negative[p]`` gets the bit of the edge that joins a
-    regular pixel to its component (its first present neighbour; candidates
-    get theirs in ``sweep``).  Returns ``(n_candidates, n_roots)``.
+    Row i starts at padded cell ``base0 + i * Wp``; ``masks[o0 + i * Wp + x]``
+    and ``best[o0 + i * Wp + x]`` are its pixels' ring masks and best
+    neighbours.  Rows are addressed by unsigned offsets into the whole
+    arrays, not by views, and a whole segment is settled in one call: the
+    loops vectorise and the arrays are counted once per call, not per row.
+    If ``record``, ``negative[p]`` gets the bit of the edge that joins a
+    regular pixel to its component (its first present neighbour;
+    candidates get theirs in ``sweep``).  Returns ``(n_candidates,
+    n_roots)``.
     """
-    ub = np.uint64(base)
-    uo = np.uint64(o)
-    if table.size > 1:
-        for x in range(lo, hi):
-            m = masks[uo + np.uint64(x)]
-            kinds[x] = table[(full & ~m) if flip else m]
-    else:
-        for x in range(lo, hi):
-            m = masks[uo + np.uint64(x)]
-            kinds[x] = classify((full & ~m) if flip else m, neighbours, adjacency, conn)
-    # one pass: link (jumping over neighbours in earlier rows of this block, whose
-    # links are final), count roots, queue candidates; keys are packed afterwards
     roots = 0
-    first = ncand
-    for x in range(lo, hi):
-        kind = kinds[x]
-        b = best[uo + np.uint64(x)]
-        jumped = parent[b]
-        b = jumped if (b >= lowest and b < base) else b
-        parent[ub + np.uint64(x)] = base + x if kind == 0 else b
-        roots += kind == 0
-        candidates[ncand] = x
-        ncand += kind == 2
-    for i in range(first, ncand):
-        x = candidates[i]
-        candidates[i] = pack(keys[ub + x], 2 * (base + np.int64(x)), kmin, kmax, shift,
-                             index_bits, reverse)
-    if record:
+    for i in range(nrows):
+        base = base0 + i * Wp
+        ub = np.uint64(base)
+        uo = np.uint64(o0 + i * Wp)
+        if table.size > 1:
+            for x in range(lo, hi):
+                m = masks[uo + np.uint64(x)]
+                kinds[x] = table[(full & ~m) if flip else m]
+        else:
+            for x in range(lo, hi):
+                m = masks[uo + np.uint64(x)]
+                kinds[x] = classify((full & ~m) if flip else m, neighbours, adjacency, conn)
+        # one pass: link (jumping over neighbours in earlier rows of this block, whose
+        # links are final), count roots, queue candidates; keys are packed afterwards
+        first = ncand
         for x in range(lo, hi):
-            m = masks[uo + np.uint64(x)]
-            bit = first_neighbour_bit((full & ~m) if flip else m, neighbours, merge_index)
-            negative[ub + np.uint64(x)] = bit if kinds[x] == 1 else 0
+            kind = kinds[x]
+            b = best[uo + np.uint64(x)]
+            jumped = parent[b]
+            b = jumped if (b >= lowest and b < base) else b
+            parent[ub + np.uint64(x)] = base + x if kind == 0 else b
+            roots += kind == 0
+            candidates[ncand] = x
+            ncand += kind == 2
+        for c in range(first, ncand):
+            x = candidates[c]
+            candidates[c] = pack(keys[ub + x], 2 * (base + np.int64(x)), kmin, kmax, shift,
+                                 index_bits, reverse)
+        if record:
+            for x in range(lo, hi):
+                m = masks[uo + np.uint64(x)]
+                bit = first_neighbour_bit((full & ~m) if flip else m, neighbours, merge_index)
+                negative[ub + np.uint64(x)] = bit if kinds[x] == 1 else 0
     return ncand, roots
 
 
@@ -248,6 +252,32 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                 _best_row(keys, seg, length, moff_f, False, best_f, kbest)
             if reverse:
                 _best_row(keys, seg, length, moff_r, True, best_r, kbest)
+        if rings.size > 1:  # (the padding cells in between get unused values)
+            for x in range(length):
+                rings[np.uint64(seg + x)] = earlier[np.uint64(x)]
+        for row in range(row0, row1):
+            z = row // H
+            y = row - z * H
+            if forward:
+                set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
+            if reverse:
+                set_row_padding(parent_r, padded, pad, shape3, z, y, dual_pad)
+        if sentinel:  # every pixel in vectorised passes, the whole segment at once
+            nrows = row1 - row0
+            if forward:
+                nc_f, roots = _settle_rows(parent_f, keys, seg, 0, nrows, Wp, 0, W, earlier,
+                                           False, full, nb_f, adj_f, table_f, conn_f, merge_f,
+                                           best_f, lowest, kmin, kmax, shift, index_bits,
+                                           False, cand_f, nc_f, kinds, negative, record == 1)
+                nr_f += roots
+            if reverse:
+                nc_r, roots = _settle_rows(parent_r, keys, seg, 0, nrows, Wp, 0, W, earlier,
+                                           True, full, nb_r, adj_r, table_r, conn_r, merge_r,
+                                           best_r, lowest, kmin, kmax, shift, index_bits,
+                                           True, cand_r, nc_r, kinds, negative, record == 2)
+                nr_r += roots
+            row0 = row1
+            continue
         for row in range(row0, row1):
             z = row // H
             y = row - z * H
@@ -258,28 +288,21 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                 rowcase |= (16 if z == 0 else 0) | (32 if z == D - 1 else 0)
             base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
             o = base - seg
-            if rings.size > 1:
-                for x in range(W):
-                    rings[np.uint64(base + x)] = earlier[np.uint64(o + x)]
-            if forward:
-                set_row_padding(parent_f, padded, pad, shape3, z, y, PAD_FORWARD)
-            if reverse:
-                set_row_padding(parent_r, padded, pad, shape3, z, y, dual_pad)
-            if (sentinel or rowcase == 0) and hi > lo:
+            if rowcase == 0 and hi > lo:
                 if forward:
-                    nc_f, roots = _settle_row(parent_f, keys, base, lo, hi, earlier, o, False,
-                                              full, nb_f, adj_f, table_f, conn_f, merge_f,
-                                              best_f, lowest, kmin, kmax, shift, index_bits,
-                                              False, cand_f, nc_f, kinds, negative, record == 1)
+                    nc_f, roots = _settle_rows(parent_f, keys, base, o, 1, Wp, lo, hi, earlier,
+                                               False, full, nb_f, adj_f, table_f, conn_f,
+                                               merge_f, best_f, lowest, kmin, kmax, shift,
+                                               index_bits, False, cand_f, nc_f, kinds, negative,
+                                               record == 1)
                     nr_f += roots
                 if reverse:
-                    nc_r, roots = _settle_row(parent_r, keys, base, lo, hi, earlier, o, True,
-                                              full, nb_r, adj_r, table_r, conn_r, merge_r,
-                                              best_r, lowest, kmin, kmax, shift, index_bits,
-                                              True, cand_r, nc_r, kinds, negative, record == 2)
+                    nc_r, roots = _settle_rows(parent_r, keys, base, o, 1, Wp, lo, hi, earlier,
+                                               True, full, nb_r, adj_r, table_r, conn_r,
+                                               merge_r, best_r, lowest, kmin, kmax, shift,
+                                               index_bits, True, cand_r, nc_r, kinds, negative,
+                                               record == 2)
                     nr_r += roots
-                if sentinel:
-                    continue
                 border_step = W - 1
             else:
                 border_step = 1
