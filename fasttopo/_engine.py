@@ -16,7 +16,7 @@ from ._union_find import (batch_pairs, compact_batch, scan_rows, small_pairs, sm
                           sweep, unpad)
 
 __all__ = ["SMALL", "SPLIT", "small_diagram", "cores", "pool", "as_3d", "index_dtype",
-           "padded_shape", "stencils", "threaded_pairs", "stack_pairs"]
+           "padded_shape", "stencils", "threaded_pairs", "batch_buffers", "stack_pairs"]
 
 _INT32_LIMIT = 2**31 - 16
 # below this many pixels one serial Numba call beats threads and NumPy's sort
@@ -221,6 +221,36 @@ def small_diagram(bits3, dtype, kind, signbit, allones, superlevel, ndim, connec
     return kernel(bits3, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top)
 
 
+def batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads):
+    """Per-image pair buffers ``(counts, out_dim, out_b, out_d)`` of a (B, D, H, W) stack.
+
+    One parallel Numba call (OpenMP threads, at most ``n_threads``): row
+    ``i`` of the buffers holds the ``counts[i]`` pairs of image ``i`` (flat
+    C indices within the image), in the order of ``image_pairs_with``.  The
+    buffers are this thread's scratch arrays: read them before the next
+    call.  The pairs do not depend on ``n_threads``.
+    """
+    count = bits4.shape[0]
+    per_image = bits4[0].size + 1
+    idx = index_dtype(bits4.shape[1:])
+    st_f, st_r = stencils(ndim, connectivity, padded_shape(bits4.shape[1:], ndim))
+    out_dim = scratch("batch_dim", (count, per_image), np.int8)
+    out_b = scratch("batch_birth", (count, per_image), idx)
+    out_d = scratch("batch_death", (count, per_image), idx)
+    counts = np.empty(count, dtype=np.int64)
+    old = numba.get_num_threads()
+    threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    try:
+        batch_pairs(bits4, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
+                    out_dim, out_b, out_d, counts, threads)
+    finally:
+        numba.set_num_threads(old)
+    if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
+        raise RuntimeError("internal error: pair buffer overflow in the batch kernel")
+    return counts, out_dim, out_b, out_d
+
+
 def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads,
                 chunk=None, on_chunk=None):
     """Union-find pairs of a (B, D, H, W) stack of small images.
@@ -231,30 +261,14 @@ def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, t
     """
     count = bits4.shape[0]
     chunk = count if chunk is None else chunk
-    per_image = bits4[0].size + 1
-    idx = index_dtype(bits4.shape[1:])
-    st_f, st_r = stencils(ndim, connectivity, geometry(np.array(bits4.shape[1:]), ndim)[0])
     parts = []
-    old = numba.get_num_threads()
-    threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(threads)
-    try:
-        for start in range(0, count, chunk):
-            part = bits4[start:start + chunk]
-            rows = part.shape[0]
-            out_dim = scratch("batch_dim", (rows, per_image), np.int8)
-            out_b = scratch("batch_birth", (rows, per_image), idx)
-            out_d = scratch("batch_death", (rows, per_image), idx)
-            counts = np.empty(rows, dtype=np.int64)
-            batch_pairs(part, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
-                        out_dim, out_b, out_d, counts, threads)
-            if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
-                raise RuntimeError("internal error: pair buffer overflow in the batch kernel")
-            parts.append((counts,) + compact_batch(out_dim, out_b, out_d, counts))
-            if on_chunk is not None:
-                on_chunk(rows)
-    finally:
-        numba.set_num_threads(old)
+    for start in range(0, count, chunk):
+        part = bits4[start:start + chunk]
+        counts, out_dim, out_b, out_d = batch_buffers(part, kind, signbit, allones, superlevel,
+                                                      ndim, connectivity, top, n_threads)
+        parts.append((counts,) + compact_batch(out_dim, out_b, out_d, counts))
+        if on_chunk is not None:
+            on_chunk(part.shape[0])
     if len(parts) == 1:
         return parts[0]
     return tuple(np.concatenate([part[i] for part in parts]) for i in range(4))

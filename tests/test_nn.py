@@ -10,10 +10,8 @@ torch = pytest.importorskip("torch")
 
 import fasttopo  # noqa: E402
 import fasttopo.nn as tnn  # noqa: E402
-from fasttopo._engine import as_3d, stack_pairs  # noqa: E402
+from fasttopo._engine import as_3d, batch_buffers  # noqa: E402
 from fasttopo._sorting import image_bits  # noqa: E402
-from fasttopo._union_find import compact_batch  # noqa: E402
-from fasttopo.nn._threads import stack_pairs_threaded  # noqa: E402
 
 
 def distinct(rng, shape, dtype=torch.float64):
@@ -105,18 +103,24 @@ def test_large_images_use_the_engine_too(rng):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 7])
-def test_threaded_kernel_equals_stack_pairs(rng, threads):
+def test_batch_buffers_equal_one_diagram_per_image(rng, threads):
+    # the buffers nn reads (the parallel batch kernel) hold, row by row, the pairs of
+    # the single-image path, whatever the thread count
     stack = rng.integers(0, 4, size=(7, 12, 9)).astype(np.float32)
     bits, kind, signbit, allones = image_bits(stack)
     bits4 = bits.reshape((7,) + as_3d(bits[0]).shape)
     for connectivity, top in ((1, True), (2, True), (2, False)):
         for superlevel in (False, True):
-            a = stack_pairs(bits4, kind, signbit, allones, superlevel, 2, connectivity, top, 2)
-            counts, out_dim, out_b, out_d = stack_pairs_threaded(
+            counts, out_dim, out_b, out_d = batch_buffers(
                 bits4, kind, signbit, allones, superlevel, 2, connectivity, top, threads)
-            b = (counts,) + compact_batch(out_dim, out_b, out_d, counts)
-            for u, v in zip(a, b):
-                np.testing.assert_array_equal(u, v)
+            for i, image in enumerate(stack):
+                one = fasttopo.persistence(image, max_dim=1 if top else 0,
+                                           connectivity=connectivity,
+                                           superlevel=superlevel)
+                k = counts[i]
+                np.testing.assert_array_equal(out_dim[i, :k], one.dim)
+                np.testing.assert_array_equal(out_b[i, :k], one.birth_index)
+                np.testing.assert_array_equal(out_d[i, :k], one.death_index)
 
 
 def _finite_values(dgms):

@@ -6,13 +6,13 @@ import os
 import numpy as np
 import torch
 
-from .._engine import SMALL, as_3d
+from .._engine import SMALL, as_3d, batch_buffers, cores
 from .._persistence import _check_options, persistence_batch
 from .._persistence import persistence as numpy_persistence
 from .._sorting import image_bits
 from .._validation import _as_int, check_finite
 from ._diagrams import Diagrams
-from ._threads import assemble, stack_pairs_threaded
+from ._gather import assemble
 
 __all__ = ["persistence"]
 
@@ -62,7 +62,7 @@ def cpu_values(x, name="x"):
 
 
 def pairs_and_values(stack, max_dim, connectivity, superlevel):
-    """Pairs of a (N, *shape) NumPy stack and their values (see ``_threads.assemble``)."""
+    """Pairs of a (N, *shape) NumPy stack and their values (see ``_gather.assemble``)."""
     ndim = stack.ndim - 1
     npix = stack[0].size
     flat = stack.reshape(-1)
@@ -70,8 +70,8 @@ def pairs_and_values(stack, max_dim, connectivity, superlevel):
         bits, kind, signbit, allones = image_bits(stack)
         bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
         top = ndim >= 2 and max_dim == ndim - 1
-        buffers = stack_pairs_threaded(bits4, kind, signbit, allones, superlevel, ndim,
-                                       connectivity, top)
+        buffers = batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity,
+                                top, cores())
         return assemble(*buffers, flat, npix, superlevel)
     options = dict(max_dim=max_dim, connectivity=connectivity, superlevel=superlevel)
     if stack.shape[0] < (os.cpu_count() or 1):  # few large images: threads within each
