@@ -175,7 +175,7 @@ def _settle_rows(parent, keys, base0, o0, nrows, Wp, lo, hi, masks, flip, full, 
 def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
               kmin, kmax, shift, index_bits,
               forward, parent_f, st_f, cand_f, reverse, parent_r, st_r, cand_r,
-              negative, record, sentinel=False, rings=np.zeros(1, dtype=np.uint8)):
+              negative, record, sentinel, rings):
     """Raster scan of rows ``[row_start, row_stop)`` (row = z * H + y) for both directions.
 
     Writes the links of the pixels of these rows into ``parent_f`` /
@@ -201,10 +201,10 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     vectorised path too, and reverse-direction padding links to the
     ``exterior`` (the sweep finds it from there).  Nothing is flagged.
 
-    If ``rings`` has a slot per padded cell, the ring mask of every pixel
-    (bit r set if ring cell r is earlier, computed as if there were no
-    padding) is stored there, so that ``sweep`` reads a candidate's
-    neighbourhood in one load instead of comparing its ring again.
+    The ring mask of every pixel (bit r set if ring cell r is earlier,
+    computed as if there were no padding) is stored in ``rings`` (a slot
+    per padded cell), so that ``sweep`` reads a candidate's neighbourhood
+    in one load instead of comparing its ring again.
     """
     # the stencils unpacked once (unpacking a tuple of arrays counts references)
     offsets, moff_f, nb_f, adj_f, table_f, _, _, outside, merge_f, conn_f = st_f
@@ -252,9 +252,8 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                 _best_row(keys, seg, length, moff_f, False, best_f, kbest)
             if reverse:
                 _best_row(keys, seg, length, moff_r, True, best_r, kbest)
-        if rings.size > 1:  # (the padding cells in between get unused values)
-            for x in range(length):
-                rings[np.uint64(seg + x)] = earlier[np.uint64(x)]
+        for x in range(length):  # (the padding cells in between get unused values)
+            rings[np.uint64(seg + x)] = earlier[np.uint64(x)]
         for row in range(row0, row1):
             z = row // H
             y = row - z * H
@@ -357,7 +356,7 @@ def _find(parent, x):
 
 @njit(cache=True, nogil=True)
 def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, out_b, out_d,
-          start, negative, record, rings=np.zeros(1, dtype=np.uint8)):
+          start, negative, record, rings):
     """Union-find over the sorted candidates; writes pairs as padded indices.
 
     Forward: a pair is (birth = minimum of the younger component, death =
@@ -366,8 +365,8 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     skipped.  ``keys`` needs a slot at ``exterior``; the outputs need one
     slot more than the pairs written.  If ``record``, the bits of the edges
     that joined components are set in ``negative`` (see ``scan_rows``).
-    ``rings``, if it has a slot per padded cell, holds the ring masks that
-    ``scan_rows`` stored.  Returns the new number of pairs, or -1 if ``out_*`` are full.
+    ``rings`` holds the ring masks that ``scan_rows`` stored.  Returns the
+    new number of pairs, or -1 if ``out_*`` are full.
     """
     offsets, _, neighbours, adjacency, _, rep_table, _, _, merge_index, conn = st
     pad_value = PAD_DUAL if reverse else PAD_FORWARD
@@ -375,7 +374,6 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
     half = nring // 2
     full = np.uint32((1 << nring) - 1)
     tables = rep_table.size > 1
-    stored = rings.size > 1
     reps = np.empty(26, dtype=np.int64)
     cnt = start
     cap = out_b.size
@@ -386,14 +384,10 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
             f = unpack(candidates[i + _AHEAD], index_bits, reverse) >> 1
             prefetch(keys, f)
             prefetch(parent, f)
-            if stored:
-                prefetch(rings, f)
+            prefetch(rings, f)
             if nring > 2:
                 prefetch(parent, f - row)
                 prefetch(parent, f + row)
-                if not stored:
-                    prefetch(keys, f - row)
-                    prefetch(keys, f + row)
         code = unpack(candidates[i], index_bits, reverse)
         s = code >> 1
         ks = keys[s]
@@ -408,17 +402,9 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
                 else:
                     bit = (not is_pad) & ((kq < ks) | ((kq == ks) & (r < half)))
                 present |= np.uint32(bit) << np.uint32(r)
-        elif stored:
+        else:  # stored by the scan
             earlier = np.uint32(rings[s])
             present = (full & ~earlier) if reverse else earlier
-        else:
-            for r in range(nring):
-                kq = keys[s + offsets[r]]
-                if reverse:
-                    bit = (kq > ks) | ((kq == ks) & (r >= half))
-                else:
-                    bit = (kq < ks) | ((kq == ks) & (r < half))
-                present |= np.uint32(bit) << np.uint32(r)
         # one representative neighbour per locally connected group of present
         # neighbours: from the table (packed bytes r + 1) or computed
         if tables:

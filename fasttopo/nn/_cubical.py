@@ -1,7 +1,6 @@
 """Differentiable cubical persistence of batches of images (tensors on any device)."""
 
 import math
-import os
 
 import numpy as np
 import torch
@@ -74,7 +73,7 @@ def pairs_and_values(stack, max_dim, connectivity, superlevel):
                                 top, cores())
         return assemble(*buffers, flat, npix, superlevel)
     options = dict(max_dim=max_dim, connectivity=connectivity, superlevel=superlevel)
-    if stack.shape[0] < (os.cpu_count() or 1):  # few large images: threads within each
+    if stack.shape[0] < cores():  # few large images: threads within each
         diagrams = [numpy_persistence(image, **options) for image in stack]
     else:                                          # many: one image per thread
         diagrams = persistence_batch(stack, **options)
