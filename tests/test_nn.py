@@ -253,6 +253,40 @@ def test_diagrams_helpers(rng):
         tnn.Diagrams.from_numpy([np.zeros(3)])
 
 
+def test_values_are_gathered_from_the_input(rng):
+    x = torch.tensor(rng.random((2, 1, 9, 8)), requires_grad=True)
+    for superlevel in (False, True):
+        dgms = tnn.persistence(x, superlevel=superlevel)
+        rows = np.array([5, 0, len(dgms) - 1, 3])   # any order, an essential row included
+        birth, death = dgms.values(rows)
+        assert torch.equal(birth, dgms.birth[torch.from_numpy(rows)])
+        assert torch.equal(death, dgms.death[torch.from_numpy(rows)])
+        # the same gradient through either route
+        g1, = torch.autograd.grad((birth * 2 + death.clamp(-9, 9)).sum(), x)
+        g2, = torch.autograd.grad((dgms.birth[torch.from_numpy(rows)] * 2
+                                   + dgms.death[torch.from_numpy(rows)].clamp(-9, 9)).sum(), x)
+        assert torch.equal(g1, g2)
+        # subsets of a diagram whose values were never read
+        fresh = tnn.persistence(x, superlevel=superlevel)
+        part = fresh.select(1).finite()
+        assert torch.equal(part.birth, dgms.select(1).finite().birth)
+        empty_b, empty_d = fresh.values(np.zeros(0, np.int64))
+        assert empty_b.shape == (0,) and empty_d.dtype == x.dtype
+
+
+def test_input_modified_in_place_before_the_values_are_read(rng):
+    w = torch.tensor(rng.random((8, 8)), requires_grad=True)
+    dgms = tnn.persistence(w)
+    read = tnn.persistence(w)
+    birth = read.birth
+    with torch.no_grad():
+        w.mul_(2.0)                       # an optimiser step, say
+    with pytest.raises(RuntimeError, match="modified in place"):
+        tnn.total_persistence(dgms)
+    assert torch.equal(read.birth, birth)  # values read before the change stay as they were
+    tnn.total_persistence(read).backward()
+
+
 def test_diagrams_constructor():
     birth = torch.tensor([0.0, 1.0, 0.5])
     death = torch.tensor([2.0, float("inf"), 3.0])

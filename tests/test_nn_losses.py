@@ -49,12 +49,13 @@ def test_total_persistence_reference(rng, p, q, skip, superlevel):
 
 
 @pytest.mark.parametrize("p,q,skip", [(1, 0, 0), (2, 1, 1), (1.5, 0, 2)])
-def test_total_persistence_gradcheck(rng, p, q, skip):
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_total_persistence_gradcheck(rng, p, q, skip, reduction):
     x = distinct(rng, (2, 1, 6, 5), scale=0.1).add(1.0).requires_grad_(True)
     for superlevel in (False, True):
         assert torch.autograd.gradcheck(
             lambda t: tnn.total_persistence(tnn.persistence(t, superlevel=superlevel), p=p,
-                                            q=q, skip=skip, dim=(0, 1), reduction="none"),
+                                            q=q, skip=skip, dim=(0, 1), reduction=reduction),
             (x,))
 
 

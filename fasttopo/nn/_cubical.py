@@ -189,7 +189,6 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     max_dim, connectivity = _check_options(len(shape), max_dim, connectivity)
     superlevel = bool(superlevel)
     n_items = math.prod(batch_shape)
-    device = x.device
     if n_items == 0:
         empty = x.new_zeros(0)
         return Diagrams._make(empty, empty, np.zeros(0, np.int8), np.zeros(0, np.int64),
@@ -201,9 +200,7 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     dims, births, deaths, item, gather, birth_np, death_np = pairs_and_values(
         stack, max_dim, connectivity, superlevel)
     n = births.shape[0]
-    index = torch.from_numpy(gather).to(device, non_blocking=True)
-    birth, death = x.reshape(-1).index_select(0, index[:2 * n]).split(n)
-    if gather.shape[0] > 2 * n:
-        death = death.index_fill(0, index[2 * n:], -np.inf if superlevel else np.inf)
-    return Diagrams._make(birth, death, dims, item, births, deaths, batch_shape, shape,
-                          superlevel, connectivity, max_dim, "cubical", birth_np, death_np)
+    # the values are gathered from x when first used (one index_select per loss)
+    return Diagrams._gathered(x.reshape(-1), gather[:n], gather[n:2 * n], dims, item, births,
+                              deaths, batch_shape, shape, superlevel, connectivity, max_dim,
+                              "cubical", birth_np, death_np)

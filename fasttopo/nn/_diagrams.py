@@ -110,9 +110,9 @@ class Diagrams:
     (torch.Size([1, 1, 4]), 4)
     """
 
-    __slots__ = ("birth", "death", "dim", "item", "birth_index", "death_index",
+    __slots__ = ("_birth", "_death", "dim", "item", "birth_index", "death_index",
                  "batch_shape", "shape", "superlevel", "connectivity", "max_dim", "kind",
-                 "_birth_np", "_death_np")
+                 "_birth_np", "_death_np", "_source")
 
     def __init__(self, birth, death, dim, item, *, batch_shape, birth_index=None,
                  death_index=None, shape=None, superlevel=False, connectivity=None,
@@ -151,8 +151,14 @@ class Diagrams:
                   values[0].numpy(), values[1].numpy())
 
     def _set(self, birth, death, dim, item, birth_index, death_index, batch_shape, shape,
-             superlevel, connectivity, max_dim, kind, birth_np, death_np):
-        self.birth, self.death = birth, death
+             superlevel, connectivity, max_dim, kind, birth_np, death_np, source=None):
+        # ``source`` (cubical diagrams of fasttopo.nn.persistence): the flattened input
+        # and, per row, the flat indices of the birth and death cells in it (the birth
+        # cell standing in for an essential death); ``birth``/``death`` are then
+        # gathered from it when first asked for (None until then), and the losses
+        # gather the rows they use straight from it (``values``)
+        self._birth, self._death = birth, death
+        self._source = source
         self.dim, self.item = dim, item
         self.birth_index, self.death_index = birth_index, death_index
         self.batch_shape, self.shape = batch_shape, shape
@@ -166,10 +172,105 @@ class Diagrams:
         """Fast constructor from already consistent fields (no checks, no copies)."""
         return object.__new__(cls)._set(*args)
 
+    @classmethod
+    def _gathered(cls, flat, birth_cells, death_cells, *fields):
+        """Diagrams whose values are ``flat[birth_cells]``, ``flat[death_cells]``.
+
+        ``flat`` is a 1-D tensor (the input, flattened), the cells are int64
+        NumPy arrays (one per row; any value for an essential death).  The
+        values are gathered lazily, with the grad mode of this call, and only
+        if ``flat`` has not been modified in place since; ``fields`` are those
+        of ``_make`` after ``birth`` and ``death``.
+        """
+        if not torch.is_grad_enabled():
+            flat = flat.detach()
+        return cls._make(None, None, *fields,
+                         (flat, birth_cells, death_cells, flat._version))
+
     def _fields(self):
         return (self.birth, self.death, self.dim, self.item, self.birth_index,
                 self.death_index, self.batch_shape, self.shape, self.superlevel,
                 self.connectivity, self.max_dim, self.kind, self._birth_np, self._death_np)
+
+    def values(self, rows=None):
+        """Birth and death values of some rows, with gradient.
+
+        Equal to ``birth[rows], death[rows]``.  For diagrams of
+        :func:`fasttopo.nn.persistence` they are gathered from the input in
+        one ``index_select`` (a shorter autograd graph, used by the losses).
+
+        Parameters
+        ----------
+        rows : (m,) array_like of int, optional
+            Row indices, in any order (default: all rows).
+
+        Returns
+        -------
+        birth, death : (m,) Tensor
+            dtype and device of the diagrams; ``death`` is ``±inf`` for
+            essential classes.
+
+        Raises
+        ------
+        RuntimeError
+            If the input of :func:`fasttopo.nn.persistence` was modified in
+            place after the call and before its values were first read.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> import fasttopo.nn as tnn
+        >>> x = torch.tensor([[0., 3., 1.], [3., 3., 3.], [2., 3., 0.5]], requires_grad=True)
+        >>> birth, death = tnn.persistence(x).values(np.array([2, 0]))
+        >>> birth.tolist(), death.tolist()
+        ([0.5, 1.0], [3.0, 3.0])
+        """
+        rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        return self._values(rows, False)
+
+    def _values(self, rows, finite):
+        """``values(rows)``; ``finite``: the caller knows that no row is essential."""
+        if self._source is None or self._birth is not None:
+            if rows is None:
+                return self.birth, self.death
+            t = torch.from_numpy(rows).to(self.device, non_blocking=True)
+            return self.birth.index_select(0, t), self.death.index_select(0, t)
+        flat, birth_cells, death_cells, version = self._source
+        if flat._version != version:
+            raise RuntimeError("the input of fasttopo.nn.persistence was modified in place "
+                               "after the diagrams were computed; compute them again (or "
+                               "read birth/death before modifying it)")
+        death_np = self._death_np
+        if rows is not None:
+            birth_cells, death_cells, death_np = (birth_cells[rows], death_cells[rows],
+                                                  death_np[rows])
+        n = birth_cells.shape[0]
+        if n == 0:
+            return flat[:0], flat[:0]
+        index = torch.from_numpy(np.concatenate([birth_cells, death_cells]))
+        birth, death = flat.index_select(0, index.to(flat.device, non_blocking=True)).split(n)
+        essential = np.zeros(0) if finite else np.flatnonzero(np.isinf(death_np))
+        if essential.size:
+            death = death.index_fill(0, torch.from_numpy(essential).to(flat.device),
+                                     -np.inf if self.superlevel else np.inf)
+        return birth, death
+
+    def _materialise(self):
+        self._birth, self._death = self.values()
+
+    @property
+    def birth(self):
+        """Birth values, (n,) tensor with gradient."""
+        if self._birth is None:
+            self._materialise()
+        return self._birth
+
+    @property
+    def death(self):
+        """Death values, (n,) tensor with gradient (``±inf`` for essential classes)."""
+        if self._death is None:
+            self._materialise()
+        return self._death
 
     @classmethod
     def from_numpy(cls, diagrams, *, batch_shape=None, device=None, dtype=torch.float64):
@@ -247,12 +348,12 @@ class Diagrams:
     @property
     def device(self):
         """Device of the values."""
-        return self.birth.device
+        return (self._source[0] if self._birth is None else self._birth).device
 
     @property
     def dtype(self):
         """dtype of the values."""
-        return self.birth.dtype
+        return (self._source[0] if self._birth is None else self._birth).dtype
 
     def __repr__(self):
         level = "superlevel" if self.superlevel else "sublevel"
@@ -277,12 +378,15 @@ class Diagrams:
 
     def _take(self, rows):
         """The subset of rows ``rows`` (sorted int array), keeping the batch."""
-        t = torch.from_numpy(rows).to(self.device)
-        return Diagrams._make(
-            self.birth.index_select(0, t), self.death.index_select(0, t), self.dim[rows],
-            self.item[rows], self.birth_index[rows], self.death_index[rows], self.batch_shape,
-            self.shape, self.superlevel, self.connectivity, self.max_dim, self.kind,
-            self._birth_np[rows], self._death_np[rows])
+        fields = (self.dim[rows], self.item[rows], self.birth_index[rows],
+                  self.death_index[rows], self.batch_shape, self.shape, self.superlevel,
+                  self.connectivity, self.max_dim, self.kind, self._birth_np[rows],
+                  self._death_np[rows])
+        if self._source is not None and self._birth is None:
+            flat, birth_cells, death_cells, version = self._source
+            return Diagrams._make(None, None, *fields,
+                                  (flat, birth_cells[rows], death_cells[rows], version))
+        return Diagrams._make(*self.values(rows), *fields)
 
     def select(self, dim):
         """The pairs of one dimension (an int) or several (a sequence of ints)."""
@@ -377,8 +481,12 @@ def check_dims(dim, name="dim"):
 
 def finite_rows(dgm, dims):
     """Sorted indices of the finite pairs of dimensions ``dims`` (None: all)."""
-    keep = np.isfinite(dgm._death_np)
-    if dims is not None:
+    keep = ~np.isinf(dgm._death_np)
+    if dims is None or set(range(int(dgm.dim.max(initial=0)) + 1)) <= set(dims):
+        return np.flatnonzero(keep)    # every dimension there is (the usual case)
+    if len(dims) == 1:
+        keep &= dgm.dim == dims[0]
+    else:
         wanted = np.zeros(256, dtype=bool)
         wanted[[d for d in dims if d < 256]] = True
         keep &= wanted[dgm.dim.astype(np.uint8)]

@@ -34,9 +34,8 @@ def _check_count(value, name):
 
 
 def _gather(dgm, rows):
-    """birth, death tensors of ``rows`` (one transfer of indices to the device)."""
-    t = torch.from_numpy(rows).to(dgm.device, non_blocking=True)
-    return dgm.birth.index_select(0, t), dgm.death.index_select(0, t)
+    """birth, death tensors of ``rows``, finite pairs (see ``finite_rows``)."""
+    return dgm._values(rows, True)
 
 
 def _sum_items(values, item, n_items, like):
@@ -106,9 +105,9 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
     >>> x = torch.tensor([[0., 3., 1.], [3., 3., 3.], [2., 3., 0.5]], requires_grad=True)
     >>> dgms = tnn.persistence(x)                      # three finite bars of dim 0
     >>> tnn.total_persistence(dgms, dim=0)             # 2.5 + 2 + 1
-    tensor(5.5000, grad_fn=<MeanBackward0>)
+    tensor(5.5000, grad_fn=<DivBackward0>)
     >>> tnn.total_persistence(dgms, dim=0, skip=1)     # all but the longest
-    tensor(3., grad_fn=<MeanBackward0>)
+    tensor(3., grad_fn=<DivBackward0>)
     """
     dgm = check_diagrams(diagrams, "diagrams")
     p = _check_number(p, "p")
@@ -127,7 +126,10 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
     term = life if p == 1 else life.pow(p)
     if q != 0:
         term = term * ((birth + death) / 2).pow(q)
-    per_item = _sum_items(term, dgm.item[rows], dgm.n_items, dgm.birth)
+    if reduction != "none" and dgm.n_items:   # no per-input sums needed
+        total = term.sum()
+        return total / dgm.n_items if reduction == "mean" else total
+    per_item = _sum_items(term, dgm.item[rows], dgm.n_items, term)
     return reduce_items(per_item, dgm.batch_shape, reduction)
 
 
@@ -182,7 +184,7 @@ def topk_lifetimes(diagrams, k, dim=0):
     rows, item, rank = rows[keep], item[keep], rank[keep]
     birth, death = _gather(dgm, rows)
     life_t = birth - death if dgm.superlevel else death - birth
-    out = dgm.birth.new_zeros(dgm.n_items * k)
+    out = life_t.new_zeros(dgm.n_items * k)
     pos = torch.from_numpy(item * k + rank).to(dgm.device)
     out = out.index_put((pos,), life_t)
     return out.reshape(dgm.batch_shape + (k,))
@@ -258,7 +260,7 @@ def _matched_loss(pred, target, dims, order, internal_p, matcher):
     pb, pd = _gather(pred, np.concatenate([mp, free_p]))
     tb, td = _gather(target, np.concatenate([mt, free_t]))
     k = mp.shape[0]
-    like = pred.birth
+    like = pb
     matched = _pair_cost(pb[:k], pd[:k], tb[:k].to(like.device, like.dtype),
                          td[:k].to(like.device, like.dtype), order, internal_p)
     per_item = _sum_items(matched, pred.item[mp], pred.n_items, like)
