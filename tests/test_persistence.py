@@ -127,8 +127,11 @@ def test_3d_all_dims_match_gudhi_and_cripser(rng, shape, levels):
 
 def test_large_image_threaded_path_matches_small_image_kernels(rng):
     """The threaded path and the small-image kernels (serial, two tasks): same arrays exactly."""
+    skewed = rng.random((64, 64))
+    skewed[5, 7] = 1e30                    # one outlier: truncated keys, ties for fix_ties
     for image in (rng.random((300, 400)), rng.integers(0, 3, (256, 300)).astype(np.uint8),
-                  skimage.data.coins()):
+                  skimage.data.coins(), skewed, rng.random((64, 64)),
+                  rng.integers(0, 3, (64, 64)).astype(np.float32) / 2):
         bits, kind, signbit, allones = image_bits(image)
         bits3 = as_3d(bits)
         for connectivity in (1, 2):
