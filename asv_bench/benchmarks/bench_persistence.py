@@ -102,3 +102,89 @@ def timeraw_import_and_one_diagram():
     import fasttopo
     fasttopo.persistence(np.random.default_rng(0).random((256, 256)))
     """
+
+
+def _mni():
+    """The MNI152 T1 volume from ../shared/data (asv skips the benchmark without it)."""
+    import pathlib
+    for parent in pathlib.Path(__file__).resolve().parents:
+        path = parent / "shared" / "data" / "mni152_t1_1mm.npz"
+        if path.exists():
+            return np.load(path)["volume"]
+    raise NotImplementedError("../shared/data/mni152_t1_1mm.npz not found")
+
+
+class MNIAllDims:
+    """All dimensions of the MNI152 T1 volume (197 x 233 x 189), V-construction."""
+    timeout = 300
+
+    def setup(self):
+        from fasttopo import persistence
+        self.volume = _mni()
+        self.volume_f = self.volume.astype(np.float64)
+        persistence(self.volume[:20, :20, :20], connectivity=1)
+
+    def time_fasttopo(self):
+        from fasttopo import persistence
+        persistence(self.volume, connectivity=1)
+
+    def time_cripser(self):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.volume_f, maxdim=2, filtration="V")
+
+    def peakmem_fasttopo(self):
+        from fasttopo import persistence
+        persistence(self.volume, connectivity=1)
+
+    def peakmem_cripser(self):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.volume_f, maxdim=2, filtration="V")
+
+
+class RandomVolumeAllDims:
+    """All dimensions of a random 128^3 volume, V-construction."""
+    timeout = 300
+
+    def setup(self):
+        from fasttopo import persistence
+        self.volume = np.random.default_rng(0).random((128, 128, 128))
+        persistence(self.volume[:20, :20, :20], connectivity=1)
+
+    def time_fasttopo(self):
+        from fasttopo import persistence
+        persistence(self.volume, connectivity=1)
+
+    def time_cripser(self):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.volume, maxdim=2, filtration="V")
+
+
+class Windows64:
+    """All dimensions (T) of 64 x 64 windows: one window, and the 64 windows of a 512^2 image."""
+
+    def setup(self):
+        from fasttopo import persistence
+        rng = np.random.default_rng(1)
+        self.window = rng.random((64, 64))
+        image = rng.random((512, 512))
+        self.windows = [image[i:i + 64, j:j + 64].copy() for i in range(0, 512, 64)
+                        for j in range(0, 512, 64)]
+        persistence(self.window)
+
+    def time_fasttopo_one(self):
+        from fasttopo import persistence
+        persistence(self.window)
+
+    def time_cripser_one(self):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.window, maxdim=1, filtration="T")
+
+    def time_fasttopo_loop(self):
+        from fasttopo import persistence
+        for w in self.windows:
+            persistence(w)
+
+    def time_cripser_loop(self):
+        cripser, _ = _peers()
+        for w in self.windows:
+            cripser.compute_ph(w, maxdim=1, filtration="T")
