@@ -114,13 +114,13 @@ def _mni():
     raise NotImplementedError("../shared/data/mni152_t1_1mm.npz not found")
 
 
-class MNIAllDims:
-    """All dimensions of the MNI152 T1 volume (197 x 233 x 189), V-construction."""
+class _VolumeAllDims:
+    """All dimensions of a volume (V-construction); subclasses give ``volume_()``."""
     timeout = 300
 
     def setup(self):
         from fasttopo import persistence
-        self.volume = _mni()
+        self.volume = self.volume_()
         self.volume_f = self.volume.astype(np.float64)
         persistence(self.volume[:20, :20, :20], connectivity=1)
 
@@ -132,31 +132,25 @@ class MNIAllDims:
         cripser, _ = _peers()
         cripser.compute_ph(self.volume_f, maxdim=2, filtration="V")
 
+
+class MNIAllDims(_VolumeAllDims):
+    """The MNI152 T1 volume (197 x 233 x 189), with peak memory."""
+
+    def volume_(self):
+        return _mni()
+
     def peakmem_fasttopo(self):
-        from fasttopo import persistence
-        persistence(self.volume, connectivity=1)
+        self.time_fasttopo()
 
     def peakmem_cripser(self):
-        cripser, _ = _peers()
-        cripser.compute_ph(self.volume_f, maxdim=2, filtration="V")
+        self.time_cripser()
 
 
-class RandomVolumeAllDims:
-    """All dimensions of a random 128^3 volume, V-construction."""
-    timeout = 300
+class RandomVolumeAllDims(_VolumeAllDims):
+    """A random 128^3 volume."""
 
-    def setup(self):
-        from fasttopo import persistence
-        self.volume = np.random.default_rng(0).random((128, 128, 128))
-        persistence(self.volume[:20, :20, :20], connectivity=1)
-
-    def time_fasttopo(self):
-        from fasttopo import persistence
-        persistence(self.volume, connectivity=1)
-
-    def time_cripser(self):
-        cripser, _ = _peers()
-        cripser.compute_ph(self.volume, maxdim=2, filtration="V")
+    def volume_(self):
+        return np.random.default_rng(0).random((128, 128, 128))
 
 
 class Windows64:
