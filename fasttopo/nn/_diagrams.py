@@ -240,16 +240,17 @@ class Diagrams:
             raise RuntimeError("the input of fasttopo.nn.persistence was modified in place "
                                "after the diagrams were computed; compute them again (or "
                                "read birth/death before modifying it)")
-        death_np = self._death_np
         if rows is not None:
-            birth_cells, death_cells, death_np = (birth_cells[rows], death_cells[rows],
-                                                  death_np[rows])
+            birth_cells, death_cells = birth_cells[rows], death_cells[rows]
         n = birth_cells.shape[0]
         if n == 0:
             return flat[:0], flat[:0]
         index = torch.from_numpy(np.concatenate([birth_cells, death_cells]))
         birth, death = flat.index_select(0, index.to(flat.device, non_blocking=True)).split(n)
-        essential = np.zeros(0) if finite else np.flatnonzero(np.isinf(death_np))
+        if finite:
+            return birth, death
+        death_np = self._death_np if rows is None else self._death_np[rows]
+        essential = np.flatnonzero(np.isinf(death_np))
         if essential.size:
             death = death.index_fill(0, torch.from_numpy(essential).to(flat.device),
                                      -np.inf if self.superlevel else np.inf)
