@@ -54,7 +54,7 @@ def _border_verdict(keys, p, kp, earlier, outside, offsets, neighbours, adjacenc
 
     ``earlier`` is the pixel's ring mask computed as for interior pixels
     (garbage on the padding), ``outside`` the ring cells in the padding;
-    the stencil's pieces are passed one by one (see ``_settle_row``).
+    the stencil's pieces are passed one by one (see ``_settle_rows``).
     """
     if reverse:
         present = (full & ~earlier & ~outside) | outside

@@ -83,12 +83,11 @@ def pairs_and_values(stack, max_dim, connectivity, superlevel):
     deaths = np.concatenate([d.death_index for d in diagrams])
     item = np.repeat(np.arange(len(diagrams), dtype=np.int64), counts)
     offset = item * npix
-    essential = deaths < 0
-    gather = np.concatenate([offset + births, offset + np.where(essential, births, deaths),
-                             np.flatnonzero(essential)])
+    birth_cells = offset + births
+    death_cells = offset + np.where(deaths < 0, births, deaths)
     birth_np = np.concatenate([d.birth for d in diagrams])
     death_np = np.concatenate([d.death for d in diagrams])
-    return dims, births, deaths, item, gather, birth_np, death_np
+    return dims, births, deaths, item, birth_cells, death_cells, birth_np, death_np
 
 
 def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial_dims=None):
@@ -197,10 +196,9 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
                               np.zeros(0), np.zeros(0))
     values = cpu_values(x)
     stack = values.reshape((n_items,) + shape)
-    dims, births, deaths, item, gather, birth_np, death_np = pairs_and_values(
-        stack, max_dim, connectivity, superlevel)
-    n = births.shape[0]
+    dims, births, deaths, item, birth_cells, death_cells, birth_np, death_np = (
+        pairs_and_values(stack, max_dim, connectivity, superlevel))
     # the values are gathered from x when first used (one index_select per loss)
-    return Diagrams._gathered(x.reshape(-1), gather[:n], gather[n:2 * n], dims, item, births,
+    return Diagrams._gathered(x.reshape(-1), birth_cells, death_cells, dims, item, births,
                               deaths, batch_shape, shape, superlevel, connectivity, max_dim,
                               "cubical", birth_np, death_np)

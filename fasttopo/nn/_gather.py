@@ -19,11 +19,11 @@ __all__ = ["assemble"]
 def assemble(counts, out_dim, out_b, out_d, flat, npix, superlevel):
     """Concatenate the pairs of every image and gather their values, in one pass.
 
-    Returns ``(dims, births, deaths, item, gather, birth_values,
-    death_values)``: local flat indices (death -1 if essential), the image
-    of each pair, the global indices to gather from the batch (births, then
-    deaths with the birth index standing in for an essential death, then
-    the rows of the essential pairs) and the float64 values.
+    Returns ``(dims, births, deaths, item, birth_cells, death_cells,
+    birth_values, death_values)``: local flat indices (death -1 if
+    essential), the image of each pair, the indices of the birth and death
+    cells in the flattened batch (the birth cell standing in for an
+    essential death) and the float64 values.
     """
     n = 0
     for i in range(counts.size):
@@ -32,12 +32,12 @@ def assemble(counts, out_dim, out_b, out_d, flat, npix, superlevel):
     births = np.empty(n, np.int64)
     deaths = np.empty(n, np.int64)
     item = np.empty(n, np.int64)
-    gather = np.empty(3 * n, np.int64)
+    birth_cells = np.empty(n, np.int64)
+    death_cells = np.empty(n, np.int64)
     bvals = np.empty(n, np.float64)
     dvals = np.empty(n, np.float64)
     inf = -np.inf if superlevel else np.inf
     j = 0
-    e = 2 * n
     for i in range(counts.size):
         off = i * npix
         for k in range(counts[i]):
@@ -47,15 +47,13 @@ def assemble(counts, out_dim, out_b, out_d, flat, npix, superlevel):
             births[j] = b
             deaths[j] = d
             item[j] = i
-            gather[j] = off + b
+            birth_cells[j] = off + b
             bvals[j] = flat[off + b]
             if d < 0:
-                gather[n + j] = off + b
-                gather[e] = j
-                e += 1
+                death_cells[j] = off + b
                 dvals[j] = inf
             else:
-                gather[n + j] = off + d
+                death_cells[j] = off + d
                 dvals[j] = flat[off + d]
             j += 1
-    return dims, births, deaths, item, gather[:e], bvals, dvals
+    return dims, births, deaths, item, birth_cells, death_cells, bvals, dvals
