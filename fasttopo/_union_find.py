@@ -87,12 +87,25 @@ def _border_verdict(keys, p, kp, earlier, outside, offsets, neighbours, adjacenc
 
 
 @njit(inline="always")
-def _settle(parent, p, kind, best, lowest, kp, kmin, kmax, shift, index_bits, reverse,
+def _jump(parent, b, lowest, limit, exterior):
+    """``parent[b]`` if cell b was settled by this block (lowest <= b < limit), else b.
+
+    A neighbour already scanned in this block has its final link: a new
+    pixel links past it.  Written without a branch on the position of
+    ``b`` (a coin flip on random images that LLVM would otherwise make a
+    jump around the load): the load always happens, from ``exterior``
+    (whose parent is itself) when b is outside the range.
+    """
+    inside = (b >= lowest) & (b < limit)
+    at = b if inside else exterior
+    return b + (np.int64(parent[at]) - at)
+
+
+@njit(inline="always")
+def _settle(parent, p, kind, best, lowest, exterior, kp, kmin, kmax, shift, index_bits, reverse,
             candidates, ncand):
     """Record the scan's verdict for pixel p; returns (root?, new candidate count)."""
-    # a neighbour already scanned in this block has its final link: jump over it
-    jumped = parent[best]
-    best = jumped if (best >= lowest and best < p) else best
+    best = _jump(parent, best, lowest, p, exterior)
     parent[p] = p if kind == 0 else best
     candidates[ncand] = pack(kp, 2 * p + 1, kmin, kmax, shift, index_bits, reverse)
     return kind == 0, ncand + (kind == 2)
@@ -120,7 +133,7 @@ def _best_row(keys, base, W, moff, reverse, best, kbest):
 
 @njit(inline="always")
 def _settle_rows(parent, keys, base0, o0, nrows, Wp, lo, hi, masks, flip, full, neighbours,
-                 adjacency, table, conn, merge_index, best, lowest, kmin, kmax, shift,
+                 adjacency, table, conn, merge_index, best, lowest, exterior, kmin, kmax, shift,
                  index_bits, reverse, candidates, ncand, kinds, negative, record):
     """Settle the pixels x = lo .. hi-1 of ``nrows`` consecutive rows of one plane.
 
@@ -153,8 +166,8 @@ def _settle_rows(parent, keys, base0, o0, nrows, Wp, lo, hi, masks, flip, full, 
         for x in range(lo, hi):
             kind = kinds[x]
             b = best[uo + np.uint64(x)]
-            jumped = parent[b]
-            b = jumped if (b >= lowest and b < base) else b
+            # whole rows (lo == 0): the pixels to the left are settled too
+            b = _jump(parent, b, lowest, base + (np.int64(x) if lo == 0 else 0), exterior)
             parent[ub + np.uint64(x)] = base + x if kind == 0 else b
             roots += kind == 0
             candidates[ncand] = x
@@ -183,7 +196,8 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
     rows own (see ``set_row_padding``); nothing needs to be initialised.
     Forward: a ring cell is present if earlier in the filtration, padding
     is absent.  Reverse: present if later, padding is present and is the
-    ``exterior``.  Candidates are written
+    ``exterior``, whose parent must be itself on entry (``_jump`` reads
+    it).  Candidates are written
     from index 0 of ``cand_f``/``cand_r`` (capacity: pixels in the rows).
     ``record`` (0: none, 1: forward, 2: reverse) asks for the negative
     edges (those joining components in dimension 0) of one direction in
@@ -266,13 +280,13 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
             if forward:
                 nc_f, roots = _settle_rows(parent_f, keys, seg, 0, nrows, Wp, 0, W, earlier,
                                            False, full, nb_f, adj_f, table_f, conn_f, merge_f,
-                                           best_f, lowest, kmin, kmax, shift, index_bits,
+                                           best_f, lowest, exterior, kmin, kmax, shift, index_bits,
                                            False, cand_f, nc_f, kinds, negative, record == 1)
                 nr_f += roots
             if reverse:
                 nc_r, roots = _settle_rows(parent_r, keys, seg, 0, nrows, Wp, 0, W, earlier,
                                            True, full, nb_r, adj_r, table_r, conn_r, merge_r,
-                                           best_r, lowest, kmin, kmax, shift, index_bits,
+                                           best_r, lowest, exterior, kmin, kmax, shift, index_bits,
                                            True, cand_r, nc_r, kinds, negative, record == 2)
                 nr_r += roots
             row0 = row1
@@ -291,14 +305,14 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                 if forward:
                     nc_f, roots = _settle_rows(parent_f, keys, base, o, 1, Wp, lo, hi, earlier,
                                                False, full, nb_f, adj_f, table_f, conn_f,
-                                               merge_f, best_f, lowest, kmin, kmax, shift,
+                                               merge_f, best_f, lowest, exterior, kmin, kmax, shift,
                                                index_bits, False, cand_f, nc_f, kinds, negative,
                                                record == 1)
                     nr_f += roots
                 if reverse:
                     nc_r, roots = _settle_rows(parent_r, keys, base, o, 1, Wp, lo, hi, earlier,
                                                True, full, nb_r, adj_r, table_r, conn_r,
-                                               merge_r, best_r, lowest, kmin, kmax, shift,
+                                               merge_r, best_r, lowest, exterior, kmin, kmax, shift,
                                                index_bits, True, cand_r, nc_r, kinds, negative,
                                                record == 2)
                     nr_r += roots
@@ -314,8 +328,8 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                                                           outside[case], offsets, nb_f, adj_f,
                                                           table_f, conn_f, False, full,
                                                           exterior)
-                    root, nc_f = _settle(parent_f, p, kind, best, lowest, kp, kmin, kmax, shift,
-                                         index_bits, False, cand_f, nc_f)
+                    root, nc_f = _settle(parent_f, p, kind, best, lowest, exterior, kp, kmin,
+                                         kmax, shift, index_bits, False, cand_f, nc_f)
                     nr_f += root
                     if record == 1:
                         bit = first_neighbour_bit(present, nb_f, merge_f)
@@ -325,8 +339,8 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
                                                           outside[case], offsets, nb_r, adj_r,
                                                           table_r, conn_r, True, full,
                                                           exterior)
-                    root, nc_r = _settle(parent_r, p, kind, best, lowest, kp, kmin, kmax, shift,
-                                         index_bits, True, cand_r, nc_r)
+                    root, nc_r = _settle(parent_r, p, kind, best, lowest, exterior, kp, kmin,
+                                         kmax, shift, index_bits, True, cand_r, nc_r)
                     nr_r += root
                     if record == 2:
                         bit = first_neighbour_bit(present, nb_r, merge_r)
@@ -337,13 +351,14 @@ def scan_rows(keys, padded, pad, shape3, ndim, row_start, row_stop, exterior,
 
 @njit(inline="always")
 def _find(parent, x):
-    # most finds from a candidate end within two links (the scan links each pixel
-    # to its best neighbour, one row jumped): test that without a loop
+    # most finds from a candidate end within three links (the scan links each
+    # pixel past its settled best neighbour): test that without a loop
     p = parent[x]
     gp = parent[p]
-    if parent[gp] == gp:
-        parent[x] = gp
-        return gp
+    ggp = parent[gp]
+    if parent[ggp] == ggp:
+        parent[x] = ggp
+        return ggp
     # path halving
     while True:
         p = parent[x]
@@ -453,6 +468,7 @@ def sweep(keys, parent, candidates, ncand, index_bits, reverse, st, exterior, ou
                 negative[s] |= 1 << merge_index[r]
             parent[young] = old
             rs = old
+        parent[s] = rs  # later finds through the candidate go straight to its root
     return cnt
 
 
