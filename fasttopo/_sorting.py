@@ -21,6 +21,7 @@ __all__ = ["KIND_UNSIGNED", "KIND_SIGNED", "KIND_FLOAT", "image_bits", "fill_key
            "packing", "fix_ties", "radix_sort_u64"]
 
 KIND_UNSIGNED, KIND_SIGNED, KIND_FLOAT = 0, 1, 2
+_SHORT_RUN = 16  # longer runs of ties: merge sort instead of insertion sort
 
 
 def image_bits(image):
@@ -114,10 +115,12 @@ def _bit_length(v):
 
 
 @njit(cache=True, nogil=True)
-def packing(kmin, kmax, varying, npad):
+def packing(kmin, kmax, varying, npad, width=64):
     """Packing parameters ``(shift, index_bits, exact)`` for keys in [kmin, kmax].
 
-    The index field holds ``2 * cell + flag`` for cells below ``npad``.
+    The index field holds ``2 * cell + flag`` for cells below ``npad``;
+    packed keys use at most ``width`` bits (fewer bits: fewer radix passes,
+    more runs of equal truncated keys for ``fix_ties``).
     """
     index_bits = _bit_length(np.uint64(2 * npad + 1))
     low = 0
@@ -125,7 +128,7 @@ def packing(kmin, kmax, varying, npad):
         while not (varying >> np.uint64(low)) & np.uint64(1):
             low += 1
     span = _bit_length((kmax >> np.uint64(low)) - (kmin >> np.uint64(low)))
-    avail = 64 - index_bits
+    avail = width - index_bits
     if span <= avail:
         return low, index_bits, True
     # one spare bit: differences of floor-shifted keys can round up by one
@@ -156,14 +159,30 @@ def unpack(packed, index_bits, reverse):
 
 @njit(cache=True, nogil=True)
 def fix_ties(packed, count, keys, index_bits, reverse):
-    """Re-sort runs of equal truncated keys by the full ``(key, index)`` (insertion sort)."""
+    """Re-sort runs of equal truncated keys by the full ``(key, index)``.
+
+    Within a run the packed values are already in index order (increasing
+    for the forward order, decreasing if ``reverse``), so a stable sort by
+    the full key finishes it: insertion sort for short runs, a stable
+    merge sort for long ones (a narrow range of values next to an outlier
+    makes runs as long as the image).
+    """
     i = 0
     while i < count:
         hi = packed[i] >> np.uint64(index_bits)
         j = i + 1
         while j < count and (packed[j] >> np.uint64(index_bits)) == hi:
             j += 1
-        if j - i > 1:
+        if j - i > _SHORT_RUN:
+            run = packed[i:j].copy()
+            full = np.empty(j - i, dtype=keys.dtype)
+            for a in range(j - i):
+                k = keys[unpack(run[a], index_bits, reverse) >> 1]
+                full[a] = ~k if reverse else k
+            order = np.argsort(full, kind="mergesort")
+            for a in range(j - i):
+                packed[i + a] = run[order[a]]
+        elif j - i > 1:
             for a in range(i + 1, j):
                 v = packed[a]
                 va = unpack(v, index_bits, reverse)
@@ -195,16 +214,20 @@ def radix_sort_u64(values, count, scratch):
     """
     if count < 2:
         return
+    bits = np.uint64(0)
+    for i in range(count):
+        bits |= values[i]
+    digits = (_bit_length(bits) + 7) // 8  # digits above these are all zero
     hist = np.zeros((8, 256), dtype=np.int64)
     for i in range(count):
         v = values[i]
-        for d in range(8):
+        for d in range(digits):
             hist[d, np.intp((v >> np.uint64(8 * d)) & np.uint64(255))] += 1
     src = values[:count]
     dst = scratch[:count]
     swapped = False
     pos = np.empty(256, dtype=np.int64)
-    for d in range(8):
+    for d in range(digits):
         shift = np.uint64(8 * d)
         if hist[d, np.intp((src[0] >> shift) & np.uint64(255))] == count:
             continue

@@ -45,6 +45,7 @@ PAD_DUAL = -2     # padding is the exterior cell, present from the start
 _AHEAD = 8        # candidates prefetched ahead in the sweep
 _SEGMENT = 2048   # cells per vectorised pass of the scan
 _CACHED = 1 << 15  # grids of at most this many cells stay in cache: no prefetching
+_SMALL_WIDTH = 48  # bits of the packed keys of small images: six radix passes, not eight
 
 
 @njit(inline="always")
@@ -541,7 +542,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     no_record = np.zeros(1, dtype=np.uint8)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
-    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     parent_f[npad] = npad
     if top:
@@ -628,7 +629,7 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
     keys = np.empty(npad + 1, dtype=bits.dtype)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
-    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     parent = np.empty((2, npad + 1), dtype=np.int32)
     cand = np.empty((2, n), dtype=np.uint64)

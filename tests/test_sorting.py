@@ -42,3 +42,26 @@ def test_fix_ties_orders_runs_by_full_key():
     packed = np.array([2 * c for c in range(5)], dtype=np.uint64)
     fix_ties(packed, 5, keys, index_bits, False)
     assert [int(p) >> 1 for p in packed] == [4, 1, 3, 0, 2]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("levels", [3, 1000, 2**40])
+@pytest.mark.parametrize("cells", [5, 17, 400])
+def test_fix_ties_short_and_long_runs_match_lexsort(rng, reverse, levels, cells):
+    # a few truncated keys shared by many cells: runs shorter and longer than the
+    # insertion-sort limit, full keys with ties of their own (then the cell decides)
+    from fasttopo._sorting import pack
+
+    index_bits = 12
+    keys = rng.integers(0, levels, cells).astype(np.uint64) + np.uint64(2**41)
+    shift = 41  # keeps one or two truncated levels
+    kmin, kmax = keys.min(), keys.max()
+    packed = np.array([pack(keys[c], 2 * c, kmin, kmax, shift, index_bits, reverse)
+                       for c in range(cells)], dtype=np.uint64)
+    packed.sort()
+    fix_ties(packed, cells, keys, index_bits, reverse)
+    mask = (1 << index_bits) - 1
+    got = [((mask - (int(p) & mask)) if reverse else int(p) & mask) >> 1 for p in packed]
+    cell = np.arange(cells)
+    want = np.lexsort((cell, keys))  # by key, then cell
+    assert got == (want[::-1] if reverse else want).tolist()
