@@ -182,3 +182,26 @@ class Windows64:
         cripser, _ = _peers()
         for w in self.windows:
             cripser.compute_ph(w, maxdim=1, filtration="T")
+
+
+class NarrowRangeOutlier:
+    """All dimensions (T) of 250 x 250 floats within 1e-13 of each other and one 1e300.
+
+    The values differ only in their lowest bits, below what the packed sort keys keep
+    next to the outlier: every candidate ties on the truncated key and the exact order
+    comes from the tie-breaking sort (quadratic before it switched to a merge sort).
+    """
+
+    def setup(self):
+        from fasttopo import persistence
+        self.image = 1 + np.random.default_rng(0).random((250, 250)) * 1e-13
+        self.image[3, 3] = 1e300
+        persistence(self.image[:40, :40])
+
+    def time_fasttopo(self):
+        from fasttopo import persistence
+        persistence(self.image)
+
+    def time_cripser(self):
+        cripser, _ = _peers()
+        cripser.compute_ph(self.image, maxdim=1, filtration="T")
