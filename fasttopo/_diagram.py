@@ -96,8 +96,7 @@ class PersistenceDiagram:
         setattr_ = object.__setattr__
         for name, a in (("dim", dim), ("birth", birth), ("death", death),
                         ("birth_index", birth_index), ("death_index", death_index)):
-            if a.flags.writeable:
-                a.setflags(write=False)
+            a.setflags(write=False)  # a no-op on arrays that are read-only already
             setattr_(self, name, a)
         setattr_(self, "shape", shape)
         setattr_(self, "connectivity", connectivity)

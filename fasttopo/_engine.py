@@ -1,6 +1,5 @@
 """Running the union-find kernels on whole images: threads, buffers, batches (private)."""
 
-import functools
 import math
 import os
 import threading
@@ -16,7 +15,7 @@ from ._union_find import (batch_pairs, compact_batch, scan_rows, small_pairs, sm
                           sweep, unpad)
 
 __all__ = ["SMALL", "SPLIT", "small_diagram", "cores", "pool", "as_3d", "index_dtype",
-           "padded_shape", "stencils", "threaded_pairs", "batch_buffers", "stack_pairs"]
+           "stencils", "threaded_pairs", "batch_buffers", "stack_pairs"]
 
 _INT32_LIMIT = 2**31 - 16
 # below this many pixels one serial Numba call beats threads and NumPy's sort
@@ -77,12 +76,6 @@ def index_dtype(shape):
     return np.int32 if padded < _INT32_LIMIT else np.int64
 
 
-@functools.lru_cache(maxsize=64)
-def padded_shape(shape, ndim):
-    """The padded grid of a (D, H, W) shape (``geometry``), computed once per shape."""
-    return geometry(np.array(shape, dtype=np.int64), ndim)[0]
-
-
 def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
                     n_threads, middle=False):
     """Pairs of one image computed with threads; returns (dims, births, deaths), flat C indices.
@@ -111,7 +104,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     negative = np.zeros(npad + 1 if middle else 1, dtype=np.uint8)
 
     def direction(reverse, blocks):
-        st = stencils(ndim, connectivity, padded)[1 if reverse else 0]
+        st = stencils(bits3.shape, ndim, connectivity)[1 if reverse else 0]
         record = middle and reverse == dual
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
@@ -193,13 +186,14 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     return dims, births, deaths
 
 
-def stencils(ndim, connectivity, padded):
-    """The (forward, reverse) stencils of a padded shape, computed once and kept."""
-    key = (ndim, connectivity, tuple(padded.tolist()))
+def stencils(shape3, ndim, connectivity):
+    """The (forward, reverse) stencils of a (D, H, W) shape, computed once and kept."""
+    key = (shape3, ndim, connectivity)
     found = _STENCILS.get(key)
     if found is None:
         if len(_STENCILS) >= 64:
             _STENCILS.clear()
+        padded = geometry(np.array(shape3, dtype=np.int64), ndim)[0]
         found = (stencil(ndim, connectivity, padded),
                  stencil(ndim, dual_connectivity(ndim, connectivity), padded))
         _STENCILS[key] = found
@@ -208,12 +202,15 @@ def stencils(ndim, connectivity, padded):
 
 def small_diagram(bits3, dtype, kind, signbit, allones, superlevel, ndim, connectivity, top,
                   split):
-    """``(dim, birth, death, birth_index, death_index)`` of one small image, one Numba call.
+    """``(dim, birth, death, birth_index, death_index, finite)`` of one small image.
 
-    ``bits3`` views the image's bits (see ``image_bits``), ``dtype`` is the
-    image's dtype; ``split`` runs the two directions as two parallel tasks.
+    One Numba call.  ``bits3`` views the image's bits (see ``image_bits``),
+    ``dtype`` is the image's dtype; ``split`` runs the two directions as
+    two parallel tasks.  ``finite`` is false (and the arrays empty) if the
+    image has a NaN or an infinity: the kernel finds it from the range of
+    its keys, so small images need no separate ``np.isfinite`` pass.
     """
-    st_f, st_r = stencils(ndim, connectivity, padded_shape(bits3.shape, ndim))
+    st_f, st_r = stencils(bits3.shape, ndim, connectivity)
     values = bits3.reshape(-1)
     if dtype != np.bool_:
         values = values.view(dtype)
@@ -233,7 +230,7 @@ def batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity,
     count = bits4.shape[0]
     per_image = bits4[0].size + 1
     idx = index_dtype(bits4.shape[1:])
-    st_f, st_r = stencils(ndim, connectivity, padded_shape(bits4.shape[1:], ndim))
+    st_f, st_r = stencils(bits4.shape[1:], ndim, connectivity)
     out_dim = scratch("batch_dim", (count, per_image), np.int8)
     out_b = scratch("batch_birth", (count, per_image), idx)
     out_d = scratch("batch_death", (count, per_image), idx)

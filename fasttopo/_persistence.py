@@ -7,7 +7,7 @@ from ._engine import (SMALL, SPLIT, as_3d, cores, pool, small_diagram, stack_pai
                       threaded_pairs)
 from ._sorting import image_bits
 from ._union_find import gather_values
-from ._validation import check_connectivity, check_image, check_max_dim
+from ._validation import check_connectivity, check_finite, check_image, check_max_dim
 
 __all__ = ["persistence", "persistence_batch"]
 
@@ -35,8 +35,12 @@ def _assemble(values, dims, births, deaths, shape, connectivity, superlevel):
                                           connectivity, superlevel)
 
 
-def _diagram(image, max_dim, connectivity, superlevel, n_threads):
-    """Diagram of a validated image with validated options."""
+def _diagram(image, max_dim, connectivity, superlevel, n_threads, name="image"):
+    """Diagram of a validated image with validated options.
+
+    ``image`` may still hold NaN or infinities (``check_image(...,
+    finite=False)``): they raise ValueError naming ``name`` here.
+    """
     ndim = image.ndim
     bits, kind, signbit, allones = image_bits(image)
     bits3 = as_3d(bits)
@@ -44,9 +48,12 @@ def _diagram(image, max_dim, connectivity, superlevel, n_threads):
     middle = ndim == 3 and max_dim >= 1
     if image.size < SMALL and not middle:
         split = top and n_threads > 1 and image.size >= SPLIT
-        arrays = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, ndim,
-                               connectivity, top, split)
+        *arrays, finite = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel,
+                                        ndim, connectivity, top, split)
+        if not finite:
+            check_finite(image, name)
         return PersistenceDiagram._from_owned(*arrays, image.shape, connectivity, superlevel)
+    check_finite(image, name)
     threads = n_threads if image.size >= SMALL else 1
     dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
                                           connectivity, top, threads, middle)
@@ -144,7 +151,7 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     array([[ 0.,  0., inf],
            [ 1.,  2.,  4.]])
     """
-    image = check_image(image)
+    image = check_image(image, finite=False)  # NaN and inf: found by the engine (_diagram)
     max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
     return _diagram(image, max_dim, connectivity, bool(superlevel), cores())
 

@@ -18,10 +18,25 @@ import numpy as np
 from numba import njit
 
 __all__ = ["KIND_UNSIGNED", "KIND_SIGNED", "KIND_FLOAT", "image_bits", "fill_keys",
-           "packing", "fix_ties", "radix_sort_u64"]
+           "keys_finite", "packing", "fix_ties", "radix_sort_u64"]
 
 KIND_UNSIGNED, KIND_SIGNED, KIND_FLOAT = 0, 1, 2
 _SHORT_RUN = 16  # longer runs of ties: merge sort instead of insertion sort
+
+
+def _bits_of(dtype):
+    """``(unsigned dtype, kind, signbit, allones)`` of a validated dtype (see ``image_bits``)."""
+    if dtype == np.bool_:
+        kind = KIND_UNSIGNED
+    else:
+        kind = {"u": KIND_UNSIGNED, "i": KIND_SIGNED, "f": KIND_FLOAT}[dtype.kind]
+    utype = np.dtype(f"u{dtype.itemsize}")
+    signbit = utype.type(1 << (8 * utype.itemsize - 1))
+    allones = utype.type((1 << (8 * utype.itemsize)) - 1)
+    return utype, kind, signbit, allones
+
+
+_BITS = {}
 
 
 def image_bits(image):
@@ -31,15 +46,11 @@ def image_bits(image):
     Returns a C-contiguous array (a copy only if ``image`` is not C-contiguous).
     """
     a = np.ascontiguousarray(image)
-    if a.dtype == np.bool_:
-        kind, a = KIND_UNSIGNED, a.view(np.uint8)
-    else:
-        kind = {"u": KIND_UNSIGNED, "i": KIND_SIGNED, "f": KIND_FLOAT}[a.dtype.kind]
-    utype = np.dtype(f"u{a.dtype.itemsize}")
-    bits = a.view(utype)
-    signbit = utype.type(1 << (8 * utype.itemsize - 1))
-    allones = utype.type((1 << (8 * utype.itemsize)) - 1)
-    return bits, kind, signbit, allones
+    found = _BITS.get(a.dtype)
+    if found is None:  # a handful of dtypes: kept once computed
+        found = _BITS[a.dtype] = _bits_of(a.dtype)
+    utype, kind, signbit, allones = found
+    return a.view(utype), kind, signbit, allones
 
 
 @njit(cache=True, nogil=True)
@@ -105,6 +116,28 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
     return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first, last
 
 
+@njit(inline="always")
+def keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
+    """Whether no key of ``fill_keys``'s range [kmin, kmax] is a NaN or an infinity.
+
+    Float keys keep the value's order, so the non-finite values are the
+    keys at or beyond those of -inf and +inf (NaNs lie beyond both): the
+    range decides, without another pass over the image.
+    """
+    if kind != KIND_FLOAT:
+        return True
+    # the exponent field (float32 or float64, the only float bit widths here)
+    if allones == np.uint64(0xFFFFFFFF):
+        exponent = np.uint64(0x7F800000)
+    else:
+        exponent = np.uint64(0x7FF0000000000000)
+    plus_inf = exponent | np.uint64(signbit)  # the keys of +inf and -inf (sublevel)
+    minus_inf = np.uint64(allones) ^ plus_inf
+    low = (np.uint64(kmax) ^ np.uint64(allones)) if superlevel else np.uint64(kmin)
+    high = (np.uint64(kmin) ^ np.uint64(allones)) if superlevel else np.uint64(kmax)
+    return low > minus_inf and high < plus_inf
+
+
 @njit(cache=True, nogil=True)
 def _bit_length(v):
     n = 0
@@ -115,14 +148,19 @@ def _bit_length(v):
 
 
 @njit(cache=True, nogil=True)
-def packing(kmin, kmax, varying, npad, width=64):
+def packing(kmin, kmax, varying, npad, width=64, whole_bytes=False):
     """Packing parameters ``(shift, index_bits, exact)`` for keys in [kmin, kmax].
 
     The index field holds ``2 * cell + flag`` for cells below ``npad``;
     packed keys use at most ``width`` bits (fewer bits: fewer radix passes,
-    more runs of equal truncated keys for ``fix_ties``).
+    more runs of equal truncated keys for ``fix_ties``).  With
+    ``whole_bytes`` the index field is widened to whole bytes, so that a
+    radix sort of values already in index order can skip it
+    (``radix_sort_u64``'s ``skip``).
     """
     index_bits = _bit_length(np.uint64(2 * npad + 1))
+    if whole_bytes:
+        index_bits = (index_bits + 7) // 8 * 8
     low = 0
     if varying:
         while not (varying >> np.uint64(low)) & np.uint64(1):
@@ -205,12 +243,15 @@ def fix_ties(packed, count, keys, index_bits, reverse):
 
 
 @njit(cache=True, nogil=True)
-def radix_sort_u64(values, count, scratch):
+def radix_sort_u64(values, count, scratch, skip=0, backwards=False):
     """Sort ``values[:count]`` (uint64) in place by LSD radix, 8-bit digits.
 
     Digits on which all values agree are skipped.  ``scratch`` must hold
-    ``count`` values.  Used for small images, where it beats a call into
-    NumPy; large arrays go to ``np.sort``.
+    ``count`` values.  With ``skip`` the lowest ``skip`` bytes are not
+    sorted on: values equal above them keep their input order (the sort is
+    stable), or the reverse of it with ``backwards``.  Used for small
+    images, where it beats a call into NumPy; large arrays go to
+    ``np.sort``.
     """
     if count < 2:
         return
@@ -221,13 +262,14 @@ def radix_sort_u64(values, count, scratch):
     hist = np.zeros((8, 256), dtype=np.int64)
     for i in range(count):
         v = values[i]
-        for d in range(digits):
+        for d in range(skip, digits):
             hist[d, np.intp((v >> np.uint64(8 * d)) & np.uint64(255))] += 1
     src = values[:count]
     dst = scratch[:count]
     swapped = False
+    reverse_next = backwards  # the first pass that runs reads the input from its end
     pos = np.empty(256, dtype=np.int64)
-    for d in range(digits):
+    for d in range(skip, digits):
         shift = np.uint64(8 * d)
         if hist[d, np.intp((src[0] >> shift) & np.uint64(255))] == count:
             continue
@@ -235,12 +277,25 @@ def radix_sort_u64(values, count, scratch):
         for b in range(256):
             pos[b] = total
             total += hist[d, b]
-        for i in range(count):
-            v = src[i]
-            b = np.intp((v >> shift) & np.uint64(255))
-            dst[pos[b]] = v
-            pos[b] += 1
+        if reverse_next:
+            for i in range(count - 1, -1, -1):
+                v = src[i]
+                b = np.intp((v >> shift) & np.uint64(255))
+                dst[pos[b]] = v
+                pos[b] += 1
+            reverse_next = False
+        else:
+            for i in range(count):
+                v = src[i]
+                b = np.intp((v >> shift) & np.uint64(255))
+                dst[pos[b]] = v
+                pos[b] += 1
         src, dst = dst, src
         swapped = not swapped
     if swapped:
         values[:count] = src
+    if reverse_next:  # no pass ran (all equal above the skipped bytes): reverse the order
+        for i in range(count // 2):
+            v = values[i]
+            values[i] = values[count - 1 - i]
+            values[count - 1 - i] = v

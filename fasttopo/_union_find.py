@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._prefetch import prefetch
-from ._sorting import fill_keys, fix_ties, pack, packing, radix_sort_u64, unpack
+from ._sorting import fill_keys, fix_ties, keys_finite, pack, packing, radix_sort_u64, unpack
 from ._stencil import (classify, first_neighbour_bit, geometry, representatives, set_border,
                        set_row_padding)
 
@@ -45,7 +45,7 @@ PAD_DUAL = -2     # padding is the exterior cell, present from the start
 _AHEAD = 8        # candidates prefetched ahead in the sweep
 _SEGMENT = 2048   # cells per vectorised pass of the scan
 _CACHED = 1 << 15  # grids of at most this many cells stay in cache: no prefetching
-_SMALL_WIDTH = 48  # bits of the packed keys of small images: six radix passes, not eight
+_SMALL_WIDTH = 48  # bits of the packed keys of small images (radix passes: at most six)
 
 
 @njit(inline="always")
@@ -533,7 +533,8 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     Writes flat C indices and dimensions into the outputs (capacity at
     least ``bits.size + 1``): finite dimension-0 pairs by increasing death,
     the essential class, then (if ``top``) top-dimension pairs by
-    increasing birth.  Returns the number of pairs, -1 on overflow.
+    increasing birth.  Returns the number of pairs, -1 on overflow, -2 if
+    the image has a NaN or an infinity (nothing computed).
     """
     shape3 = np.array(bits.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
@@ -542,7 +543,9 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     no_record = np.zeros(1, dtype=np.uint8)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
-    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH)
+    if not keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
+        return -2
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH, True)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     parent_f[npad] = npad
     if top:
@@ -552,7 +555,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
                                  True, parent_f, st_f, cand_f, top, parent_r, st_r, cand_r,
                                  no_record, 0, sentinel, rings)
     n0 = _sort_and_sweep(keys, parent_f, cand_f, nc_f, scratch, exact, index_bits, False, st_f,
-                         npad, out_b, out_d, 0, rings)
+                         npad, out_b, out_d, 0, rings, sentinel)
     if n0 < 0 or n0 >= out_b.size:
         return -1
     out_dim[:n0] = 0
@@ -562,7 +565,7 @@ def image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, 
     count = n0 + 1
     if top:
         end = _sort_and_sweep(keys, parent_r, cand_r, nc_r, scratch, exact, index_bits, True,
-                              st_r, npad, out_b, out_d, count, rings)
+                              st_r, npad, out_b, out_d, count, rings, sentinel)
         if end < 0:
             return -1
         out_dim[count:end] = ndim - 1
@@ -585,14 +588,24 @@ def _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift, ind
                     no_record, 0, sentinel, rings)
     ncand = res[2] if reverse else res[0]
     return _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, reverse, st,
-                           npad, out_b, out_d, 0, rings)
+                           npad, out_b, out_d, 0, rings, sentinel)
 
 
 @njit(inline="always")
 def _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, reverse, st, npad,
-                    out_b, out_d, start, rings):
-    """Sort a small image's candidates (radix, then exact ties) and sweep them."""
-    radix_sort_u64(cand, ncand, scratch)
+                    out_b, out_d, start, rings, in_order):
+    """Sort a small image's candidates (radix, then exact ties) and sweep them.
+
+    ``in_order``: the scan queued the candidates by increasing cell (it
+    does when the padding holds a sentinel key), so the radix sort need
+    not sort on the index field (whole bytes, ``packing(...,
+    whole_bytes=True)``): it keeps ties in cell order, reversed for the
+    reverse direction.
+    """
+    if in_order:
+        radix_sort_u64(cand, ncand, scratch, index_bits // 8, reverse)
+    else:
+        radix_sort_u64(cand, ncand, scratch)
     if not exact:
         fix_ties(cand, ncand, keys, index_bits, reverse)
     return sweep(keys, parent, cand, ncand, index_bits, reverse, st, npad, out_b, out_d, start,
@@ -604,9 +617,10 @@ def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st
     """The whole diagram of one small (D, H, W) image, serially, in one call.
 
     ``values`` is the flat image in its own dtype (bool as uint8).  Returns
-    ``(dim, birth, death, birth_index, death_index)`` in the order of
-    ``image_pairs_with`` (flat C indices).  Grids must have fewer than
-    2**31 padded cells.
+    ``(dim, birth, death, birth_index, death_index, finite)`` in the order of
+    ``image_pairs_with`` (flat C indices); if ``finite`` is false the image
+    has a NaN or an infinity and the arrays are empty.  Grids must have
+    fewer than 2**31 padded cells.
     """
     ws = workspace(bits, top, np.empty(0, dtype=np.int32))
     cap = bits.size + 1
@@ -615,7 +629,9 @@ def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st
     deaths = np.empty(cap, dtype=np.int64)
     count = image_pairs_with(bits, kind, signbit, allones, superlevel, ndim, top, st_f, st_r,
                              ws, dims, births, deaths)
-    return _with_values(dims[:count], births[:count], deaths[:count], values, superlevel)
+    finite = count != -2
+    count = max(count, 0)
+    return _with_values(dims[:count], births[:count], deaths[:count], values, superlevel) + (finite,)
 
 
 @njit(cache=True, parallel=True)
@@ -629,7 +645,11 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
     keys = np.empty(npad + 1, dtype=bits.dtype)
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
-    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH)
+    if not keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
+        nothing = np.empty(0, dtype=np.int64)
+        return (np.empty(0, dtype=np.int8), np.empty(0, dtype=np.float64),
+                np.empty(0, dtype=np.float64), nothing, nothing, False)
+    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH, True)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     parent = np.empty((2, npad + 1), dtype=np.int32)
     cand = np.empty((2, n), dtype=np.uint64)
@@ -637,31 +657,80 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
     out_b = np.empty((2, n + 1), dtype=np.int32)
     out_d = np.empty((2, n + 1), dtype=np.int32)
     rings = np.empty((2, npad), dtype=np.uint32)
+    # each task also converts its pairs to the final form (image indices and values,
+    # the top dimension by increasing birth), so that only copies remain after it
+    index_b = np.empty((2, n), dtype=np.int64)
+    index_d = np.empty((2, n), dtype=np.int64)
+    value_b = np.empty((2, n), dtype=np.float64)
+    value_d = np.empty((2, n), dtype=np.float64)
     counts = np.zeros(2, dtype=np.int64)
     for task in prange(2):
         reverse = task == 1
-        counts[task] = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
-                                      index_bits, exact, reverse, st_r if reverse else st_f,
-                                      parent[task], cand[task], spare[task], out_b[task],
-                                      out_d[task], sentinel, rings[task])
+        count = _one_direction(keys, padded, pad, shape3, ndim, npad, kmin, kmax, shift,
+                               index_bits, exact, reverse, st_r if reverse else st_f,
+                               parent[task], cand[task], spare[task], out_b[task],
+                               out_d[task], sentinel, rings[task])
+        counts[task] = count
+        if count > 0:
+            _finish_pairs(out_b[task], out_d[task], count, reverse, padded, pad, shape3, values,
+                          index_b[task], index_d[task], value_b[task], value_d[task])
     # the order of image_pairs_with: dimension 0 by increasing death, the essential
-    # class, the top dimension by increasing birth (the reverse sweep finds it by
-    # decreasing birth)
+    # class, the top dimension by increasing birth
     c0, c1 = counts[0], counts[1]
     total = c0 + 1 + c1
-    dims = np.zeros(total, dtype=np.int8)
+    dims = np.empty(total, dtype=np.int8)
     births = np.empty(total, dtype=np.int64)
     deaths = np.empty(total, dtype=np.int64)
-    births[:c0] = out_b[0, :c0]
-    deaths[:c0] = out_d[0, :c0]
-    births[c0] = first
+    birth = np.empty(total, dtype=np.float64)
+    death = np.empty(total, dtype=np.float64)
+    for i in range(c0):
+        dims[i] = 0
+        births[i] = index_b[0, i]
+        deaths[i] = index_d[0, i]
+        birth[i] = value_b[0, i]
+        death[i] = value_d[0, i]
+    essential = np.empty(1, dtype=np.int64)
+    essential[0] = first
+    unpad(essential, padded, pad, shape3)
+    dims[c0] = 0
+    births[c0] = essential[0]
     deaths[c0] = -1
-    dims[c0 + 1:] = ndim - 1
-    births[c0 + 1:] = out_b[1, :c1][::-1]
-    deaths[c0 + 1:] = out_d[1, :c1][::-1]
-    unpad(births, padded, pad, shape3)
-    unpad(deaths, padded, pad, shape3)
-    return _with_values(dims, births, deaths, values, superlevel)
+    birth[c0] = np.float64(values[essential[0]])
+    death[c0] = -np.inf if superlevel else np.inf
+    for i in range(c1):
+        j = c0 + 1 + i
+        dims[j] = ndim - 1
+        births[j] = index_b[1, i]
+        deaths[j] = index_d[1, i]
+        birth[j] = value_b[1, i]
+        death[j] = value_d[1, i]
+    return dims, birth, death, births, deaths, True
+
+
+@njit(inline="always")
+def _finish_pairs(out_b, out_d, count, reverse, padded, pad, shape3, values,
+                  index_b, index_d, value_b, value_d):
+    """Padded pair cells -> image indices and values (in reverse order if ``reverse``)."""
+    Hp, Wp = padded[1], padded[2]
+    H, W = shape3[1], shape3[2]
+    plane = Hp * Wp
+    inv_plane = 1.0 / plane
+    inv_row = 1.0 / Wp
+    for i in range(count):
+        j = count - 1 - i if reverse else i
+        for which in range(2):
+            v = np.int64(out_b[i] if which == 0 else out_d[i])
+            z = _divide(v, plane, inv_plane)
+            r = v - z * plane
+            y = _divide(r, Wp, inv_row)
+            x = r - y * Wp
+            cell = ((z - pad[0]) * H + (y - pad[1])) * W + (x - pad[2])
+            if which == 0:
+                index_b[j] = cell
+                value_b[j] = np.float64(values[cell])
+            else:
+                index_d[j] = cell
+                value_d[j] = np.float64(values[cell])
 
 
 @njit(inline="always")

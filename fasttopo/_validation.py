@@ -6,6 +6,9 @@ import numpy as np
 
 __all__ = ["check_image", "check_connectivity", "check_max_dim", "check_finite"]
 
+# native-order dtypes accepted as they are (the common case, checked first)
+_PLAIN_DTYPES = frozenset(np.dtype(code) for code in "?bBhHiIlLqQfd")
+
 
 def check_finite(array, name):
     """Raise ValueError naming the first NaN or infinite entry of a float array."""
@@ -21,13 +24,19 @@ def check_finite(array, name):
                      f"values (replace them, e.g. with np.nan_to_num, or crop them out)")
 
 
-def check_image(image, name="image", ndims=(1, 2, 3), allow_float16=True):
+def check_image(image, name="image", ndims=(1, 2, 3), allow_float16=True, finite=True):
     """Validate an image and return it as an ndarray with a supported dtype.
 
     Accepts any real dtype or bool; float16 is upcast to float32 (exact).
-    The returned array may share memory with the input: callers must not
-    write to it.
+    With ``finite=False`` NaN and infinities are let through: the caller
+    must then reject them itself (``check_finite``).  The returned array
+    may share memory with the input: callers must not write to it.
     """
+    if (type(image) is np.ndarray and image.dtype in _PLAIN_DTYPES and image.ndim in ndims
+            and image.size):
+        if finite:
+            check_finite(image, name)
+        return image
     if isinstance(image, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got {type(image).__name__}")
     try:
@@ -48,7 +57,8 @@ def check_image(image, name="image", ndims=(1, 2, 3), allow_float16=True):
                          f"ndim={array.ndim} with shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    check_finite(array, name)
+    if finite:
+        check_finite(array, name)
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     return array

@@ -1,5 +1,7 @@
 """Bad input gets a clear error; every dtype and layout works; inputs are never modified."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,40 @@ def test_input_is_never_modified(rng):
 def test_non_finite_values_are_located(bad, match):
     with pytest.raises(ValueError, match=match):
         persistence(bad)
+
+
+def _special_floats(dtype):
+    """Non-finite values of ``dtype`` (NaNs of both signs and with payloads, infinities)."""
+    info = np.finfo(dtype)
+    utype = np.dtype(f"u{info.bits // 8}")
+    sign = 1 << (info.bits - 1)
+    exponent = ((1 << info.nexp) - 1) << info.nmant
+    nans = [exponent | 1, exponent | ((1 << info.nmant) - 1), sign | exponent | 1,
+            sign | exponent | ((1 << info.nmant) - 1)]
+    values = [np.array(v, dtype=utype).view(dtype)[()] for v in nans]
+    return values + [dtype(np.inf), dtype(-np.inf)]
+
+
+# small images (serial and two-task kernels, which find non-finite values from the
+# range of their keys), a large 2D image, and a 3D volume with the cubical reduction
+@pytest.mark.parametrize("shape", [(7,), (9, 11), (64, 64), (300, 300), (6, 7, 8)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_non_finite_values_are_refused_on_every_path(rng, shape, dtype, superlevel):
+    base = rng.random(shape).astype(dtype)
+    where = tuple(int(s) // 2 for s in shape)
+    for value in _special_floats(dtype):
+        image = base.copy()
+        image[where] = value
+        text = "NaN" if np.isnan(value) else str(value)
+        with pytest.raises(ValueError, match=rf"{re.escape(text)} at index {re.escape(str(where))}"):
+            persistence(image, superlevel=superlevel)
+    # the largest finite values are values like any other
+    for value in (np.finfo(dtype).max, -np.finfo(dtype).max, np.finfo(dtype).smallest_subnormal):
+        image = base.copy()
+        image[where] = value
+        dgm = persistence(image, superlevel=superlevel)
+        assert np.isfinite(dgm.birth).all()
 
 
 @pytest.mark.parametrize("bad, exc, match", [

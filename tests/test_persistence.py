@@ -141,7 +141,8 @@ def test_large_image_threaded_path_matches_small_image_kernels(rng):
                 for threads in (1, 2, 3):
                     threaded = threaded_pairs(bits3, kind, signbit, allones, superlevel, 2,
                                               connectivity, True, threads)
-                    for dims, _, _, births, deaths in small:
+                    for dims, _, _, births, deaths, finite in small:
+                        assert finite
                         for a, b in zip((dims, births, deaths), threaded):
                             np.testing.assert_array_equal(a, b)
 
