@@ -72,6 +72,7 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
     kmin = allones
     kmax = allones ^ allones
     varying = allones ^ allones
+    first_row = last_row = -1
     for z in range(D):
         for y in range(H):
             base = np.uint64(((z + pz) * Hp + (y + py)) * Wp + px)
@@ -96,23 +97,32 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
                     keys[base + ux] = keys[base + ux] ^ allones
             if z == 0 and y == 0:
                 k0 = keys[base]
+            row_min = allones
+            row_max = allones ^ allones
             for x in range(W):
                 k = keys[base + np.uint64(x)]
-                kmin = k if k < kmin else kmin
-                kmax = k if k > kmax else kmax
+                row_min = k if k < row_min else row_min
+                row_max = k if k > row_max else row_max
                 varying |= k ^ k0
+            # the rows holding the first minimum and the last maximum in C order
+            if row_min < kmin or first_row < 0:
+                kmin = row_min
+                first_row = z * H + y
+            if row_max >= kmax:
+                kmax = row_max
+                last_row = z * H + y
     # the first pixel of the filtration is the first minimum in C order, the last
-    # pixel is the last maximum
-    first = -1
-    last = -1
-    for z in range(D):
-        for y in range(H):
-            base = ((z + pz) * Hp + (y + py)) * Wp + px
-            for x in range(W):
-                k = keys[np.uint64(base + x)]
-                if first < 0 and k == kmin:
-                    first = base + x
-                last = base + x if k == kmax else last
+    # pixel is the last maximum: searched for in their rows only
+    z, y = first_row // H, first_row % H
+    base = ((z + pz) * Hp + (y + py)) * Wp + px
+    first = base
+    while keys[np.uint64(first)] != kmin:
+        first += 1
+    z, y = last_row // H, last_row % H
+    base = ((z + pz) * Hp + (y + py)) * Wp + px
+    last = base + W - 1
+    while keys[np.uint64(last)] != kmax:
+        last -= 1
     return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first, last
 
 

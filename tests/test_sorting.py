@@ -84,3 +84,37 @@ def test_fix_ties_short_and_long_runs_match_lexsort(rng, reverse, levels, cells)
     cell = np.arange(cells)
     want = np.lexsort((cell, keys))  # by key, then cell
     assert got == (want[::-1] if reverse else want).tolist()
+
+
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_fill_keys_range_and_first_last_pixels(rng, superlevel):
+    # kmin/kmax/varying and the padded cells of the first minimum and the last
+    # maximum in C order, against NumPy on the same keys (ties on purpose)
+    from fasttopo._engine import as_3d
+    from fasttopo._sorting import fill_keys, image_bits
+    from fasttopo._stencil import geometry
+
+    for trial in range(60):
+        ndim = 1 + trial % 3
+        shape = tuple(int(s) for s in rng.integers(1, 7, ndim))
+        image = [rng.integers(0, 3, shape).astype(np.uint8),
+                 rng.integers(-2, 2, shape).astype(np.int64),
+                 np.round(rng.standard_normal(shape), 1),
+                 np.full(shape, np.iinfo(np.uint64).max, dtype=np.uint64)][trial % 4]
+        bits, kind, signbit, allones = image_bits(image)
+        bits3 = as_3d(bits)
+        padded, pad = geometry(np.array(bits3.shape, dtype=np.int64), ndim)
+        keys = np.zeros(int(np.prod(padded)) + 1, dtype=bits.dtype)
+        kmin, kmax, varying, first, last = fill_keys(bits3, kind, signbit, allones, superlevel,
+                                                     keys, padded, pad)
+        cells = (np.indices(bits3.shape).reshape(3, -1).T + pad) @ np.array(
+            [padded[1] * padded[2], padded[2], 1])
+        flat = keys[cells].astype(np.uint64)
+        assert (kmin, kmax) == (flat.min(), flat.max())
+        assert varying == np.bitwise_or.reduce(flat ^ flat[0])
+        assert first == cells[np.flatnonzero(flat == flat.min())[0]]
+        assert last == cells[np.flatnonzero(flat == flat.max())[-1]]
+        # the keys order the values (sublevel) or reverse them (superlevel)
+        order = np.lexsort((np.arange(flat.size), flat))
+        values = image.reshape(-1)[order].astype(np.float64)
+        assert np.all(np.diff(values) <= 0) if superlevel else np.all(np.diff(values) >= 0)
