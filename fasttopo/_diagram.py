@@ -96,8 +96,27 @@ class PersistenceDiagram:
         setattr_ = object.__setattr__
         for name, a in (("dim", dim), ("birth", birth), ("death", death),
                         ("birth_index", birth_index), ("death_index", death_index)):
-            a.setflags(write=False)  # a no-op on arrays that are read-only already
+            a.setflags(write=False)
             setattr_(self, name, a)
+        setattr_(self, "shape", shape)
+        setattr_(self, "connectivity", connectivity)
+        setattr_(self, "superlevel", superlevel)
+        return self
+
+    @classmethod
+    def _from_frozen(cls, arrays, shape, connectivity, superlevel):
+        """Fastest constructor: ``arrays`` = (dim, birth, death, birth_index,
+        death_index, ...) as a small-image kernel returns them, read-only
+        already.  Runs once per ``persistence`` call of a small image, so it
+        is written out (no loop, no flag set).
+        """
+        self = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(self, "dim", arrays[0])
+        setattr_(self, "birth", arrays[1])
+        setattr_(self, "death", arrays[2])
+        setattr_(self, "birth_index", arrays[3])
+        setattr_(self, "death_index", arrays[4])
         setattr_(self, "shape", shape)
         setattr_(self, "connectivity", connectivity)
         setattr_(self, "superlevel", superlevel)

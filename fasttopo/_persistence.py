@@ -48,11 +48,11 @@ def _diagram(image, max_dim, connectivity, superlevel, n_threads, name="image"):
     middle = ndim == 3 and max_dim >= 1
     if image.size < SMALL and not middle:
         split = top and n_threads > 1 and image.size >= SPLIT
-        *arrays, finite = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel,
-                                        ndim, connectivity, top, split)
-        if not finite:
+        arrays = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, ndim,
+                               connectivity, top, split)
+        if not arrays[5]:  # a NaN or an infinity
             check_finite(image, name)
-        return PersistenceDiagram._from_owned(*arrays, image.shape, connectivity, superlevel)
+        return PersistenceDiagram._from_frozen(arrays, image.shape, connectivity, superlevel)
     check_finite(image, name)
     threads = n_threads if image.size >= SMALL else 1
     dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,

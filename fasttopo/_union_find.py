@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._prefetch import prefetch
+from ._readonly import read_only
 from ._sorting import fill_keys, fix_ties, keys_finite, pack, packing, radix_sort_u64, unpack
 from ._stencil import (classify, first_neighbour_bit, geometry, representatives, set_border,
                        set_row_padding)
@@ -618,8 +619,9 @@ def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st
 
     ``values`` is the flat image in its own dtype (bool as uint8).  Returns
     ``(dim, birth, death, birth_index, death_index, finite)`` in the order of
-    ``image_pairs_with`` (flat C indices); if ``finite`` is false the image
-    has a NaN or an infinity and the arrays are empty.  Grids must have
+    ``image_pairs_with`` (flat C indices), the arrays read-only; if
+    ``finite`` is false the image has a NaN or an infinity and the arrays
+    are empty.  Grids must have
     fewer than 2**31 padded cells.
     """
     ws = workspace(bits, top, np.empty(0, dtype=np.int32))
@@ -631,7 +633,10 @@ def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st
                              ws, dims, births, deaths)
     finite = count != -2
     count = max(count, 0)
-    return _with_values(dims[:count], births[:count], deaths[:count], values, superlevel) + (finite,)
+    dims, birth, death, births, deaths = _with_values(dims[:count], births[:count],
+                                                      deaths[:count], values, superlevel)
+    return (read_only(dims), read_only(birth), read_only(death), read_only(births),
+            read_only(deaths), finite)
 
 
 @njit(cache=True, parallel=True)
@@ -646,9 +651,9 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
     kmin, kmax, varying, first, last = fill_keys(bits, kind, signbit, allones, superlevel,
                                                  keys, padded, pad)
     if not keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
-        nothing = np.empty(0, dtype=np.int64)
-        return (np.empty(0, dtype=np.int8), np.empty(0, dtype=np.float64),
-                np.empty(0, dtype=np.float64), nothing, nothing, False)
+        nothing = read_only(np.empty(0, dtype=np.int64))
+        return (read_only(np.empty(0, dtype=np.int8)), read_only(np.empty(0, dtype=np.float64)),
+                read_only(np.empty(0, dtype=np.float64)), nothing, nothing, False)
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1, _SMALL_WIDTH, True)
     sentinel = _sentinel_padding(keys, padded, pad, kmax, allones)
     parent = np.empty((2, npad + 1), dtype=np.int32)
@@ -704,7 +709,8 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
         deaths[j] = index_d[1, i]
         birth[j] = value_b[1, i]
         death[j] = value_d[1, i]
-    return dims, birth, death, births, deaths, True
+    return (read_only(dims), read_only(birth), read_only(death), read_only(births),
+            read_only(deaths), True)
 
 
 @njit(inline="always")

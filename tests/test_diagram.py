@@ -26,6 +26,23 @@ def test_arrays_types_and_immutability(dgm):
     assert "PersistenceDiagram(shape=(20, 30)" in repr(dgm)
 
 
+@pytest.mark.parametrize("shape, kwargs", [
+    ((9, 11), {}),                         # small image, one serial kernel
+    ((64, 64), {}),                        # small image, two parallel tasks
+    ((64, 64), {"max_dim": 0}),
+    ((300, 300), {}),                      # large image, threads
+    ((6, 7, 8), {"connectivity": 1}),      # 3D with the cubical reduction
+    ((30,), {"superlevel": True}),
+])
+def test_every_engine_path_returns_read_only_arrays(rng, shape, kwargs):
+    dgm = persistence(rng.random(shape), **kwargs)
+    for name in ("dim", "birth", "death", "birth_index", "death_index"):
+        array = getattr(dgm, name)
+        assert not array.flags.writeable, name
+        with pytest.raises(ValueError):
+            array[...] = 0
+
+
 def test_select_top_k_and_lifetimes(dgm):
     d1 = dgm.select(1)
     assert set(d1.dim.tolist()) == {1}
