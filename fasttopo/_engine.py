@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from ._middle import middle_dimension, voxel_order
-from ._sorting import fill_keys, fix_ties, packing
+from ._sorting import fill_keys, fix_ties, keys_finite, packing
 from ._stencil import dual_connectivity, geometry, stencil
 from ._union_find import (batch_pairs, compact_batch, scan_rows, small_pairs, small_pairs_split,
                           sweep, unpad)
@@ -85,7 +85,8 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     thread, and dimension 0 alone splits its scan into row blocks.  With
     ``middle`` (3D only) dimension 1 comes from the cubical reduction, fed
     with the negative edges of the 6-connected direction.  The result does
-    not depend on ``n_threads``.
+    not depend on ``n_threads``.  Returns None, having computed nothing
+    more than the keys, if the image has a NaN or an infinity.
     """
     shape3 = np.array(bits3.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
@@ -98,6 +99,8 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     kmin, kmax, varying, first, _ = fill_keys(bits3, kind, signbit, allones, superlevel,
                                               keys, padded, pad)
     kmin, kmax, varying = np.uint64(kmin), np.uint64(kmax), np.uint64(varying)
+    if not keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
+        return None
     shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
     # the reduction works on the 6-connected side: the image (V) or its complement (T)
     dual = middle and connectivity != 1

@@ -35,11 +35,12 @@ def _assemble(values, dims, births, deaths, shape, connectivity, superlevel):
                                           connectivity, superlevel)
 
 
-def _diagram(image, max_dim, connectivity, superlevel, n_threads, name="image"):
+def _diagram(image, max_dim, connectivity, superlevel, n_threads):
     """Diagram of a validated image with validated options.
 
     ``image`` may still hold NaN or infinities (``check_image(...,
-    finite=False)``): they raise ValueError naming ``name`` here.
+    finite=False)``): the engine finds them from the range of its keys (no
+    ``np.isfinite`` pass) and they raise the located ValueError here.
     """
     ndim = image.ndim
     bits, kind, signbit, allones = image_bits(image)
@@ -51,12 +52,14 @@ def _diagram(image, max_dim, connectivity, superlevel, n_threads, name="image"):
         arrays = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, ndim,
                                connectivity, top, split)
         if not arrays[5]:  # a NaN or an infinity
-            check_finite(image, name)
+            check_finite(image, "image")
         return PersistenceDiagram._from_frozen(arrays, image.shape, connectivity, superlevel)
-    check_finite(image, name)
     threads = n_threads if image.size >= SMALL else 1
-    dims, births, deaths = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim,
-                                          connectivity, top, threads, middle)
+    pairs = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
+                           threads, middle)
+    if pairs is None:  # a NaN or an infinity
+        check_finite(image, "image")
+    dims, births, deaths = pairs
     return _assemble(image, dims, births, deaths, image.shape, connectivity, superlevel)
 
 

@@ -126,7 +126,7 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
     return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first, last
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)  # also called from Python (large images)
 def keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
     """Whether no key of ``fill_keys``'s range [kmin, kmax] is a NaN or an infinity.
 

@@ -483,21 +483,30 @@ def _divide(v, d, inverse):
     return q
 
 
+@njit(inline="always")
+def _unpad_cell(v, padded, pad, shape3, inv_plane, inv_row):
+    """One padded flat cell (>= 0) -> its flat C index in the image.
+
+    ``inv_plane`` and ``inv_row`` are ``1 / (Hp * Wp)`` and ``1 / Wp``,
+    computed once by the caller.
+    """
+    Wp = padded[2]
+    plane = padded[1] * Wp
+    z = _divide(v, plane, inv_plane)
+    r = v - z * plane
+    y = _divide(r, Wp, inv_row)
+    x = r - y * Wp
+    return ((z - pad[0]) * shape3[1] + (y - pad[1])) * shape3[2] + (x - pad[2])
+
+
 @njit(cache=True, nogil=True)
 def unpad(indices, padded, pad, shape3):
     """In place: padded flat indices -> flat C indices of the image (negatives kept)."""
-    Hp, Wp = padded[1], padded[2]
-    H, W = shape3[1], shape3[2]
-    plane = Hp * Wp
-    inv_plane = 1.0 / plane
-    inv_row = 1.0 / Wp
+    inv_plane = 1.0 / (padded[1] * padded[2])
+    inv_row = 1.0 / padded[2]
     for i in range(indices.size):
         v = np.int64(indices[i])
-        z = _divide(v, plane, inv_plane)
-        r = v - z * plane
-        y = _divide(r, Wp, inv_row)
-        x = r - y * Wp
-        out = ((z - pad[0]) * H + (y - pad[1])) * W + (x - pad[2])
+        out = _unpad_cell(v, padded, pad, shape3, inv_plane, inv_row)
         indices[i] = v if v < 0 else out
 
 
@@ -694,13 +703,12 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
         deaths[i] = index_d[0, i]
         birth[i] = value_b[0, i]
         death[i] = value_d[0, i]
-    essential = np.empty(1, dtype=np.int64)
-    essential[0] = first
-    unpad(essential, padded, pad, shape3)
+    essential = _unpad_cell(np.int64(first), padded, pad, shape3,
+                            1.0 / (padded[1] * padded[2]), 1.0 / padded[2])
     dims[c0] = 0
-    births[c0] = essential[0]
+    births[c0] = essential
     deaths[c0] = -1
-    birth[c0] = np.float64(values[essential[0]])
+    birth[c0] = np.float64(values[essential])
     death[c0] = -np.inf if superlevel else np.inf
     for i in range(c1):
         j = c0 + 1 + i
@@ -717,26 +725,16 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
 def _finish_pairs(out_b, out_d, count, reverse, padded, pad, shape3, values,
                   index_b, index_d, value_b, value_d):
     """Padded pair cells -> image indices and values (in reverse order if ``reverse``)."""
-    Hp, Wp = padded[1], padded[2]
-    H, W = shape3[1], shape3[2]
-    plane = Hp * Wp
-    inv_plane = 1.0 / plane
-    inv_row = 1.0 / Wp
+    inv_plane = 1.0 / (padded[1] * padded[2])
+    inv_row = 1.0 / padded[2]
     for i in range(count):
         j = count - 1 - i if reverse else i
-        for which in range(2):
-            v = np.int64(out_b[i] if which == 0 else out_d[i])
-            z = _divide(v, plane, inv_plane)
-            r = v - z * plane
-            y = _divide(r, Wp, inv_row)
-            x = r - y * Wp
-            cell = ((z - pad[0]) * H + (y - pad[1])) * W + (x - pad[2])
-            if which == 0:
-                index_b[j] = cell
-                value_b[j] = np.float64(values[cell])
-            else:
-                index_d[j] = cell
-                value_d[j] = np.float64(values[cell])
+        b = _unpad_cell(np.int64(out_b[i]), padded, pad, shape3, inv_plane, inv_row)
+        d = _unpad_cell(np.int64(out_d[i]), padded, pad, shape3, inv_plane, inv_row)
+        index_b[j] = b
+        index_d[j] = d
+        value_b[j] = np.float64(values[b])
+        value_d[j] = np.float64(values[d])
 
 
 @njit(inline="always")
