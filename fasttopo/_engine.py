@@ -10,7 +10,7 @@ import numpy as np
 
 from ._middle import middle_dimension, voxel_order
 from ._sorting import fill_keys, fix_ties, keys_finite, packing
-from ._stencil import dual_connectivity, geometry, stencil
+from ._stencil import dual_connectivity, geometry, stencil, stencils_buffer
 from ._union_find import (batch_pairs, compact_batch, scan_rows, small_pairs, small_pairs_split,
                           sweep, unpad)
 
@@ -191,15 +191,24 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
 
 def stencils(shape3, ndim, connectivity):
     """The (forward, reverse) stencils of a (D, H, W) shape, computed once and kept."""
+    return _stencil_entry(shape3, ndim, connectivity)[0]
+
+
+def stencil_buffer(shape3, ndim, connectivity):
+    """Both stencils of a shape in one array (``stencils_buffer``), computed once and kept."""
+    return _stencil_entry(shape3, ndim, connectivity)[1]
+
+
+def _stencil_entry(shape3, ndim, connectivity):
     key = (shape3, ndim, connectivity)
     found = _STENCILS.get(key)
     if found is None:
         if len(_STENCILS) >= 64:
             _STENCILS.clear()
         padded = geometry(np.array(shape3, dtype=np.int64), ndim)[0]
-        found = (stencil(ndim, connectivity, padded),
-                 stencil(ndim, dual_connectivity(ndim, connectivity), padded))
-        _STENCILS[key] = found
+        pair = (stencil(ndim, connectivity, padded),
+                stencil(ndim, dual_connectivity(ndim, connectivity), padded))
+        found = _STENCILS[key] = (pair, stencils_buffer(*pair))
     return found
 
 
@@ -213,12 +222,12 @@ def small_diagram(bits3, dtype, kind, signbit, allones, superlevel, ndim, connec
     image has a NaN or an infinity: the kernel finds it from the range of
     its keys, so small images need no separate ``np.isfinite`` pass.
     """
-    st_f, st_r = stencils(bits3.shape, ndim, connectivity)
+    buf = stencil_buffer(bits3.shape, ndim, connectivity)
     values = bits3.reshape(-1)
     if dtype != np.bool_:
         values = values.view(dtype)
     kernel = small_pairs_split if split else small_pairs
-    return kernel(bits3, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top)
+    return kernel(bits3, values, kind, signbit, allones, superlevel, ndim, buf, top)
 
 
 def batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads):

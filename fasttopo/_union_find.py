@@ -35,7 +35,7 @@ from ._prefetch import prefetch
 from ._readonly import read_only
 from ._sorting import fill_keys, fix_ties, keys_finite, pack, packing, radix_sort_u64, unpack
 from ._stencil import (classify, first_neighbour_bit, geometry, representatives, set_border,
-                       set_row_padding)
+                       set_row_padding, stencils_from_buffer)
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "scan_rows", "sweep", "unpad", "workspace",
            "image_pairs_with", "small_pairs", "small_pairs_split", "batch_pairs", "compact_batch",
@@ -623,16 +623,17 @@ def _sort_and_sweep(keys, parent, cand, ncand, scratch, exact, index_bits, rever
 
 
 @njit(cache=True, nogil=True)
-def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
+def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, stencil_buf, top):
     """The whole diagram of one small (D, H, W) image, serially, in one call.
 
     ``values`` is the flat image in its own dtype (bool as uint8).  Returns
     ``(dim, birth, death, birth_index, death_index, finite)`` in the order of
     ``image_pairs_with`` (flat C indices), the arrays read-only; if
     ``finite`` is false the image has a NaN or an infinity and the arrays
-    are empty.  Grids must have
-    fewer than 2**31 padded cells.
+    are empty.  ``stencil_buf`` holds both stencils (``stencils_buffer``).
+    Grids must have fewer than 2**31 padded cells.
     """
+    st_f, st_r = stencils_from_buffer(stencil_buf)
     ws = workspace(bits, top, np.empty(0, dtype=np.int32))
     cap = bits.size + 1
     dims = np.empty(cap, dtype=np.int8)
@@ -649,9 +650,10 @@ def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st
 
 
 @njit(cache=True, parallel=True)
-def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st_f, st_r, top):
+def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, stencil_buf, top):
     """``small_pairs`` with the two directions (dimension 0, top dimension) as two parallel
     tasks (``top`` must be true); same result."""
+    st_f, st_r = stencils_from_buffer(stencil_buf)
     shape3 = np.array(bits.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
     npad = padded[0] * padded[1] * padded[2]

@@ -118,3 +118,26 @@ def test_fill_keys_range_and_first_last_pixels(rng, superlevel):
         order = np.lexsort((np.arange(flat.size), flat))
         values = image.reshape(-1)[order].astype(np.float64)
         assert np.all(np.diff(values) <= 0) if superlevel else np.all(np.diff(values) >= 0)
+
+
+@pytest.mark.parametrize("shape, ndim, connectivity", [
+    ((1, 1, 9), 1, 1), ((1, 64, 64), 2, 1), ((1, 5, 7), 2, 2), ((4, 5, 6), 3, 1),
+    ((4, 5, 6), 3, 2), ((2, 3, 4), 3, 3)])
+def test_stencils_buffer_round_trip(shape, ndim, connectivity):
+    # the small-image kernels take both stencils as one buffer: the views must have the
+    # tuple's exact Numba types (else every kernel compiles a second time) and values
+    import numba
+    from numba import njit
+
+    from fasttopo._engine import stencil_buffer, stencils
+    from fasttopo._stencil import stencils_from_buffer
+
+    @njit
+    def back(buf):
+        return stencils_from_buffer(buf)
+
+    st_f, st_r = stencils(shape, ndim, connectivity)
+    got = back(stencil_buffer(shape, ndim, connectivity))
+    assert back.nopython_signatures[-1].return_type == numba.typeof((st_f, st_r))
+    for want, have in zip(st_f + st_r, got[0] + got[1]):
+        assert np.array_equal(np.asarray(want), np.asarray(have))
