@@ -14,6 +14,7 @@ import numpy as np
 from ._diagram import PersistenceDiagram
 from ._matching import bottleneck_matching, wasserstein_matching
 from ._points import check_dim as _check_dim
+from ._validation import check_bool
 from ._points import check_dim_of as _check_dim_of
 from ._points import points as _points
 
@@ -258,8 +259,7 @@ def bottleneck_distance(X, Y, *, dim=None, matching=False):
     array([[ 0,  0],
            [ 1, -1]])
     """
-    if not isinstance(matching, (bool, np.bool_)):
-        raise TypeError(f"matching must be a bool, got {matching!r}")
+    matching = check_bool(matching, "matching")
     x, y, dim = _parse_pair(X, Y, dim)
     return _distance(x, y, dim, "bottleneck", 1.0, np.inf, bool(matching))
 
@@ -349,8 +349,7 @@ def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matchi
            [ 1, -1]])
     """
     order, internal_p = _check_order(order, internal_p)
-    if not isinstance(matching, (bool, np.bool_)):
-        raise TypeError(f"matching must be a bool, got {matching!r}")
+    matching = check_bool(matching, "matching")
     x, y, dim = _parse_pair(X, Y, dim)
     return _distance(x, y, dim, "wasserstein", order, internal_p, bool(matching))
 
