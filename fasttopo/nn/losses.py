@@ -554,7 +554,7 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
     max_dim = None if dims is None else max(dims)
     out = []
     for name, y in (("pred", pred), ("target", target)):
-        flat = y.reshape((n_items, -1)).index_select(1, index)
+        flat = y.reshape((n_items, int(np.prod(shape)))).index_select(1, index)
         win = flat.reshape((n_items * n_win,) + wshape) + alpha * g.to(y.dtype)
         out.append(persistence(win, max_dim=max_dim, connectivity=connectivity,
                                superlevel=superlevel, spatial_dims=len(shape)))
