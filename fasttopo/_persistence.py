@@ -194,7 +194,11 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     ------
     TypeError, ValueError
         As :func:`persistence`; the message names the offending image
-        (``images[i]``).
+        (``images[i]``).  TypeError also if ``images`` is None, a dict, a
+        set or a string, or ``superlevel``/``progress`` are not bools.
+    ImportError
+        If ``progress=True`` and tqdm is not installed (one line naming
+        ``pip install "fasttopo[progress]"``).
 
     References
     ----------

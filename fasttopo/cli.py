@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -63,7 +64,9 @@ def load_image(path, *, keep_channels=False):
         return _load_array(path, ext)
     try:
         import imageio.v3 as iio
-        image = np.asarray(iio.imread(path))
+        with warnings.catch_warnings():   # plugins probed on a bad file warn about themselves
+            warnings.simplefilter("ignore")
+            image = np.asarray(iio.imread(path))
     except Exception:  # decoders raise many kinds of errors, with multi-line hints
         raise ImageReadError(f"cannot read {path} as an image ({_IMAGE_KINDS})") from None
     if keep_channels:

@@ -542,12 +542,14 @@ def persistence_targets(image, *, k=10, dim=0, connectivity=1, superlevel=False)
     points : PersistenceDiagram
         The points, in the order of the masks: essential classes first,
         then by decreasing lifetime (ties keep the diagram's order, see
-        :meth:`PersistenceDiagram.top_k`).
+        :meth:`PersistenceDiagram.top_k`).  Lifetimes are compared
+        exactly, also for int64/uint64 images beyond 2**53.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`fasttopo.persistence`; also if ``k`` is not an int >= 1.
+        As :func:`fasttopo.persistence`; also if ``k`` is not an int >= 1
+        or ``dim`` is not between 0 and ``image.ndim - 1``.
 
     References
     ----------
