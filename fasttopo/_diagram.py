@@ -2,7 +2,12 @@
 
 import numpy as np
 
+from ._validation import check_dim, check_int
+
 __all__ = ["PersistenceDiagram"]
+
+#: beyond this magnitude float64 no longer holds every integer difference exactly
+_EXACT_LIMIT = 2**52
 
 
 def _frozen(array, dtype, name):
@@ -24,8 +29,12 @@ class PersistenceDiagram:
         2: voids).
     birth, death : (n,) array_like of float
         Filtration values (image intensities) at which each class is born
-        and dies.  An essential class has ``death = +inf`` for the sublevel
-        filtration and ``-inf`` for the superlevel filtration.
+        and dies, as float64.  An essential class has ``death = +inf`` for
+        the sublevel filtration and ``-inf`` for the superlevel filtration.
+        For int64/uint64 images with values beyond 2**52 these are the
+        nearest float64 values; the exact ones are in :attr:`exact_birth`
+        and :attr:`exact_death`, and :attr:`lifetime`, :meth:`top_k` and
+        the functions built on them use the exact values.
     birth_index, death_index : (n,) array_like of int
         Flat C-order indices into the image of the birth pixel and the
         death pixel (``np.unravel_index(i, shape)`` gives coordinates).
@@ -52,6 +61,18 @@ class PersistenceDiagram:
     ValueError
         If the arrays do not all have the same length.
 
+    Notes
+    -----
+    The pairing is always computed on the exact image values.  For an
+    int64 or uint64 image with a value beyond 2**52 in magnitude, float64
+    ``birth`` and ``death`` are rounded (at 2**62 their spacing is 1024),
+    so the diagram also keeps the exact integer values at the birth and
+    death pixels: :attr:`exact_birth`, :attr:`exact_death`.  From them
+    :attr:`lifetime` is computed exactly and rounded once (a lifetime of 1
+    stays 1.0), and :meth:`top_k` orders by the exact lifetimes, so
+    training targets and lifetime thresholds are those of the unshifted
+    image.
+
     Examples
     --------
     >>> import numpy as np
@@ -68,7 +89,7 @@ class PersistenceDiagram:
     """
 
     __slots__ = ("dim", "birth", "death", "birth_index", "death_index",
-                 "shape", "connectivity", "superlevel")
+                 "shape", "connectivity", "superlevel", "_exact")
 
     def __init__(self, dim, birth, death, birth_index, death_index, *,
                  shape, connectivity, superlevel=False):
@@ -132,7 +153,7 @@ class PersistenceDiagram:
         a batch).
         """
         dim, birth, death, birth_index, death_index = arrays
-        setters = [cls.__dict__[name].__set__ for name in cls.__slots__]
+        setters = [cls.__dict__[name].__set__ for name in cls.__slots__[:8]]
         s_dim, s_b, s_d, s_bi, s_di, s_shape, s_conn, s_sup = setters
         new = object.__new__
         out = []
@@ -158,7 +179,72 @@ class PersistenceDiagram:
     def __reduce__(self):
         return (_rebuild, (self.dim, self.birth, self.death, self.birth_index,
                            self.death_index, self.shape, self.connectivity,
-                           self.superlevel))
+                           self.superlevel, self._exact_values()))
+
+    # ------------------------------------------------------- exact values
+    def _exact_values(self):
+        """``(birth, death)`` exact integer arrays, or None (float64 is exact)."""
+        return getattr(self, "_exact", None)
+
+    def _attach_exact(self, birth, death):
+        """Keep exact integer values (owned arrays of the diagram's length)."""
+        birth, death = np.asarray(birth), np.asarray(death)
+        if birth.shape != self.birth.shape or death.shape != self.death.shape:
+            raise ValueError(f"exact values must have {len(self)} entries, got "
+                             f"{birth.shape} and {death.shape}")
+        birth.setflags(write=False)
+        death.setflags(write=False)
+        object.__setattr__(self, "_exact", (birth, death))
+        return self
+
+    def _with_image(self, image):
+        """Attach the exact values of ``image`` at the pixels if float64 rounds them.
+
+        Only int64/uint64 images with a value beyond 2**52 at a birth or
+        death pixel need it; every other diagram is returned unchanged.
+        """
+        if image.dtype.kind not in "iu" or image.dtype.itemsize < 8 or not len(self):
+            return self
+        flat = image.reshape(-1)
+        essential = self.death_index < 0
+        birth = flat[self.birth_index]
+        death = flat[np.where(essential, 0, self.death_index)]
+        death[essential] = 0
+        big = ((birth > _EXACT_LIMIT) | (death > _EXACT_LIMIT)).any()
+        if image.dtype.kind == "i":
+            big = big or ((birth < -_EXACT_LIMIT) | (death < -_EXACT_LIMIT)).any()
+        return self._attach_exact(birth, death) if big else self
+
+    def _exact_lifetime(self):
+        """Exact lifetimes as uint64 (essential: 0), or None when float64 is exact."""
+        exact = self._exact_values()
+        if exact is None:
+            return None
+        birth, death = exact
+        high, low = np.maximum(birth, death), np.minimum(birth, death)
+        out = high.astype(np.uint64) - low.astype(np.uint64)  # mod 2**64: exact, < 2**64
+        out[self.is_essential] = 0
+        return out
+
+    @property
+    def exact_birth(self):
+        """Birth values exactly as in the image.
+
+        For an int64/uint64 image with values beyond 2**52, an array of the
+        image's dtype; otherwise :attr:`birth` itself (float64 is exact).
+        """
+        exact = self._exact_values()
+        return self.birth if exact is None else exact[0]
+
+    @property
+    def exact_death(self):
+        """Death values exactly as in the image (see :attr:`exact_birth`).
+
+        In the integer case an essential class, which never dies, holds 0
+        here (:attr:`is_essential` marks it); :attr:`death` holds +-inf.
+        """
+        exact = self._exact_values()
+        return self.death if exact is None else exact[1]
 
     # ------------------------------------------------------------------ basics
     def __len__(self):
@@ -185,7 +271,8 @@ class PersistenceDiagram:
         return (self.shape == other.shape and self.connectivity == other.connectivity
                 and self.superlevel == other.superlevel
                 and all(np.array_equal(getattr(self, f), getattr(other, f))
-                        for f in ("dim", "birth", "death", "birth_index", "death_index")))
+                        for f in ("dim", "birth", "death", "birth_index", "death_index",
+                                  "exact_birth", "exact_death")))
 
     __hash__ = None
 
@@ -193,15 +280,28 @@ class PersistenceDiagram:
         """Subset of pairs selected by a boolean mask, index array or slice."""
         if isinstance(key, (int, np.integer)):
             key = [key]
-        return PersistenceDiagram(
+        out = PersistenceDiagram(
             self.dim[key], self.birth[key], self.death[key], self.birth_index[key],
             self.death_index[key], shape=self.shape, connectivity=self.connectivity,
             superlevel=self.superlevel)
+        exact = self._exact_values()
+        if exact is not None:
+            out._attach_exact(exact[0][key].reshape(-1), exact[1][key].reshape(-1))
+        return out
 
     # ------------------------------------------------------------- derived data
     @property
     def lifetime(self):
-        """Lifetime (persistence) ``|death - birth|`` of each pair, ``inf`` if essential."""
+        """Lifetime (persistence) ``|death - birth|`` of each pair, ``inf`` if essential.
+
+        float64.  For int64/uint64 images beyond 2**52 it is computed from
+        the exact values and rounded once, so small lifetimes stay exact.
+        """
+        exact = self._exact_lifetime()
+        if exact is not None:
+            out = exact.astype(np.float64)
+            out[self.is_essential] = np.inf
+            return out
         with np.errstate(invalid="ignore"):
             return np.abs(self.death - self.birth)
 
@@ -211,8 +311,14 @@ class PersistenceDiagram:
         return self.death_index < 0
 
     def select(self, dim):
-        """Pairs of one dimension (an int) or several (a sequence of ints)."""
-        return self[np.isin(self.dim, np.atleast_1d(dim))]
+        """Pairs of one dimension (an int) or several (a sequence of ints).
+
+        Raises ValueError for a dimension outside 0 to ``ndim - 1``.
+        """
+        dims = [dim] if np.ndim(dim) == 0 else list(np.asarray(dim).reshape(-1))
+        for d in dims:
+            check_dim(d, self.ndim)
+        return self[np.isin(self.dim, np.asarray(dims, dtype=np.int64))]
 
     def finite(self):
         """The pairs with a finite death (essential classes removed)."""
@@ -223,12 +329,16 @@ class PersistenceDiagram:
 
         Essential classes (infinite lifetime) come first.  Ties in lifetime
         keep the diagram's order (stable sort).  ``dim`` restricts to one
-        dimension first.
+        dimension first.  Lifetimes are compared exactly, also for
+        int64/uint64 images beyond 2**53 (see :attr:`exact_birth`).
         """
-        dgm = self if dim is None else self.select(dim)
-        if k < 0:
-            raise ValueError(f"k must be >= 0, got {k}")
-        order = np.argsort(-dgm.lifetime, kind="stable")[:k]
+        k = check_int(k, "k", 0)
+        dgm = self if dim is None else self.select(check_dim(dim, self.ndim))
+        exact = dgm._exact_lifetime()
+        if exact is None:
+            order = np.argsort(-dgm.lifetime, kind="stable")[:k]
+        else:  # essential first, then decreasing exact lifetime; lexsort is stable
+            order = np.lexsort((~exact, ~dgm.is_essential))[:k]
         return dgm[order]
 
     def birth_coordinates(self):
@@ -257,21 +367,36 @@ class PersistenceDiagram:
                 for d, b, e in zip(self.dim, self.birth, self.death)]
 
     def to_dict(self):
-        """Plain dict of arrays (for ``np.savez``); inverse: ``PersistenceDiagram.from_dict``."""
-        return {"dim": self.dim, "birth": self.birth, "death": self.death,
-                "birth_index": self.birth_index, "death_index": self.death_index,
-                "shape": np.array(self.shape, dtype=np.int64),
-                "connectivity": np.int64(self.connectivity),
-                "superlevel": np.bool_(self.superlevel)}
+        """Plain dict of arrays (for ``np.savez``); inverse: ``PersistenceDiagram.from_dict``.
+
+        Holds ``exact_birth``/``exact_death`` too when the diagram keeps
+        exact integer values (int64/uint64 images beyond 2**52).
+        """
+        out = {"dim": self.dim, "birth": self.birth, "death": self.death,
+               "birth_index": self.birth_index, "death_index": self.death_index,
+               "shape": np.array(self.shape, dtype=np.int64),
+               "connectivity": np.int64(self.connectivity),
+               "superlevel": np.bool_(self.superlevel)}
+        exact = self._exact_values()
+        if exact is not None:
+            out["exact_birth"], out["exact_death"] = exact
+        return out
 
     @classmethod
     def from_dict(cls, d):
         """Rebuild a diagram from :meth:`to_dict` output (or a loaded ``.npz``)."""
-        return cls(d["dim"], d["birth"], d["death"], d["birth_index"], d["death_index"],
-                   shape=tuple(np.asarray(d["shape"]).tolist()),
-                   connectivity=int(d["connectivity"]), superlevel=bool(d["superlevel"]))
+        out = cls(d["dim"], d["birth"], d["death"], d["birth_index"], d["death_index"],
+                  shape=tuple(np.asarray(d["shape"]).tolist()),
+                  connectivity=int(d["connectivity"]), superlevel=bool(d["superlevel"]))
+        if "exact_birth" in d:
+            out._attach_exact(np.array(d["exact_birth"]), np.array(d["exact_death"]))
+        return out
 
 
-def _rebuild(dim, birth, death, birth_index, death_index, shape, connectivity, superlevel):
-    return PersistenceDiagram(dim, birth, death, birth_index, death_index, shape=shape,
-                              connectivity=connectivity, superlevel=superlevel)
+def _rebuild(dim, birth, death, birth_index, death_index, shape, connectivity, superlevel,
+             exact=None):
+    out = PersistenceDiagram(dim, birth, death, birth_index, death_index, shape=shape,
+                             connectivity=connectivity, superlevel=superlevel)
+    if exact is not None:
+        out._attach_exact(np.array(exact[0]), np.array(exact[1]))
+    return out

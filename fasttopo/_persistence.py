@@ -7,7 +7,8 @@ from ._engine import (SMALL, SPLIT, as_3d, cores, pool, small_diagram, stack_pai
                       threaded_pairs)
 from ._sorting import image_bits
 from ._union_find import gather_values
-from ._validation import check_connectivity, check_finite, check_image, check_max_dim
+from ._validation import (check_bool, check_connectivity, check_finite, check_image,
+                          check_max_dim, reject_masked, require)
 
 __all__ = ["persistence", "persistence_batch"]
 
@@ -90,7 +91,7 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     superlevel : bool, optional
         Compute the superlevel-set filtration (pixels enter from the
         highest value down; births are high values, the essential class
-        dies at ``-inf``).
+        dies at ``-inf``).  Must be a bool (``"no"`` is a TypeError).
 
     Returns
     -------
@@ -99,13 +100,18 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
         finite pairs in filtration order of their death pixel, then the
         essential class (born at the first pixel of the filtration).  The
         top dimension lists pairs in filtration order of their birth pixel.
-        Pairs of zero lifetime are not reported.
+        Pairs of zero lifetime are not reported.  ``birth`` and ``death``
+        are float64; for int64/uint64 images beyond 2**52 the exact values
+        are kept too (:attr:`PersistenceDiagram.exact_birth`) and
+        lifetimes are exact.
 
     Raises
     ------
     TypeError
         If ``image`` has a complex, object, string or other non-real
-        dtype, or ``max_dim``/``connectivity`` are not ints.
+        dtype, is a ``numpy.ma.MaskedArray`` (masks are not used: fill
+        the masked pixels first), ``max_dim``/``connectivity`` are not
+        ints or ``superlevel`` is not a bool.
     ValueError
         If ``image`` is empty, 0-d or has more than 3 dimensions, contains
         NaN or infinite values (the message gives the index), or
@@ -156,7 +162,8 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     """
     image = check_image(image, finite=False)  # NaN and inf: found by the engine (_diagram)
     max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
-    return _diagram(image, max_dim, connectivity, bool(superlevel), cores())
+    superlevel = check_bool(superlevel, "superlevel")
+    return _diagram(image, max_dim, connectivity, superlevel, cores())._with_image(image)
 
 
 def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=False,
@@ -167,14 +174,16 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     ----------
     images : (B, ...) array_like or sequence of array_like
         A stack of equally-shaped images (the first axis indexes images),
-        or a list of images whose shapes may differ.
+        or a list (tuple, iterator) of images whose shapes may differ.
+        Not None, a dict, a set or a string.
     max_dim, connectivity, superlevel
         As in :func:`persistence`, applied to every image.
     n_jobs : int, optional
         Number of threads (default: all cores).  Results do not depend on
         it.
     progress : bool, optional
-        Show a tqdm progress bar (for long batches of large images).
+        Show a tqdm progress bar (for long batches of large images; needs
+        the ``progress`` extra, ``pip install "fasttopo[progress]"``).
 
     Returns
     -------
@@ -185,7 +194,11 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     ------
     TypeError, ValueError
         As :func:`persistence`; the message names the offending image
-        (``images[i]``).
+        (``images[i]``).  TypeError also if ``images`` is None, a dict, a
+        set or a string, or ``superlevel``/``progress`` are not bools.
+    ImportError
+        If ``progress=True`` and tqdm is not installed (one line naming
+        ``pip install "fasttopo[progress]"``).
 
     References
     ----------
@@ -204,6 +217,11 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     (128, (32, 32))
     """
     n_threads = _n_jobs(n_jobs)
+    superlevel = check_bool(superlevel, "superlevel")
+    progress = check_bool(progress, "progress")
+    _check_images_type(images)
+    if progress:
+        require("tqdm", "progress=True")
     if isinstance(images, np.ndarray) or (hasattr(images, "__array__")
                                           and not isinstance(images, (list, tuple))):
         stack = _check_stack(images)
@@ -214,7 +232,11 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
         superlevel = bool(superlevel)
         middle = ndim == 3 and max_dim >= 1
         if stack[0].size < SMALL and not middle:
-            return _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads, progress)
+            diagrams = _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads,
+                                       progress)
+            if stack.dtype.kind in "iu" and stack.dtype.itemsize == 8:
+                diagrams = [d._with_image(image) for d, image in zip(diagrams, stack)]
+            return diagrams
         images = list(stack)
     else:
         images = [_check_item(image, i) for i, image in enumerate(images)]
@@ -228,7 +250,7 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
         superlevel = bool(superlevel)
 
     def one(image):
-        return _diagram(image, max_dim, connectivity, superlevel, 1)
+        return _diagram(image, max_dim, connectivity, superlevel, 1)._with_image(image)
 
     bar = _progress_bar(progress, len(images))
     try:
@@ -271,6 +293,15 @@ def _n_jobs(n_jobs):
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be >= 1 or -1 (all cores), got {n_jobs}")
     return int(n_jobs)
+
+
+def _check_images_type(images):
+    """TypeError for what cannot be a batch of images (None, dict, set, str, scalar)."""
+    if (images is None or isinstance(images, (dict, set, frozenset, str, bytes))
+            or not (hasattr(images, "__iter__") or hasattr(images, "__array__"))):
+        raise TypeError(f"images must be a (B, ...) array stacking equally-shaped images, or a "
+                        f"list of image arrays, got {type(images).__name__}")
+    reject_masked(images, "images")
 
 
 def _check_item(image, i):

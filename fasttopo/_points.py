@@ -5,8 +5,10 @@ import operator
 import numpy as np
 
 from ._diagram import PersistenceDiagram
+from ._validation import check_dim as _check_dim_range
+from ._validation import reject_masked
 
-__all__ = ["points", "check_dim", "select", "as_batch"]
+__all__ = ["points", "check_dim", "check_dim_of", "select", "as_batch"]
 
 
 def points(diagram, name):
@@ -16,9 +18,10 @@ def points(diagram, name):
     """
     if isinstance(diagram, PersistenceDiagram):
         return np.column_stack([diagram.birth, diagram.death]), diagram.dim
-    if isinstance(diagram, (str, bytes)):
+    if isinstance(diagram, (str, bytes)) or diagram is None:
         raise TypeError(f"{name} must be a PersistenceDiagram or an (n, 2) array of "
                         f"(birth, death), got {type(diagram).__name__}")
+    reject_masked(diagram, name)
     try:
         array = np.asarray(diagram, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -37,21 +40,29 @@ def points(diagram, name):
 
 
 def check_dim(dim):
-    """``dim`` as an int, or None."""
+    """``dim`` as an int >= 0, or None."""
     if dim is None:
         return None
     if isinstance(dim, (bool, np.bool_)):
         raise TypeError(f"dim must be an int or None, got {dim!r}")
     try:
-        return operator.index(dim)
+        dim = operator.index(dim)
     except TypeError:
         raise TypeError(f"dim must be an int or None, got {dim!r} ({type(dim).__name__})") \
             from None
+    return _check_dim_range(dim)
+
+
+def check_dim_of(dim, diagram):
+    """ValueError if ``dim`` (not None) is beyond what ``diagram``'s image can have."""
+    if dim is not None and isinstance(diagram, PersistenceDiagram):
+        _check_dim_range(dim, diagram.ndim)
 
 
 def select(diagram, dim, name):
     """The (n, 2) points of one diagram, restricted to dimension ``dim`` if given."""
     array, dims = points(diagram, name)
+    check_dim_of(dim, diagram)
     if dim is not None and dims is not None:
         array = array[dims == dim]
     return array

@@ -1,10 +1,12 @@
 """Input validation shared by the public functions (private)."""
 
+import importlib
 import operator
 
 import numpy as np
 
-__all__ = ["check_image", "check_connectivity", "check_max_dim", "check_finite"]
+__all__ = ["check_image", "check_connectivity", "check_max_dim", "check_finite", "check_bool",
+           "check_dim", "reject_masked", "require"]
 
 # native-order dtypes accepted as they are (the common case, checked first)
 _PLAIN_DTYPES = frozenset(np.dtype(code) for code in "?bBhHiIlLqQfd")
@@ -39,6 +41,7 @@ def check_image(image, name="image", ndims=(1, 2, 3), allow_float16=True, finite
         return image
     if isinstance(image, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got {type(image).__name__}")
+    reject_masked(image, name)
     try:
         array = np.asarray(image)
     except Exception as exc:  # ragged nested lists, objects without __array__ ...
@@ -111,3 +114,71 @@ def check_max_dim(max_dim, ndim):
     if not 0 <= k <= ndim - 1:
         raise ValueError(f"max_dim must be between 0 and image.ndim - 1 = {ndim - 1}, got {k}")
     return k
+
+
+def check_bool(value, name, none=False):
+    """``value`` as a bool; only ``True``/``False`` (and NumPy bools) are accepted.
+
+    ``bool("no")`` is True, so strings, numbers and other objects are
+    refused with a TypeError naming ``name`` rather than silently
+    converted.  With ``none=True``, None is passed through.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if none and value is None:
+        return None
+    allowed = "True, False or None" if none else "True or False"
+    raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
+
+
+def check_dim(dim, ndim=None, name="dim"):
+    """A homology dimension as an int, 0 to ``ndim - 1`` when ``ndim`` is known.
+
+    Raises TypeError for a non-integer (bools included), ValueError for a
+    negative dimension or one an ``ndim``-dimensional image cannot have.
+    """
+    d = _as_int(dim, name)
+    if d < 0:
+        raise ValueError(f"{name} must be >= 0 (a homology dimension), got {d}")
+    if ndim is not None and d >= ndim:
+        raise ValueError(f"{name} must be between 0 and {ndim - 1} for a diagram of a "
+                         f"{ndim}D image, got {d}")
+    return d
+
+
+def check_dims_within(dims, max_dim, name="dim"):
+    """ValueError if a dimension of ``dims`` (a tuple, or None: all) exceeds ``max_dim``."""
+    if dims is not None and dims and max(dims) > max_dim:
+        raise ValueError(f"{name} must be between 0 and {max_dim} (the diagrams hold dimensions "
+                         f"up to max_dim={max_dim}), got {max(dims)}")
+    return dims
+
+
+def reject_masked(array, name):
+    """TypeError for a ``numpy.ma.MaskedArray`` (its mask would be silently ignored)."""
+    if isinstance(array, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy.ma.MaskedArray, and fasttopo does not use masks; "
+                        f"pass {name}.filled(value) with the value masked pixels should take "
+                        f"in the filtration (e.g. the maximum, so that they enter last in the "
+                        f"sublevel filtration), or np.asarray({name}) to drop the mask")
+
+
+#: optional dependency -> (pip extra, what it is called)
+_EXTRAS = {"matplotlib": ("plot", "matplotlib"), "torch": ("torch", "PyTorch"),
+           "tqdm": ("progress", "tqdm"), "dask": ("dask", "Dask"), "ot": ("ot", "POT"),
+           "sklearn": ("ml", "scikit-learn")}
+
+
+def missing_extra(module, purpose):
+    """The one-line message for a missing optional dependency."""
+    top = module.split(".")[0]
+    extra, package = _EXTRAS.get(top, (top, top))
+    return f'{purpose} needs {package}, which is not installed: pip install "fasttopo[{extra}]"'
+
+
+def require(module, purpose):
+    """Import an optional dependency, or raise a one-line ImportError naming its extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(missing_extra(module, purpose)) from None

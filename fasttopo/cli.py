@@ -1,85 +1,199 @@
-"""The ``fasttopo`` command: persistence diagrams of image files from the shell."""
+"""The ``fasttopo`` command: persistence diagrams of image files from the shell.
+
+Every option is checked before any computation: a mistake ends with exit
+status 2 and one line on stderr (``fasttopo: error: ...``) naming the
+option as typed, and nothing on stdout.
+"""
 
 import argparse
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
 __all__ = ["main", "load_image"]
+
+_IMAGE_KINDS = "PNG, TIFF, JPEG, BMP, GIF, ... or a NumPy .npy/.npz file"
 
 
 class ImageReadError(Exception):
     """An image file could not be read (the message says why)."""
 
 
-def load_image(path):
-    """Read an image file as an ndarray: PNG/TIFF/JPEG (colour -> grey), .npy or .npz.
+class UsageError(Exception):
+    """A command-line option is invalid (the message names it)."""
+
+
+def _one_line(text):
+    """Messages of decoders and OS errors can span lines: keep them on one."""
+    return " ".join(str(text).split())
+
+
+def load_image(path, *, keep_channels=False):
+    """Read an image file as an ndarray: PNG/TIFF/JPEG/... (colour -> grey), .npy or .npz.
 
     An ``.npz`` archive must hold one array, or an array named ``volume``
-    or ``image``.  Colour images are converted with
-    :func:`skimage.color.rgb2gray` (alpha dropped).
+    or ``image``; ``.npy`` and ``.npz`` arrays are returned as stored.
+    Colour images of every format (``(M, N, 3)`` RGB, ``(M, N, 4)`` RGBA,
+    and ``(P, M, N, 3|4)`` colour stacks) are converted to grey the same
+    way, with :func:`skimage.color.rgb2gray` (alpha dropped; float64
+    values in [0, 1]); grey + alpha ``(M, N, 2)`` keeps the grey channel.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    keep_channels : bool, optional
+        Keep colour channels: an ``(M, N, C)`` image stays a volume with
+        ``C`` slices along the last axis.
 
     Raises
     ------
     ImageReadError
-        If the file does not exist or cannot be decoded.
+        If the file does not exist or cannot be decoded (one line:
+        "cannot read FILE as an image").
     """
     if not os.path.exists(path):
         raise ImageReadError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise ImageReadError(f"{path} is a directory, not an image file")
     ext = os.path.splitext(path)[1].lower()
+    if ext in (".npy", ".npz"):
+        return _load_array(path, ext)
     try:
-        if ext == ".npy":
-            return np.load(path, allow_pickle=False)
-        if ext == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                names = list(archive.files)
-                for name in ("volume", "image"):
-                    if name in names:
-                        return archive[name]
-                if len(names) == 1:
-                    return archive[names[0]]
-                raise ImageReadError(f"{path} holds arrays {names}; expected one array or one "
-                                     f"named 'volume' or 'image'")
-        import skimage.io
-        image = skimage.io.imread(path)
-    except ImageReadError:
-        raise
-    except Exception as exc:  # decoders raise many kinds of errors
-        raise ImageReadError(f"cannot read {path}: {exc}") from None
-    if image.ndim == 3 and image.shape[-1] in (3, 4) and ext not in (".tif", ".tiff"):
+        import imageio.v3 as iio
+        with warnings.catch_warnings():   # plugins probed on a bad file warn about themselves
+            warnings.simplefilter("ignore")
+            image = np.asarray(iio.imread(path))
+    except Exception:  # decoders raise many kinds of errors, with multi-line hints
+        raise ImageReadError(f"cannot read {path} as an image ({_IMAGE_KINDS})") from None
+    if keep_channels:
+        return image
+    if image.ndim in (3, 4) and image.shape[-1] in (3, 4):
         from skimage.color import rgb2gray, rgba2rgb
         if image.shape[-1] == 4:
             image = rgba2rgb(image)
         image = rgb2gray(image)
+    elif image.ndim == 3 and image.shape[-1] == 2:  # grey + alpha
+        image = image[..., 0]
     return image
 
 
+def _load_array(path, ext):
+    try:
+        if ext == ".npy":
+            return np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:
+            names = list(archive.files)
+            for name in ("volume", "image"):
+                if name in names:
+                    return archive[name]
+            if len(names) == 1:
+                return archive[names[0]]
+    except Exception as exc:
+        raise ImageReadError(f"cannot read {path} as a NumPy {ext} file "
+                             f"({_one_line(exc)})") from None
+    raise ImageReadError(f"{path} holds arrays {names}; expected one array or one named "
+                         f"'volume' or 'image'")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr and exit status 2."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    from . import __version__
+    parser = _Parser(
         prog="fasttopo",
         description="Fast, exact persistent homology of images, with birth and death pixels.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"fasttopo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     diagram = sub.add_parser(
         "diagram", help="persistence diagram of an image",
         description="Compute the persistence diagram of an image and print a summary.")
     diagram.add_argument("image", nargs="?", default=None,
-                         help="PNG/TIFF/JPEG (colour converted to grey), .npy or .npz file; "
-                              "default: skimage.data.camera()")
+                         help=f"{_IMAGE_KINDS} (colour is converted to grey); default: "
+                              f"skimage.data.camera()")
     diagram.add_argument("--max-dim", type=int, default=None, metavar="K",
-                         help="largest homology dimension (default: image.ndim - 1)")
+                         help="largest homology dimension, 0 to ndim - 1 (default: ndim - 1)")
     diagram.add_argument("--connectivity", type=int, default=None, metavar="C",
                          help="1 (V-construction) to image.ndim (T-construction, default)")
     diagram.add_argument("--superlevel", action="store_true",
                          help="superlevel-set filtration (bright objects)")
+    diagram.add_argument("--keep-channels", action="store_true",
+                         help="keep the colour channels of an (M, N, 3|4) image as a volume "
+                              "instead of converting it to grey")
     diagram.add_argument("--top", type=int, default=10, metavar="N",
-                         help="how many of the longest-lived pairs to list (default 10)")
+                         help="how many of the longest-lived pairs to list, >= 0 (default 10)")
     diagram.add_argument("--out", default=None, metavar="FILE",
-                         help="save the pairs to FILE.npz or FILE.csv")
+                         help="save the pairs to FILE.npz (PersistenceDiagram.to_dict) or "
+                              "FILE.csv (one row per pair with birth/death pixel coordinates; "
+                              "a first '#' line gives the shape)")
     diagram.add_argument("--plot", default=None, metavar="FILE.png",
-                         help="draw the diagram with matplotlib")
+                         help="draw the diagram with matplotlib (png, pdf, svg, ...)")
     return parser
+
+
+def _check_writable(path, option):
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a directory")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path}: not writable")
+
+
+def _check_options(args):
+    """Everything that does not need the image, checked before reading it."""
+    if args.top < 0:
+        raise UsageError(f"--top must be >= 0, got {args.top}")
+    if args.max_dim is not None and args.max_dim < 0:
+        raise UsageError(f"--max-dim must be >= 0, got {args.max_dim}")
+    if args.connectivity is not None and args.connectivity < 1:
+        raise UsageError(f"--connectivity must be >= 1, got {args.connectivity}")
+    if args.out is not None:
+        ext = os.path.splitext(args.out)[1].lower()
+        if ext not in (".npz", ".csv"):
+            raise UsageError(f"--out must end in .npz or .csv, got {args.out!r}")
+        _check_writable(args.out, "--out")
+    if args.plot is not None:
+        from ._validation import missing_extra
+        try:
+            from matplotlib.backend_bases import FigureCanvasBase
+        except ImportError:
+            raise UsageError(missing_extra("matplotlib", "--plot")) from None
+        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
+        kinds = FigureCanvasBase.get_supported_filetypes()
+        if ext not in kinds:
+            suffixes = ", ".join("." + k for k in sorted(kinds))
+            raise UsageError(f"--plot must end in one of {suffixes}, got {args.plot!r}")
+        _check_writable(args.plot, "--plot")
+
+
+def _check_image_options(args, image):
+    """--max-dim and --connectivity against the image read."""
+    from ._validation import check_image
+    try:
+        image = check_image(image)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(_one_line(exc)) from None
+    ndim = image.ndim
+    if args.max_dim is not None and args.max_dim > ndim - 1:
+        raise UsageError(f"--max-dim must be between 0 and {ndim - 1} for a {ndim}D image, "
+                         f"got {args.max_dim}")
+    if args.connectivity is not None and args.connectivity > ndim:
+        raise UsageError(f"--connectivity must be between 1 and {ndim} for a {ndim}D image, "
+                         f"got {args.connectivity}")
+    if ndim == 3 and args.connectivity == 2 and (args.max_dim is None or args.max_dim >= 1):
+        raise UsageError("--connectivity 2 on a 3D image defines dimension 0 only: add "
+                         "--max-dim 0, or use --connectivity 1 or 3")
+    return image
 
 
 def _coords(coords):
@@ -90,23 +204,54 @@ def _save(diagram, path):
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npz":
         np.savez(path, **diagram.to_dict())
-    elif ext == ".csv":
-        header = "dim,birth,death,birth_index,death_index"
-        table = np.column_stack([diagram.dim, diagram.birth, diagram.death,
-                                 diagram.birth_index, diagram.death_index])
-        np.savetxt(path, table, delimiter=",", header=header, comments="",
-                   fmt=["%d", "%.17g", "%.17g", "%d", "%d"])
-    else:
-        raise ValueError(f"--out must end in .npz or .csv, got {path!r}")
+        return
+    _save_csv(diagram, path)
+
+
+def _save_csv(diagram, path):
+    """One row per pair: dim, birth, death, flat indices, then C-order coordinates."""
+    axes = range(diagram.ndim)
+    columns = (["dim", "birth", "death", "birth_index", "death_index"]
+               + [f"birth_{a}" for a in axes] + [f"death_{a}" for a in axes])
+    kind = "superlevel" if diagram.superlevel else "sublevel"
+    births, deaths = diagram.birth_coordinates(), diagram.death_coordinates()
+    exact = diagram._exact_values() is not None
+    birth = diagram.exact_birth.tolist()
+    death = diagram.exact_death.tolist() if exact else diagram.death.tolist()
+    with open(path, "w") as f:
+        f.write(f"# shape={diagram.shape} connectivity={diagram.connectivity} {kind} "
+                f"filtration; birth_k/death_k: coordinate along axis k (C order); an essential "
+                f"class has death_index -1 and death coordinates -1\n")
+        f.write(",".join(columns) + "\n")
+        for i in range(len(diagram)):
+            d = death[i]
+            if exact and diagram.death_index[i] < 0:
+                d = float(diagram.death[i])
+            values = [int(diagram.dim[i]), _number(birth[i]), _number(d),
+                      int(diagram.birth_index[i]), int(diagram.death_index[i])]
+            values += births[i].tolist() + deaths[i].tolist()
+            f.write(",".join(str(v) for v in values) + "\n")
+
+
+def _number(value):
+    if isinstance(value, int):
+        return value
+    return repr(float(value))
 
 
 def _run_diagram(args, out):
-    from . import persistence
+    _check_options(args)
     if args.image is None:
         import skimage.data
         image, name = skimage.data.camera(), "skimage.data.camera()"
     else:
-        image, name = load_image(args.image), args.image
+        try:
+            image = load_image(args.image, keep_channels=args.keep_channels)
+        except ImageReadError as exc:
+            raise UsageError(str(exc)) from None
+        name = args.image
+    image = _check_image_options(args, image)
+    from . import persistence
     start = time.perf_counter()
     diagram = persistence(image, max_dim=args.max_dim, connectivity=args.connectivity,
                           superlevel=args.superlevel)
@@ -130,27 +275,40 @@ def _run_diagram(args, out):
         _save(diagram, args.out)
         print(f"pairs written to {args.out}", file=out)
     if args.plot:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from .plot import plot_diagram
-        fig, ax = plt.subplots(figsize=(5, 5))
-        plot_diagram(diagram, ax=ax)
-        ax.set_title(os.path.basename(name))
-        fig.savefig(args.plot, dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        _plot(diagram, name, args.plot)
         print(f"diagram drawn to {args.plot}", file=out)
 
 
+def _plot(diagram, name, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import diagram_title, plot_diagram
+    fig, ax = plt.subplots(figsize=(5, 5))
+    plot_diagram(diagram, ax=ax, title=f"{os.path.basename(name)}\n{diagram_title(diagram)}")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+_COMMANDS = {"diagram": _run_diagram}
+
+
 def main(argv=None):
-    """Entry point of the ``fasttopo`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``fasttopo`` console script; returns the exit status.
+
+    0 on success; 2 for a usage mistake, an unreadable file or an invalid
+    image, with one line ``fasttopo: error: ...`` on stderr.
+    """
     try:
-        if args.command == "diagram":
-            _run_diagram(args, sys.stdout)
-    except (ImageReadError, ValueError, TypeError, NotImplementedError, OSError) as exc:
-        print(f"fasttopo: error: {exc}", file=sys.stderr)
+        args = _parser().parse_args(argv)
+        _COMMANDS[args.command](args, sys.stdout)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except (UsageError, ImageReadError, ValueError, TypeError, NotImplementedError, OSError,
+            ImportError) as exc:
+        sys.stdout.flush()
+        print(f"fasttopo: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     return 0
 

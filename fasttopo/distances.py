@@ -14,6 +14,8 @@ import numpy as np
 from ._diagram import PersistenceDiagram
 from ._matching import bottleneck_matching, wasserstein_matching
 from ._points import check_dim as _check_dim
+from ._validation import check_bool
+from ._points import check_dim_of as _check_dim_of
 from ._points import points as _points
 
 __all__ = ["bottleneck_distance", "wasserstein_distance", "pairwise_distances"]
@@ -115,6 +117,14 @@ def _sorted_matching(parts):
     return pairs[np.lexsort((pairs[:, 1], x))]
 
 
+def _parse_pair(X, Y, dim):
+    """Parsed X and Y (``_points``), ``dim`` checked against both."""
+    dim = _check_dim(dim)
+    _check_dim_of(dim, X)
+    _check_dim_of(dim, Y)
+    return _points(X, "X"), _points(Y, "Y"), dim
+
+
 def _distance(x, y, dim, kind, order, internal_p, matching):
     """Distance between parsed diagrams x = (points, dims), y = (points, dims)."""
     groups = _groups(x, y, dim)
@@ -197,7 +207,8 @@ def bottleneck_distance(X, Y, *, dim=None, matching=False):
     ValueError
         If a diagram is not an ``(n, 2)`` array or contains NaN, or a
         several-dimension PersistenceDiagram is compared with an array
-        without ``dim``.
+        without ``dim``, or ``dim`` is negative or beyond the diagrams'
+        image dimension (``diagram.ndim - 1``).
     TypeError
         If a diagram is not array-like or ``dim`` is not an int.
 
@@ -248,10 +259,9 @@ def bottleneck_distance(X, Y, *, dim=None, matching=False):
     array([[ 0,  0],
            [ 1, -1]])
     """
-    if not isinstance(matching, (bool, np.bool_)):
-        raise TypeError(f"matching must be a bool, got {matching!r}")
-    return _distance(_points(X, "X"), _points(Y, "Y"), _check_dim(dim), "bottleneck",
-                     1.0, np.inf, bool(matching))
+    matching = check_bool(matching, "matching")
+    x, y, dim = _parse_pair(X, Y, dim)
+    return _distance(x, y, dim, "bottleneck", 1.0, np.inf, bool(matching))
 
 
 def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matching=False):
@@ -289,8 +299,9 @@ def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matchi
     Raises
     ------
     ValueError
-        If a diagram is malformed, ``order`` is not in ``[1, inf)`` or
-        ``internal_p < 1``.
+        If a diagram is malformed, ``order`` is not in ``[1, inf)``,
+        ``internal_p < 1``, or ``dim`` is out of range (as in
+        :func:`bottleneck_distance`).
     TypeError
         If an argument has the wrong type.
 
@@ -338,10 +349,9 @@ def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matchi
            [ 1, -1]])
     """
     order, internal_p = _check_order(order, internal_p)
-    if not isinstance(matching, (bool, np.bool_)):
-        raise TypeError(f"matching must be a bool, got {matching!r}")
-    return _distance(_points(X, "X"), _points(Y, "Y"), _check_dim(dim), "wasserstein",
-                     order, internal_p, bool(matching))
+    matching = check_bool(matching, "matching")
+    x, y, dim = _parse_pair(X, Y, dim)
+    return _distance(x, y, dim, "wasserstein", order, internal_p, bool(matching))
 
 
 _METRICS = {"bottleneck": set(), "wasserstein": {"order", "internal_p"}}
@@ -379,8 +389,8 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
     Raises
     ------
     ValueError
-        If ``metric`` is unknown, a parameter does not belong to it, or a
-        diagram is malformed.
+        If ``metric`` is unknown, a parameter does not belong to it, a
+        diagram is malformed or ``dim`` is out of range.
     TypeError
         If ``diagrams`` is not a sequence or ``n_jobs`` is not an int.
 
@@ -416,6 +426,8 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
         raise TypeError(f"diagrams must be a sequence of diagrams, got "
                         f"{type(diagrams).__name__}")
     dim = _check_dim(dim)
+    for d in diagrams:
+        _check_dim_of(dim, d)
     parsed = [_points(d, f"diagrams[{i}]") for i, d in enumerate(diagrams)]
     n = len(parsed)
     iu, ju = np.triu_indices(n, k=1)

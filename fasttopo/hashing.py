@@ -10,7 +10,7 @@ population-count instruction and run in parallel over rows.
 import numpy as np
 
 from . import _hamming
-from ._validation import check_int
+from ._validation import check_int, reject_masked
 
 __all__ = ["pack_codes", "hamming_distances", "hamming_knn"]
 
@@ -71,6 +71,7 @@ def pack_codes(bits):
     """
     if isinstance(bits, (str, bytes)):
         raise TypeError(f"bits must be an array of bool, got {type(bits).__name__}")
+    reject_masked(bits, "bits")
     array = np.asarray(bits)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"bits must be an array of bool, got dtype {array.dtype}")
@@ -89,6 +90,7 @@ def _check_codes(codes, name):
     """Codes as a C-contiguous (n, words) uint64 array (a view where possible)."""
     if isinstance(codes, (str, bytes)):
         raise TypeError(f"{name} must be an array of integer codes, got {type(codes).__name__}")
+    reject_masked(codes, name)
     array = np.asarray(codes)
     if array.dtype.kind == "b":
         raise TypeError(f"{name} has dtype bool; pack the bits first with pack_codes({name})")

@@ -2,7 +2,46 @@
 
 import numpy as np
 
-__all__ = ["plot_diagram", "plot_barcode", "plot_pairs_on_image"]
+from ._validation import check_bool, require
+
+__all__ = ["plot_diagram", "plot_barcode", "plot_pairs_on_image", "diagram_title"]
+
+_MINUS_INF = "\u2212inf"   # typographic minus, as matplotlib's tick labels
+
+
+def _pyplot():
+    require("matplotlib", "fasttopo.plot")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def diagram_title(diagram):
+    """A short title saying how a diagram was computed.
+
+    Parameters
+    ----------
+    diagram : PersistenceDiagram
+
+    Returns
+    -------
+    title : str
+        The filtration (sublevel or superlevel), the connectivity and its
+        construction, e.g. ``"sublevel filtration, connectivity 2
+        (T-construction)"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopo import persistence
+    >>> from fasttopo.plot import diagram_title
+    >>> diagram_title(persistence(np.eye(3), connectivity=1, superlevel=True))
+    'superlevel filtration, connectivity 1 (V-construction)'
+    """
+    kind = "superlevel" if diagram.superlevel else "sublevel"
+    c = diagram.connectivity
+    construction = ("V-construction" if c == 1 else "T-construction" if c == diagram.ndim
+                    else f"{c}-connectivity")
+    return f"{kind} filtration, connectivity {c} ({construction})"
 
 
 def _as_points(diagram):
@@ -19,7 +58,8 @@ def _as_points(diagram):
     return np.zeros(len(points), dtype=int), points[:, 0], points[:, 1]
 
 
-def plot_diagram(diagram, *, ax=None, dims=None, colors=None, markersize=12, legend=True):
+def plot_diagram(diagram, *, ax=None, dims=None, colors=None, markersize=12, legend=True,
+                 title=None):
     """Draw a persistence diagram: one colour per dimension, diagonal, infinity line.
 
     Parameters
@@ -35,7 +75,12 @@ def plot_diagram(diagram, *, ax=None, dims=None, colors=None, markersize=12, leg
     markersize : float, optional
         Marker area in points^2.
     legend : bool, optional
-        Add a legend naming the dimensions.
+        Add a legend naming the dimensions.  It goes in the corner the
+        points leave empty: lower right for a sublevel diagram (points
+        above the diagonal), upper left for a superlevel one.
+    title : str, optional
+        Axes title.  Default for a PersistenceDiagram: the filtration and
+        the connectivity (:func:`diagram_title`); none for an array.
 
     Returns
     -------
@@ -47,14 +92,16 @@ def plot_diagram(diagram, *, ax=None, dims=None, colors=None, markersize=12, leg
     ValueError
         If ``diagram`` is neither a PersistenceDiagram nor an (n, 2) array.
     ImportError
-        If matplotlib is not installed (``pip install fasttopo[plot]``).
+        If matplotlib is not installed (one line naming ``pip install
+        "fasttopo[plot]"``).
 
     Notes
     -----
     Essential classes (infinite death) are drawn on a dashed line labelled
     "inf" just beyond the largest finite value, as GUDHI and persim do.
     For a superlevel diagram deaths are below births and the points lie
-    under the diagonal.
+    under the diagonal; the essential class is drawn on a line labelled
+    "\u2212inf" below the smallest finite value, inside the axes.
 
     Examples
     --------
@@ -67,8 +114,8 @@ def plot_diagram(diagram, *, ax=None, dims=None, colors=None, markersize=12, leg
     >>> ax.get_xlabel()
     'birth'
     """
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
+    legend = check_bool(legend, "legend")
     dim, birth, death = _as_points(diagram)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
@@ -97,14 +144,19 @@ def plot_diagram(diagram, *, ax=None, dims=None, colors=None, markersize=12, leg
         ax.text(low, inf_level, "inf", va="bottom", ha="left", fontsize=8)
     if np.isneginf(death).any():
         ax.axhline(neg_level, color="0.3", ls="--", lw=1)
-        ax.text(low, neg_level, "-inf", va="top", ha="left", fontsize=8)
+        ax.text(low, neg_level, _MINUS_INF, va="bottom", ha="left", fontsize=8)
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
     ax.set_xlabel("birth")
     ax.set_ylabel("death")
     ax.set_aspect("equal")
+    if title is None and hasattr(diagram, "superlevel"):
+        title = diagram_title(diagram)
+    if title:
+        ax.set_title(title, fontsize=9)
     if legend and present:
-        ax.legend(loc="lower right", fontsize=8)
+        below = int((death < birth).sum()) > int((death > birth).sum())
+        ax.legend(loc="upper left" if below else "lower right", fontsize=8)
     return ax
 
 
@@ -167,8 +219,8 @@ def plot_barcode(diagram, *, ax=None, dims=None, colors=None, order="birth", max
     >>> ax.get_xlabel()
     'filtration value'
     """
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
+    legend = check_bool(legend, "legend")
     if order not in ("birth", "lifetime"):
         raise ValueError(f"order must be 'birth' or 'lifetime', got {order!r}")
     dim, birth, death = _as_points(diagram)
@@ -201,7 +253,7 @@ def plot_barcode(diagram, *, ax=None, dims=None, colors=None, order="birth", max
         ax.text(hi + 0.1 * span, row, "inf", ha="center", va="bottom", fontsize=8)
     if np.isneginf(death).any():
         ax.axvline(lo - 0.1 * span, color="0.3", ls="--", lw=1)
-        ax.text(lo - 0.1 * span, row, "-inf", ha="center", va="bottom", fontsize=8)
+        ax.text(lo - 0.1 * span, row, _MINUS_INF, ha="center", va="bottom", fontsize=8)
     ax.set_xlabel("filtration value")
     ax.set_ylabel("pair")
     ax.set_yticks([])
@@ -266,7 +318,9 @@ def plot_pairs_on_image(image, diagram, *, k=10, dim=None, ax=None, cmap="gray",
     >>> len(ax.images)
     1
     """
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
+    connect = check_bool(connect, "connect")
+    numbers = check_bool(numbers, "numbers")
 
     from ._diagram import PersistenceDiagram
     from ._validation import check_image

@@ -12,9 +12,9 @@ from ._diagram import PersistenceDiagram
 from ._engine import SMALL, cores
 from ._fill import fill_background
 from ._marking import bucket_pixels, filtration_keys, mark_sweep
-from ._persistence import _diagram, persistence, persistence_batch
+from ._persistence import _check_images_type, _diagram, persistence, persistence_batch
 from ._targets import stack_targets, targets
-from ._validation import check_connectivity, check_image, check_int
+from ._validation import check_bool, check_connectivity, check_dim, check_image, check_int
 
 __all__ = ["modify_border", "lifetime_threshold", "mark_objects", "topological_process",
            "persistence_targets", "persistence_targets_batch"]
@@ -46,8 +46,8 @@ def modify_border(image, width, *, value=None, superlevel=False):
         axis are modified (0 returns an unmodified copy).
     value : scalar, optional
         The value given to the border.  Default: ``image.min()``, or
-        ``image.max()`` if ``superlevel``.  It must be representable in
-        ``image.dtype``.
+        ``image.max()`` if ``superlevel``.  It must be finite and
+        representable in ``image.dtype``.
     superlevel : bool, optional
         Use the image maximum as the default ``value`` (for bright objects
         and the superlevel filtration).
@@ -63,8 +63,8 @@ def modify_border(image, width, *, value=None, superlevel=False):
         If ``image`` is not real-valued or ``width`` is not an int.
     ValueError
         If ``image`` is empty, not 1D/2D/3D, contains NaN or infinity,
-        ``width`` is negative, or ``value`` is not representable in
-        ``image.dtype``.
+        ``width`` is negative, or ``value`` is NaN, infinite or not
+        representable in ``image.dtype``.
 
     References
     ----------
@@ -85,6 +85,9 @@ def modify_border(image, width, *, value=None, superlevel=False):
     """
     image = check_image(image)
     width = check_int(width, "width", 0)
+    superlevel = check_bool(superlevel, "superlevel")
+    if value is not None:
+        _check_value(value)
     out = np.array(image, copy=True)
     if width == 0:
         return out
@@ -94,6 +97,18 @@ def modify_border(image, width, *, value=None, superlevel=False):
         fill = _representable(value, image.dtype)
     _set_border(out, width, fill)
     return out
+
+
+def _check_value(value):
+    """The border value must be one finite real number (not a bool, NaN or inf)."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or np.ndim(value) != 0:
+        raise TypeError(f"value must be a real number, got {value!r}")
+    try:
+        finite = bool(np.isfinite(value))
+    except TypeError:
+        raise TypeError(f"value must be a real number, got {value!r}") from None
+    if not finite:
+        raise ValueError(f"value must be finite (persistence needs finite values), got {value!r}")
 
 
 def _representable(value, dtype):
@@ -131,9 +146,11 @@ def lifetime_threshold(diagram, *, dim=0):
 
     Returns
     -------
-    threshold : float
+    threshold : float or int
         A lifetime: the points with ``threshold < lifetime`` are above the
-        gap.  0.0 if the dimension has no finite point.
+        gap.  0.0 if the dimension has no finite point.  An exact int for
+        int64/uint64 images beyond 2**52 (see
+        :attr:`PersistenceDiagram.exact_birth`).
     count : int
         Number of finite points of dimension ``dim`` whose lifetime exceeds
         ``threshold`` (essential classes are not counted).
@@ -142,6 +159,8 @@ def lifetime_threshold(diagram, *, dim=0):
     ------
     TypeError
         If ``diagram`` is not a PersistenceDiagram or ``dim`` is not an int.
+    ValueError
+        If ``dim`` is not between 0 and ``diagram.ndim - 1``.
 
     References
     ----------
@@ -164,9 +183,8 @@ def lifetime_threshold(diagram, *, dim=0):
     (2.0, 1)
     """
     diagram = _check_diagram(diagram)
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"dim must be an int, got {dim!r}")
-    return _gap_threshold(_finite_lifetimes(diagram, int(dim)))
+    dim = check_dim(dim, diagram.ndim)
+    return _gap_threshold(_finite_lifetimes(diagram, dim))
 
 
 def _gap_threshold(lifetimes):
@@ -177,12 +195,15 @@ def _gap_threshold(lifetimes):
     gaps = np.diff(values)
     j = gaps.size - 1 - int(np.argmax(gaps[::-1]))
     threshold = values[j]
-    threshold = int(threshold) if lifetimes.dtype == object else float(threshold)
+    threshold = int(threshold) if lifetimes.dtype.kind in "Ou" else float(threshold)
     return threshold, int(lifetimes.size - j)
 
 
 def _finite_lifetimes(diagram, dim):
     keep = (diagram.dim == dim) & (diagram.death_index >= 0)
+    exact = diagram._exact_lifetime()   # uint64 for int64/uint64 images beyond 2**52
+    if exact is not None:
+        return exact[keep]
     return np.abs(diagram.death[keep] - diagram.birth[keep])
 
 
@@ -210,6 +231,7 @@ def _check_threshold(threshold):
 
 def _diagram_for(image, diagram, connectivity, superlevel):
     """Validated (diagram, connectivity, superlevel) for marking ``image``."""
+    superlevel = check_bool(superlevel, "superlevel", none=True)
     if diagram is None:
         connectivity = check_connectivity(connectivity, image.ndim)
         superlevel = bool(superlevel) if superlevel is not None else False
@@ -471,7 +493,7 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
     connectivity = check_connectivity(connectivity, image.ndim)
     smooth = 0 if smooth is None else check_int(smooth, "smooth", 0)
     border_width = check_int(border_width, "border_width", 0)
-    superlevel = bool(superlevel)
+    superlevel = check_bool(superlevel, "superlevel")
     if threshold is not None:
         threshold = _check_threshold(threshold)
     if smooth > 1:
@@ -520,12 +542,14 @@ def persistence_targets(image, *, k=10, dim=0, connectivity=1, superlevel=False)
     points : PersistenceDiagram
         The points, in the order of the masks: essential classes first,
         then by decreasing lifetime (ties keep the diagram's order, see
-        :meth:`PersistenceDiagram.top_k`).
+        :meth:`PersistenceDiagram.top_k`).  Lifetimes are compared
+        exactly, also for int64/uint64 images beyond 2**53.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`fasttopo.persistence`; also if ``k`` is not an int >= 1.
+        As :func:`fasttopo.persistence`; also if ``k`` is not an int >= 1
+        or ``dim`` is not between 0 and ``image.ndim - 1``.
 
     References
     ----------
@@ -550,6 +574,8 @@ def persistence_targets(image, *, k=10, dim=0, connectivity=1, superlevel=False)
            [0, 0, 0]], dtype=uint8)
     """
     k = check_int(k, "k", 1)
+    image = check_image(image, finite=False)
+    dim = check_dim(dim, image.ndim)
     diagram = persistence(image, max_dim=dim, connectivity=connectivity,
                           superlevel=superlevel)
     return targets(diagram, k, dim)
@@ -606,11 +632,15 @@ def persistence_targets_batch(images, *, k=10, dim=0, connectivity=1, superlevel
     True
     """
     k = check_int(k, "k", 1)
+    superlevel = check_bool(superlevel, "superlevel")
+    _check_images_type(images)
     stack = np.asarray(images) if not isinstance(images, np.ndarray) else images
     if stack.ndim < 2:
         raise ValueError(f"images must be a (B, ...) stack of images, got ndim={stack.ndim} "
                          f"with shape {stack.shape}")
-    if stack.shape[0] and 0 < stack[0].size < SMALL:
+    dim = check_dim(dim, stack.ndim - 1)
+    exact = stack.dtype.kind in "iu" and stack.dtype.itemsize == 8  # lifetimes beyond 2**53
+    if stack.shape[0] and 0 < stack[0].size < SMALL and not exact:
         return stack_targets(stack, k, dim, connectivity, superlevel, n_jobs)
     diagrams = persistence_batch(stack, max_dim=dim, connectivity=connectivity,
                                  superlevel=superlevel, n_jobs=n_jobs)

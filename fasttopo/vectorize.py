@@ -12,11 +12,13 @@ interval: it is alive for ``d < t <= b``, its lifetime is ``b - d``.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from numba import njit
 
 from ._points import as_batch
+from ._validation import check_bool
 
 __all__ = ["persistence_image", "betti_curve", "persistence_landscape", "diagram_histogram"]
 
@@ -354,7 +356,10 @@ def diagram_histogram(diagrams, bins=50, range=((0.0, 1.0), (0.0, 1.0)), *, dim=
         Number of bins along the birth and death axes (default 50).
     range : ((float, float), (float, float)), optional
         ``((birth_min, birth_max), (death_min, death_max))`` (default the
-        unit square).  Points outside are not counted in the histogram.
+        unit square).  Finite points outside are not counted in the
+        histogram, and a ``UserWarning`` says how many there are:
+        normalise the diagram first (e.g. divide 8-bit values by 255) or
+        pass the range of the data.
     dim : int, optional
         Homology dimension of PersistenceDiagram inputs (default: all pairs).
     reflect : bool, optional
@@ -377,7 +382,13 @@ def diagram_histogram(diagrams, bins=50, range=((0.0, 1.0), (0.0, 1.0)), *, dim=
         If ``reflect`` is asked for with different axes, or a diagram is
         malformed.
     TypeError
-        If a parameter has the wrong type.
+        If a parameter has the wrong type (``reflect``, ``count_cell``:
+        bools).
+
+    Warns
+    -----
+    UserWarning
+        If finite points fall outside ``range`` (they are left out).
 
     Notes
     -----
@@ -400,6 +411,8 @@ def diagram_histogram(diagrams, bins=50, range=((0.0, 1.0), (0.0, 1.0)), *, dim=
     array([0., 2., 2., 0., 2.])
     """
     items, is_batch = as_batch(diagrams, dim)
+    reflect = check_bool(reflect, "reflect")
+    count_cell = check_bool(count_cell, "count_cell")
     nb, nd = _resolution(bins, "bins", 2)
     try:
         (b0, b1), (d0, d1) = range
@@ -421,6 +434,13 @@ def diagram_histogram(diagrams, bins=50, range=((0.0, 1.0), (0.0, 1.0)), *, dim=
     ib = _bin(allp[:, 0], edges_b)
     idd = _bin(allp[:, 1], edges_d)
     inside = (ib >= 0) & (idd >= 0)
+    outside = int((~inside & np.isfinite(allp).all(axis=1)).sum())
+    if outside:
+        warnings.warn(f"diagram_histogram: {outside} of {len(allp)} points fall outside "
+                      f"range={range!r} and are not counted; normalise births and deaths to "
+                      f"the range first (e.g. divide 8-bit values by 255, or (x - lo) / "
+                      f"(hi - lo) with the image's lo and hi) or pass range=",
+                      UserWarning, stacklevel=2)
     flat = (owner[inside] * nb + ib[inside]) * nd + idd[inside]
     hist = np.bincount(flat, minlength=len(items) * nb * nd).astype(np.float64)
     hist = hist.reshape(len(items), nb, nd)

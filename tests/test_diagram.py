@@ -99,8 +99,10 @@ def test_constructor_validates_lengths():
 
 
 def test_empty_selection(dgm):
-    empty = dgm.select(5)
+    empty = dgm[np.zeros(len(dgm), dtype=bool)]
     assert len(empty) == 0
+    with pytest.raises(ValueError, match="dim must be between 0 and 1"):
+        dgm.select(5)                      # a dimension a 2D image cannot have
     assert empty.birth_coordinates().shape == (0, 2)
     assert empty.death_coordinates().shape == (0, 2)
     assert empty.to_array().shape == (0, 3)

@@ -65,3 +65,42 @@ def test_plot_pairs_on_image(image):
     with pytest.raises(ValueError, match="k must be"):
         plot_pairs_on_image(image, dgm, k=-1)
     plt.close("all")
+
+
+# ----------------------------------------------------------------- issue 16
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_essential_point_inside_axes_and_outside_legend(superlevel):
+    """The essential class is drawn inside the axes, on a labelled line, not under the legend."""
+    import skimage.data
+    image = skimage.data.coins()[::8, ::8]
+    dgm = persistence(image, superlevel=superlevel)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    plot_diagram(dgm, ax=ax)
+    fig.canvas.draw()
+    essential = dgm[dgm.is_essential]
+    assert len(essential) == 1
+    level = [t for t in ax.texts if t.get_text() == ("\u2212inf" if superlevel else "inf")]
+    assert len(level) == 1                                  # the line is labelled
+    line_y = [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(line_y) == 1
+    point = ax.transData.transform((essential.birth[0], line_y[0]))
+    box = ax.get_window_extent()
+    assert box.x0 < point[0] < box.x1 and box.y0 < point[1] < box.y1
+    legend = ax.get_legend().get_window_extent()
+    margin = 6  # the marker's radius in pixels, about
+    inside_legend = (legend.x0 - margin < point[0] < legend.x1 + margin
+                     and legend.y0 - margin < point[1] < legend.y1 + margin)
+    assert not inside_legend
+    kind = "superlevel" if superlevel else "sublevel"
+    assert ax.get_title() == f"{kind} filtration, connectivity 2 (T-construction)"
+    plt.close(fig)
+
+
+def test_missing_matplotlib_is_one_line(monkeypatch, image):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError) as info:
+        plot_diagram(persistence(image))
+    message = str(info.value)
+    assert "\n" not in message and 'pip install "fasttopo[plot]"' in message

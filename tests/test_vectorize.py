@@ -119,6 +119,7 @@ def test_landscape_reference_with_essential_and_empty(diagrams):
 
 
 # ------------------------------------------------------------------ histograms
+@pytest.mark.filterwarnings("ignore:diagram_histogram:UserWarning")  # points outside on purpose
 def test_histogram_equals_numpy_histogram2d(diagrams):
     rng = np.random.default_rng(2)
     dgms = diagrams + [np.array([[0.0, 1.0], [1.0, 1.0], [0.5, 0.5], [1.2, 0.3], [0.1, INF]])]
@@ -131,6 +132,7 @@ def test_histogram_equals_numpy_histogram2d(diagrams):
             np.testing.assert_array_equal(row, ref.ravel())
 
 
+@pytest.mark.filterwarnings("ignore:diagram_histogram:UserWarning")  # points outside on purpose
 def test_histogram_reflection_and_count_cell(diagrams):
     out = diagram_histogram(diagrams, bins=8)
     assert out.shape == (len(diagrams), 65)

@@ -6,7 +6,14 @@ birth and death values are gathered from the input on its own device, so
 autograd gives exact subgradients on any device.
 """
 
-from ._diagrams import Diagrams
+from .._validation import missing_extra
+
+try:
+    import torch  # noqa: F401
+except ImportError:
+    raise ImportError(missing_extra("torch", "fasttopo.nn")) from None
+
+from ._diagrams import Diagrams  # noqa: E402
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
                          rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
 from .modules import (AlphaPersistence, CubicalPersistence, LifetimeSortedLoss, LocalizedLoss,

@@ -9,7 +9,7 @@ from .._engine import SMALL, as_3d, batch_buffers, cores
 from .._persistence import _check_options, persistence_batch
 from .._persistence import persistence as numpy_persistence
 from .._sorting import image_bits
-from .._validation import _as_int, check_finite
+from .._validation import _as_int, check_bool, check_finite
 from ._diagrams import Diagrams
 from ._gather import assemble
 
@@ -186,10 +186,10 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     x = check_tensor(x)
     batch_shape, shape = spatial_split(x, spatial_dims)
     max_dim, connectivity = _check_options(len(shape), max_dim, connectivity)
-    superlevel = bool(superlevel)
+    superlevel = check_bool(superlevel, "superlevel")
     n_items = math.prod(batch_shape)
     if n_items == 0:
-        empty = x.new_zeros(0)
+        empty = x.reshape(-1)[:0]   # attached to x's graph: losses of it are a zero with grad
         return Diagrams._make(empty, empty, np.zeros(0, np.int8), np.zeros(0, np.int64),
                               np.zeros(0, np.int64), np.zeros(0, np.int64), batch_shape, shape,
                               superlevel, connectivity, max_dim, "cubical",

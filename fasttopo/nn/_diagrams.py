@@ -520,7 +520,7 @@ def reduce_items(per_item, batch_shape, reduction):
     if reduction == "sum":
         return per_item.sum()
     if per_item.numel() == 0:
-        return per_item.sum() * float("nan")
+        return per_item.sum()   # an empty batch: a zero, on the graph when per_item is
     return per_item.mean()
 
 

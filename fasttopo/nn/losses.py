@@ -7,6 +7,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from ._cubical import check_tensor, persistence, spatial_split
+from .._validation import check_bool, check_dims_within
 from ._diagrams import (check_diagrams, check_dims, check_reduction, finite_rows,
                         ranked, reduce_items)
 
@@ -40,6 +41,8 @@ def _gather(dgm, rows):
 
 def _sum_items(values, item, n_items, like):
     """Per-input sums of ``values`` (index ``item``) as a (n_items,) tensor."""
+    if n_items == 0:   # an empty batch: keep the graph (a loss of it is a zero with grad)
+        return like.reshape(-1)[:0]
     out = like.new_zeros(n_items)
     if values.numel() == 0:
         return out
@@ -115,7 +118,7 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
         raise ValueError(f"p must be > 0, got {p}")
     q = _check_number(q, "q")
     skip = _check_count(skip, "skip")
-    dims = check_dims(dim)
+    dims = check_dims_within(check_dims(dim), dgm.max_dim)
     check_reduction(reduction)
     rows = finite_rows(dgm, dims)
     if skip:
@@ -171,7 +174,7 @@ def topk_lifetimes(diagrams, k, dim=0):
     """
     dgm = check_diagrams(diagrams, "diagrams")
     k = _check_count(k, "k")
-    dims = check_dims(dim)
+    dims = check_dims_within(check_dims(dim), dgm.max_dim)
     rows = finite_rows(dgm, dims)
     # rank over all the selected dimensions together
     life = np.abs(dgm._death_np[rows] - dgm._birth_np[rows])
@@ -339,7 +342,7 @@ def wasserstein_loss(pred, target, order=2, internal_p=2, dim=None, reduction="m
     internal_p = _check_number(internal_p, "internal_p", allow_inf=True)
     if order < 1 or internal_p < 1:
         raise ValueError(f"order and internal_p must be >= 1, got {order} and {internal_p}")
-    dims = check_dims(dim)
+    dims = check_dims_within(check_dims(dim), min(pred.max_dim, target.max_dim))
     check_reduction(reduction)
 
     def matcher(pb, pd, tb, td):
@@ -407,7 +410,7 @@ def lifetime_sorted_loss(pred, target, dim=None, reduction="mean"):
     tensor(2.1250)
     """
     pred, target = _check_pair(pred, target)
-    dims = check_dims(dim)
+    dims = check_dims_within(check_dims(dim), min(pred.max_dim, target.max_dim))
     check_reduction(reduction)
     per_item = _matched_loss(pred, target, dims, 2.0, 2.0, _sorted_matcher)
     return reduce_items(per_item, pred.batch_shape, reduction)
@@ -543,13 +546,15 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
     check_reduction(reduction)
     rng = np.random.default_rng(rng)
     batch_shape, shape = spatial_split(pred, spatial_dims, "pred")
+    check_dims_within(dims, len(shape) - 1)
+    superlevel = check_bool(superlevel, "superlevel")
     n_items = int(np.prod(batch_shape, dtype=np.int64))
     index, wshape, n_win = _window_index(shape, window, pred.device)
     g = _height_function(wshape, kind, rng, dtype=pred.dtype, device=pred.device)
     max_dim = None if dims is None else max(dims)
     out = []
     for name, y in (("pred", pred), ("target", target)):
-        flat = y.reshape((n_items, -1)).index_select(1, index)
+        flat = y.reshape((n_items, int(np.prod(shape)))).index_select(1, index)
         win = flat.reshape((n_items * n_win,) + wshape) + alpha * g.to(y.dtype)
         out.append(persistence(win, max_dim=max_dim, connectivity=connectivity,
                                superlevel=superlevel, spatial_dims=len(shape)))

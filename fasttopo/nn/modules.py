@@ -3,6 +3,7 @@
 import numpy as np
 from torch import nn
 
+from .._validation import check_bool
 from . import losses as L
 from ._cubical import persistence
 from .point_cloud import alpha_persistence, rips_persistence
@@ -58,7 +59,7 @@ class CubicalPersistence(nn.Module):
         super().__init__()
         self.max_dim = max_dim
         self.connectivity = connectivity
-        self.superlevel = superlevel
+        self.superlevel = check_bool(superlevel, "superlevel")
         self.spatial_dims = spatial_dims
 
     def forward(self, x):
@@ -377,7 +378,8 @@ class LocalizedLoss(nn.Module):
                  connectivity=None, reduction="mean", seed=None):
         super().__init__()
         self.window, self.kind, self.dim, self.alpha = window, kind, dim, alpha
-        self.superlevel, self.connectivity, self.reduction = superlevel, connectivity, reduction
+        self.superlevel, self.connectivity, self.reduction = (check_bool(superlevel, "superlevel"),
+                                                              connectivity, reduction)
         self.rng = np.random.default_rng(seed)
 
     def forward(self, pred, target):
