@@ -18,9 +18,11 @@ _HIDDEN = (128, 128)
 _GEN_HIDDEN = 128
 _COARSE = 2                # the learned cell weights live on a grid 2x coarser, upsampled
 _BLUR_SIGMA = 1.5          # cells
+#: S_B from the tanh-relaxed codes (True) or from the signs, straight-through (False)
+_RELAXED_SIMILARITY = True
 _SCALES = 4                # similarity = mean of exp(-W1 / (sigma 3^-s)), s < _SCALES
 _RANDOM_PAIRS = 4          # random partners per diagram and step, besides its perturbed copy
-_WEIGHTS = {"rec": 0.1, "adv": 0.01, "quant": 0.1, "balance": 0.01}
+_WEIGHTS = {"rec": 0.1, "adv": 0.01, "quant": 0.1, "balance": 0.1}
 
 
 def perturb(rng, points, shift=0.01, churn=0.1):
@@ -66,7 +68,8 @@ class _Encoder(nn.Module):
         self.count = nn.Parameter(torch.zeros(h0))
         self.b0 = nn.Parameter(torch.zeros(h0))
         self.register_buffer("smooth", _smoothing(bins))
-        self.mlp = nn.Sequential(nn.ReLU(), nn.Linear(h0, h1), nn.ReLU(), nn.Linear(h1, n_bits))
+        self.mlp = nn.Sequential(nn.ReLU(), nn.Linear(h0, h1), nn.ReLU(), nn.Linear(h1, n_bits),
+                                 nn.BatchNorm1d(n_bits, affine=False))
 
     def first_layer(self):
         """(h0, bins^2 + 1): smoothed cell weights (separable), then the count weight."""
@@ -161,9 +164,10 @@ def _train(rng, counts, n_bits, bins, n_steps, batch_size, learning_rate, progre
 
         logits = encoder(x)
         b = torch.tanh(logits)
-        s_b = (b[ii] * b[jj]).sum(1) / n_bits
-        loss_sim = ((s_b - target) ** 2).mean()
         signs = b + (torch.sign(b) - b).detach()          # straight-through
+        codes = b if _RELAXED_SIMILARITY else signs
+        s_b = (codes[ii] * codes[jj]).sum(1) / n_bits
+        loss_sim = ((s_b - target) ** 2).mean()
         rebuilt = generator(signs)
         loss_rec = ((rebuilt - real) ** 2).mean()
         loss_adv = bce(critic(rebuilt), torch.ones(n, 1))
@@ -184,19 +188,25 @@ def _train(rng, counts, n_bits, bins, n_steps, batch_size, learning_rate, progre
         if progress and len(history) % 50 == 0:
             bar.set_postfix(sim=f"{np.mean([h[0] for h in history[-50:]]):.4f}")
 
+    encoder.eval()
     with torch.no_grad():
+        # the batch normalisation only centres each output (a positive scale keeps the
+        # sign): fold its running mean into the last bias
+        bias = encoder.mlp[3].bias.double() - encoder.mlp[4].running_mean.double()
         first = encoder.first_layer().double().numpy().T.copy()     # (size, h0)
         first[-1] /= count_scale
         weights = {"W0": first, "b0": encoder.b0.double().numpy().copy(),
                    "W1": encoder.mlp[1].weight.double().numpy().T.copy(),
                    "b1": encoder.mlp[1].bias.double().numpy().copy(),
                    "W2": encoder.mlp[3].weight.double().numpy().T.copy(),
-                   "b2": encoder.mlp[3].bias.double().numpy().copy()}
+                   "b2": bias.numpy().copy()}
     last = np.mean(history[-100:], axis=0) if history else [np.nan] * 4
     info = {"sigma": sigma, "n_steps": n_steps, "batch_size": batch_size,
             "learning_rate": learning_rate, "counts_min": int(np.min(counts)),
             "counts_max": int(np.max(counts)), "counts_mean": float(np.mean(counts)),
             "loss_similarity": float(last[0]), "loss_reconstruction": float(last[1]),
             "loss_adversarial": float(last[2]), "loss_discriminator": float(last[3]),
+            "loss_similarity_curve": [round(float(np.mean([h[0] for h in history[i:i + 250]])), 4)
+                                      for i in range(0, len(history), 250)],
             "seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__}
     return weights, info

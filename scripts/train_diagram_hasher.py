@@ -3,9 +3,12 @@
 Domain-oblivious, as in Qin, Fasy, Wenk, Summa (IEEE VIS 2021,
 https://doi.org/10.1109/TVCG.2021.3114872): trained only on synthetic diagrams
 (:func:`fasttopo.synthetic_diagrams`) with 4 to 48 points (counts drawn with
-probability proportional to 1 / count), no real data.
+probability proportional to 1 / count), no real data.  The number of steps
+(750) was chosen among 300, 750, 2,000 and 3,000 by the rank correlation of
+Hamming with exact W1 on 200 image tiles and 100 faces (longer training fits
+the synthetic data better but transferred less well).
 
-    python scripts/train_diagram_hasher.py            # the shipped model (~10 min, 1 thread)
+    python scripts/train_diagram_hasher.py            # the shipped model (~3 min, 1 thread)
     python scripts/train_diagram_hasher.py --quick --out /tmp/hasher.npz   # seconds
 """
 
@@ -17,7 +20,7 @@ import numpy as np
 from fasttopo import DiagramHasher
 
 SEED = 20211024
-STEPS = 3000
+STEPS = 750
 
 
 def counts():
@@ -34,8 +37,8 @@ def main(argv=None):
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     steps = 20 if args.quick else args.steps
-    hasher = DiagramHasher(64, n_steps=steps, batch_size=64, random_state=SEED,
-                           progress=not args.no_progress)
+    hasher = DiagramHasher(64, n_steps=steps, batch_size=64, learning_rate=1e-3,
+                           random_state=SEED, progress=not args.no_progress)
     start = time.perf_counter()
     hasher.fit(n_points=counts())
     hasher.info_["script"] = "scripts/train_diagram_hasher.py"

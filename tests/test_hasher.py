@@ -179,8 +179,9 @@ def test_training_script_quick(tmp_path):
 
 # ------------------------------------------------------------------ quality on real data
 def test_pretrained_codes_follow_w1_on_real_tiles():
-    """Image tiles (skimage.data): codes' Hamming distances rank pairs like exact W1, and
-    their single-linkage clusters agree with W1's at least as well as a random projection."""
+    """Image tiles (skimage.data): codes' Hamming distances rank pairs like exact W1 (far
+    better than a random projection of the same histograms), and their single-linkage
+    clusters agree with W1's above a floor (measured at release: rho 0.64, FMS 0.68)."""
     from scipy.stats import spearmanr
     spec = importlib.util.spec_from_file_location(
         "diagram_hashing", ROOT / "docs" / "examples" / "diagram_hashing.py")
@@ -193,13 +194,15 @@ def test_pretrained_codes_follow_w1_on_real_tiles():
     iu = np.triu_indices(len(dgms), 1)
     rho = spearmanr(w1[iu], learned[iu])[0]
     assert rho > FLOOR_SPEARMAN
+    random = ex.random_projection_matrix(dgms)
+    assert rho > spearmanr(w1[iu], random[iu])[0] + 0.3
     k, _ = ex.elbow(w1)
     fms = ex.fowlkes_mallows_score(ex.single_linkage(w1, k), ex.single_linkage(learned, k))
     assert fms > FLOOR_FMS
 
 
 FLOOR_SPEARMAN = 0.5
-FLOOR_FMS = 0.6
+FLOOR_FMS = 0.55
 
 
 def test_public_names():

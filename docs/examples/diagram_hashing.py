@@ -25,7 +25,7 @@ The comparison of the paper, on real-image diagrams available offline:
   time and peak traced memory
   (tracemalloc) of each distance matrix, representation included.
 
-Then the scale demonstration: 10,000 tiles -> diagrams -> codes ->
+Then the scale demonstration: 10,000 tiles (stride 8) -> diagrams -> codes ->
 all-pairs Hamming -> single-linkage clusters (Prim's tree on streamed rows).
 
     python docs/examples/diagram_hashing.py            # full (W1 takes minutes)
@@ -285,7 +285,7 @@ def single_linkage_streamed(codes, k):
 
 
 def scale_demo(n, k=8):
-    images, _ = tiles(n, stride=TILE // 2, seed=1)
+    images, _ = tiles(n, stride=TILE // 4, seed=1)
     timings = {}
     start = time.perf_counter()
     dgms = diagrams_of(images)
