@@ -201,6 +201,22 @@ def test_pretrained_codes_follow_w1_on_real_tiles():
     assert fms > FLOOR_FMS
 
 
+def test_comparison_example_quick():
+    spec = importlib.util.spec_from_file_location(
+        "diagram_hashing", ROOT / "docs" / "examples" / "diagram_hashing.py")
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    results = ex.main(["--quick"])
+    for key in ("skimage.data tiles", "lfw_subset faces"):
+        rows = {r["method"]: r for r in results[key]["rows"]}
+        assert set(ex.METHODS) <= set(rows)
+        assert all(0 <= r["fms"] <= 1 and r["seconds"] >= 0 for r in rows.values())
+        learned = rows["learned 64-bit codes (pretrained)"]
+        assert learned["rho"] > rows["random projection, 64 bits"]["rho"]
+    timings, labels = results["scale"]
+    assert len(labels) == 300 and len(np.unique(labels)) == 8
+
+
 FLOOR_SPEARMAN = 0.5
 FLOOR_FMS = 0.55
 
