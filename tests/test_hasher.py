@@ -225,3 +225,25 @@ def test_public_names():
     for name in ("DiagramHasher", "hash_diagrams", "synthetic_diagrams", "PRETRAINED_MODEL",
                  "hamming_blocks"):
         assert name in fasttopo.__all__
+
+
+def test_streamed_single_linkage_of_the_example_is_a_minimum_spanning_tree():
+    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+    spec = importlib.util.spec_from_file_location(
+        "diagram_hashing", ROOT / "docs" / "examples" / "diagram_hashing.py")
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    codes = np.random.default_rng(0).integers(0, 2 ** 64, size=(120, 2), dtype=np.uint64)
+    dist = hamming_distances(codes).astype(np.float64)
+    labels = ex.single_linkage_streamed(codes, 5)
+    assert len(np.unique(labels)) == 5
+    # every cluster is connected by edges no longer than the shortest edge between clusters
+    mst = minimum_spanning_tree(dist).toarray()
+    weights = np.sort(mst[mst > 0])
+    cut = weights[-5]                        # the 4 longest tree edges (ties aside) are cut
+    between = dist[labels[:, None] != labels[None, :]].min()
+    assert between >= cut
+    for c in np.unique(labels):
+        inside = np.flatnonzero(labels == c)
+        sub = dist[np.ix_(inside, inside)] <= cut      # joined by edges no longer than the cut
+        assert connected_components(sub, directed=False)[0] == 1
