@@ -6,7 +6,8 @@ The comparison of the paper, on real-image diagrams available offline:
   images (grey levels / 255, so diagrams lie in [0, 1]^2), finite pairs,
   the ``TOP_K = 16`` longest-lived of each (exact W1 on 1,000 diagrams is
   ~500,000 assignment problems: few points keep it to minutes);
-  a second set: the 200 faces of ``skimage.data.lfw_subset()`` (25 x 25);
+  a second set: the 200 images of ``skimage.data.lfw_subset()`` (100 faces and
+  100 non-face patches, 25 x 25);
 * ground truth: single-linkage clustering of the exact 1-Wasserstein
   matrix (L-infinity ground metric), number of clusters ``k`` by the elbow
   method on the within-cluster dispersion.  The matrix is computed by
@@ -68,7 +69,8 @@ def tiles(n, *, stride=TILE, seed=0):
 
 
 def faces():
-    return skimage.data.lfw_subset()                 # (200, 25, 25) float in [0, 1]
+    """``skimage.data.lfw_subset()``: 100 faces, then 100 non-faces, (200, 25, 25) in [0, 1]."""
+    return skimage.data.lfw_subset()
 
 
 def diagrams_of(images, top_k=TOP_K):
@@ -351,7 +353,8 @@ def main(argv=None):
     print_table("skimage.data 32x32 tiles, dim 0, top 16", results["skimage.data tiles"])
     face_images = faces()[:40] if args.quick else faces()
     results["lfw_subset faces"] = compare(diagrams_of(face_images), check)
-    print_table("lfw_subset 25x25 faces, dim 0, top 16", results["lfw_subset faces"])
+    print_table("lfw_subset 25x25 (faces, non-faces), dim 0, top 16",
+                results["lfw_subset faces"])
     first = results["skimage.data tiles"]
     rate = first["rows"][0]["seconds"] / (first["n"] * (first["n"] - 1) / 2)
     results["scale"] = scale_demo(scale, w1_seconds_per_pair=rate)
