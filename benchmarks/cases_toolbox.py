@@ -5,6 +5,7 @@ import skimage.data
 
 from compare import Case
 from fasttopo import (betti_curve, bottleneck_distance, hamming_distances, hamming_knn,
+                      hash_diagrams, synthetic_diagrams,
                       persistence, persistence_image, persistence_landscape,
                       wasserstein_distance)
 
@@ -54,6 +55,9 @@ def cases():
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 2 ** 64, size=10_000, dtype=np.uint64)
     long_codes = rng.integers(0, 2 ** 64, size=(4_000, 8), dtype=np.uint64)
+    buffer = np.empty((10_000, 10_000), dtype=np.uint8)
+    million = rng.integers(0, 2 ** 64, size=1_000_000, dtype=np.uint64)
+    small_dgms = synthetic_diagrams(10_000, 16, random_state=0)
     out = [
         Case("Hamming all pairs, 10,000 x 64-bit codes",
              lambda: hamming_distances(codes), lambda: numpy_hamming(codes, 100),
@@ -65,6 +69,15 @@ def cases():
              lambda: hamming_distances(long_codes),
              lambda: np.bitwise_count(long_codes[:, None, :] ^ long_codes[None, :, :]).sum(
                  -1, dtype=np.uint16), "numpy, one block", repeat=5),
+        Case("Hamming all pairs, 10,000 x 64-bit codes, reused buffer (out=)",
+             lambda: hamming_distances(codes, out=buffer), lambda: numpy_hamming(codes, 100),
+             "numpy, blocks of 100", "<= 20 ms", max_ms=20, repeat=15),
+        Case("Hamming 10 nearest, 100 queries in 1,000,000 codes",
+             lambda: hamming_knn(million[:100], million, 10),
+             lambda: numpy_knn(million[:100], million, 10), "numpy argpartition",
+             "<= 500 ms", max_ms=500, repeat=5),
+        Case("hash_diagrams, 10,000 diagrams (16 points) -> 64-bit codes",
+             lambda: hash_diagrams(small_dgms), None, "", "<= 1000 ms", max_ms=1000, repeat=5),
         Case("Hamming 10 nearest, 1,000 queries in 10,000 codes",
              lambda: hamming_knn(codes[:1000], codes, 10),
              lambda: numpy_knn(codes[:1000], codes, 10), "numpy argpartition",

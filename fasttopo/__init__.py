@@ -5,7 +5,8 @@ from ._persistence import persistence, persistence_batch
 from .distances import bottleneck_distance, pairwise_distances, wasserstein_distance
 from .filtrations import (directional_filtrations, height_function, localized_filtration,
                           random_height_function)
-from .hashing import hamming_distances, hamming_knn, pack_codes
+from .hasher import PRETRAINED_MODEL, DiagramHasher, hash_diagrams, synthetic_diagrams
+from .hashing import hamming_blocks, hamming_distances, hamming_knn, pack_codes
 from .metrics import betti_error, betti_numbers, euler_characteristic
 from .processing import (lifetime_threshold, mark_objects, modify_border, persistence_targets,
                          persistence_targets_batch, topological_process)
@@ -24,5 +25,7 @@ __all__ = [
     # diagram toolbox
     "bottleneck_distance", "wasserstein_distance", "pairwise_distances",
     "persistence_image", "betti_curve", "persistence_landscape", "diagram_histogram",
-    "pack_codes", "hamming_distances", "hamming_knn",
+    "pack_codes", "hamming_distances", "hamming_blocks", "hamming_knn",
+    # learned diagram hashing
+    "DiagramHasher", "hash_diagrams", "synthetic_diagrams", "PRETRAINED_MODEL",
 ]

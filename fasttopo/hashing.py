@@ -12,7 +12,7 @@ import numpy as np
 from . import _hamming
 from ._validation import check_int, reject_masked
 
-__all__ = ["pack_codes", "hamming_distances", "hamming_knn"]
+__all__ = ["pack_codes", "hamming_distances", "hamming_blocks", "hamming_knn"]
 
 #: from this many 64-bit words per code on, the symmetric case computes the
 #: upper triangle only and mirrors it; below, recomputing the lower triangle
@@ -124,7 +124,19 @@ def _distance_dtype(words):
     return np.uint32
 
 
-def hamming_distances(a, b=None):
+def _check_out(out, shape, dtype):
+    """``out`` as given, after checking it can take the result in place."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must have shape {shape} and dtype {np.dtype(dtype).name} for "
+                         f"these codes, got shape {out.shape} and dtype {out.dtype}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out must be a writeable C-contiguous array")
+    return out
+
+
+def hamming_distances(a, b=None, *, out=None):
     """Hamming distances between all pairs of binary codes.
 
     Parameters
@@ -138,6 +150,10 @@ def hamming_distances(a, b=None):
     b : (m,) or (m, w) array_like of integers, optional
         Second set of codes, of the same length in bits as ``a``.  Default:
         ``a`` itself (the symmetric case).
+    out : (n, m) ndarray, optional
+        C-contiguous array of the result's dtype (below) to write into:
+        reusing one buffer saves allocating and faulting in a large result
+        at every call (100 MB for 10,000 codes).  It is returned.
 
     Returns
     -------
@@ -145,7 +161,7 @@ def hamming_distances(a, b=None):
         ``distances[i, j] = popcount(a[i] XOR b[j])``, the number of bits in
         which the codes differ.  The dtype is the smallest unsigned type
         that holds the code length: uint8 up to 192 bits, uint16 up to
-        65,472 bits, uint32 beyond.
+        65,472 bits, uint32 beyond.  ``out`` if given.
 
     Raises
     ------
@@ -154,11 +170,12 @@ def hamming_distances(a, b=None):
         :func:`pack_codes` first).
     ValueError
         If the codes are not a multiple of 64 bits long, or ``a`` and ``b``
-        have codes of different lengths.
+        have codes of different lengths, or ``out`` has the wrong shape,
+        dtype or layout.
 
     See Also
     --------
-    pack_codes, hamming_knn
+    pack_codes, hamming_blocks, hamming_knn
 
     Notes
     -----
@@ -187,11 +204,15 @@ def hamming_distances(a, b=None):
     array([[0, 3, 4],
            [3, 0, 1],
            [4, 1, 0]], dtype=uint8)
+    >>> buffer = np.empty((3, 3), dtype=np.uint8)
+    >>> hamming_distances(codes, out=buffer) is buffer
+    True
     """
     a = _check_codes(a, "a")
     dtype = _distance_dtype(a.shape[1])
     if b is None:
-        out = np.empty((a.shape[0], a.shape[0]), dtype=dtype)
+        shape = (a.shape[0], a.shape[0])
+        out = np.empty(shape, dtype=dtype) if out is None else _check_out(out, shape, dtype)
         if a.shape[0]:
             aT = np.ascontiguousarray(a.T)
             if out.size * a.shape[1] < _SERIAL_BELOW:
@@ -205,12 +226,97 @@ def hamming_distances(a, b=None):
     if b.shape[1] != a.shape[1]:
         raise ValueError(f"a and b must hold codes of the same length, got {64 * a.shape[1]} "
                          f"and {64 * b.shape[1]} bits")
-    out = np.empty((a.shape[0], b.shape[0]), dtype=dtype)
+    shape = (a.shape[0], b.shape[0])
+    out = np.empty(shape, dtype=dtype) if out is None else _check_out(out, shape, dtype)
     if out.size:
         kernel = _hamming.all_pairs_serial if out.size * a.shape[1] < _SERIAL_BELOW \
             else _hamming.all_pairs
         kernel(a, np.ascontiguousarray(b.T), out)
     return out
+
+
+def hamming_blocks(a, b=None, *, block_rows=None, max_bytes=1 << 26):
+    """The all-pairs Hamming matrix streamed in blocks of rows (for matrices that do not fit).
+
+    Parameters
+    ----------
+    a : (n,) or (n, w) array_like of integers
+        Packed codes (as in :func:`hamming_distances`).
+    b : (m,) or (m, w) array_like of integers, optional
+        Second set of codes (default ``a``).
+    block_rows : int, optional
+        Rows per block.  Default: as many as fit in ``max_bytes``.
+    max_bytes : int, optional
+        Size of the block buffer when ``block_rows`` is not given (default
+        64 MiB).
+
+    Yields
+    ------
+    start : int
+        Index of the block's first row in ``a``.
+    block : (r, m) ndarray of uint8, uint16 or uint32
+        ``hamming_distances(a[start:start + r], b)``.  One buffer is reused
+        for every block: copy what you keep before asking for the next one.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`hamming_distances`; also if ``block_rows`` or
+        ``max_bytes`` is not a positive int.
+
+    See Also
+    --------
+    hamming_distances, hamming_knn
+
+    References
+    ----------
+    .. [1] Y. Qin, B. T. Fasy, C. Wenk, B. Summa, "A domain-oblivious approach
+       for learning concise representations of filtered topological spaces
+       for clustering", IEEE Transactions on Visualization and Computer
+       Graphics (IEEE VIS 2021), 28(1), 2022. https://doi.org/10.1109/TVCG.2021.3114872
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopo import hamming_blocks
+    >>> codes = np.arange(5, dtype=np.uint64)
+    >>> nearest_other = np.empty(5, dtype=np.int64)
+    >>> for start, block in hamming_blocks(codes, block_rows=2):
+    ...     rows = np.arange(len(block))
+    ...     block[rows, start + rows] = 255          # hide each code from itself
+    ...     nearest_other[start:start + len(block)] = block.argmin(axis=1)
+    >>> nearest_other
+    array([1, 0, 0, 1, 0])
+    """
+    a = _check_codes(a, "a")
+    b = a if b is None else _check_codes(b, "b")
+    if b.shape[1] != a.shape[1]:
+        raise ValueError(f"a and b must hold codes of the same length, got {64 * a.shape[1]} "
+                         f"and {64 * b.shape[1]} bits")
+    dtype = _distance_dtype(a.shape[1])
+    m = b.shape[0]
+    if block_rows is None:
+        max_bytes = check_int(max_bytes, "max_bytes")
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
+        block_rows = max(1, max_bytes // max(1, m * np.dtype(dtype).itemsize))
+    else:
+        block_rows = check_int(block_rows, "block_rows")
+        if block_rows < 1:
+            raise ValueError(f"block_rows must be >= 1, got {block_rows}")
+    return _blocks(a, np.ascontiguousarray(b.T), dtype, min(block_rows, max(1, a.shape[0])))
+
+
+def _blocks(a, bT, dtype, rows):
+    buffer = np.empty((rows, bT.shape[1]), dtype=dtype)
+    for start in range(0, a.shape[0], rows):
+        part = a[start:start + rows]
+        out = buffer[:len(part)]
+        if out.size:
+            kernel = _hamming.all_pairs_serial if out.size * a.shape[1] < _SERIAL_BELOW \
+                else _hamming.all_pairs
+            kernel(part, bT, out)
+        yield start, out
 
 
 def hamming_knn(queries, codes, k):

@@ -133,3 +133,40 @@ def test_pack_codes():
 def test_bad_inputs_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("words", [1, 3])
+def test_out_and_blocks_equal_plain_result(words, path):
+    from fasttopo import hamming_blocks
+    rng = np.random.default_rng(words + 20)
+    a, b = codes(rng, 150, words), codes(rng, 70, words)
+    plain, cross = hamming_distances(a), hamming_distances(a, b)
+    buffer = np.full((150, 150), 7, dtype=np.uint8)
+    assert hamming_distances(a, out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, plain)
+    buffer2 = np.full((150, 70), 7, dtype=np.uint8)
+    np.testing.assert_array_equal(hamming_distances(a, b, out=buffer2), cross)
+    for rows in (1, 7, 64, 150, 1000):
+        got = np.vstack([block.copy() for _, block in hamming_blocks(a, block_rows=rows)])
+        np.testing.assert_array_equal(got, plain)
+        starts = [s for s, _ in hamming_blocks(a, b, block_rows=rows)]
+        assert starts == list(range(0, 150, rows))[:len(starts)]
+    got = np.vstack([blk.copy() for _, blk in hamming_blocks(a, b, max_bytes=70 * 11)])
+    np.testing.assert_array_equal(got, cross)
+    assert list(hamming_blocks(np.empty((0, words), np.uint64), b)) == []
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda a: hamming_distances(a, out=np.empty((5, 5), np.uint16)), ValueError, "dtype"),
+    (lambda a: hamming_distances(a, out=np.empty((5, 4), np.uint8)), ValueError, "shape"),
+    (lambda a: hamming_distances(a, out=np.empty((5, 5), np.uint8).T), ValueError,
+     "C-contiguous"),
+    (lambda a: hamming_distances(a, out=[[0] * 5] * 5), TypeError, "out must be"),
+    (lambda a: hashing.hamming_blocks(a, block_rows=0), ValueError, "block_rows"),
+    (lambda a: hashing.hamming_blocks(a, max_bytes=1.5), TypeError, "max_bytes"),
+    (lambda a: hashing.hamming_blocks(a, np.zeros((2, 2), np.uint64)), ValueError,
+     "same length"),
+])
+def test_bad_out_and_blocks(call, error, match):
+    with pytest.raises(error, match=match):
+        call(np.arange(5, dtype=np.uint64))

@@ -23,11 +23,16 @@ class HammingAllPairs:
     def setup(self, n):
         from fasttopo import hamming_distances
         self.codes = np.random.default_rng(0).integers(0, 2 ** 64, size=n, dtype=np.uint64)
+        self.buffer = np.empty((n, n), dtype=np.uint8)
         hamming_distances(self.codes[:10])
 
     def time_fasttopo(self, n):
         from fasttopo import hamming_distances
         hamming_distances(self.codes)
+
+    def time_fasttopo_reused_buffer(self, n):
+        from fasttopo import hamming_distances
+        hamming_distances(self.codes, out=self.buffer)
 
     def time_numpy_blocks_of_100(self, n):
         out = np.empty((n, n), dtype=np.uint8)
@@ -51,6 +56,37 @@ class HammingKnn:
     def time_numpy_argpartition(self):
         dist = np.bitwise_count(self.codes[:1000, None] ^ self.codes[None, :])
         np.argpartition(dist, 10, axis=1)
+
+
+class HammingKnnMillion:
+    """10 nearest codes of 100 queries among 1,000,000 64-bit codes."""
+
+    def setup(self):
+        from fasttopo import hamming_knn
+        self.codes = np.random.default_rng(0).integers(0, 2 ** 64, size=1_000_000,
+                                                       dtype=np.uint64)
+        hamming_knn(self.codes[:2], self.codes[:1000], 10)
+
+    def time_fasttopo(self):
+        from fasttopo import hamming_knn
+        hamming_knn(self.codes[:100], self.codes, 10)
+
+    def time_numpy_argpartition(self):
+        dist = np.bitwise_count(self.codes[:100, None] ^ self.codes[None, :])
+        np.argpartition(dist, 10, axis=1)
+
+
+class HashDiagrams:
+    """Pretrained learned codes (Qin et al. 2021) of 10,000 diagrams of 16 points."""
+
+    def setup(self):
+        from fasttopo import hash_diagrams, synthetic_diagrams
+        self.diagrams = synthetic_diagrams(10_000, 16, random_state=0)
+        hash_diagrams(self.diagrams[:10])
+
+    def time_hash_diagrams(self):
+        from fasttopo import hash_diagrams
+        hash_diagrams(self.diagrams)
 
 
 class Bottleneck:
