@@ -164,6 +164,38 @@ def warm_up(dtype=np.float64, shape=(64, 64), *, client=None, max_dim=None, conn
 
 
 # --------------------------------------------------------------------------- persistence
+_FIELDS = ("dim", "birth", "death", "birth_index", "death_index")
+
+
+class _Diagrams(list):
+    """The diagrams of one partition; pickled as five concatenated arrays.
+
+    Moving a partition between processes then costs a few array copies
+    instead of five small arrays and a validating constructor per diagram
+    (diagrams of one Dask-array chunk share shape and options).
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        if self and all(type(d) is PersistenceDiagram for d in self):
+            first = self[0]
+            key = (first.shape, first.connectivity, first.superlevel)
+            if all((d.shape, d.connectivity, d.superlevel) == key for d in self):
+                ends = np.cumsum([0] + [len(d) for d in self]).tolist()
+                arrays = tuple(np.concatenate([getattr(d, name) for d in self])
+                               for name in _FIELDS)
+                return (_unpack, (arrays, ends) + key)
+        return (_Diagrams, (list(self),))
+
+
+def _unpack(arrays, ends, shape, connectivity, superlevel):
+    for array in arrays:
+        array.setflags(write=False)
+    return _Diagrams(PersistenceDiagram._split_owned(arrays, ends, shape, connectivity,
+                                                     superlevel))
+
+
 def _located(exc, where):
     """The same exception type, its message prefixed with where it happened."""
     return type(exc)(f"{where}: {exc}")
@@ -182,7 +214,7 @@ def _stack_or_list(items):
 def _block_diagrams(block, start, options):
     """Diagrams of one chunk ``images[start:start + len(block)]`` of a Dask array."""
     try:
-        return persistence_batch(np.asarray(block), **options)
+        return _Diagrams(persistence_batch(np.asarray(block), **options))
     except (TypeError, ValueError) as exc:
         raise _located(exc, f"images[{start}:{start + len(block)}]") from None
 
@@ -191,7 +223,7 @@ def _partition_diagrams(partition, index, options):
     """Diagrams of one partition of a Dask bag of images."""
     items = list(partition)
     try:
-        return persistence_batch(_stack_or_list(items), **options) if items else []
+        return _Diagrams(persistence_batch(_stack_or_list(items), **options) if items else [])
     except (TypeError, ValueError) as exc:
         raise _located(exc, f"partition {index} of the bag") from None
 
@@ -200,7 +232,7 @@ def _file_diagrams(paths, options):
     """Read image files (as the ``fasttopo`` command does) and compute their diagrams."""
     images = [load_image(path) for path in paths]
     try:
-        return persistence_batch(_stack_or_list(images), **options) if images else []
+        return _Diagrams(persistence_batch(_stack_or_list(images), **options) if images else [])
     except (TypeError, ValueError) as exc:
         raise _located(exc, f"files {paths[0]} ... {paths[-1]}") from None
 
