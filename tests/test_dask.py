@@ -235,3 +235,17 @@ def test_errors(client):
     with pytest.raises(TypeError, match="integer"):
         ftd.hamming_knn(np.zeros(1, np.uint64), da.zeros(3, chunks=2), 1)
     assert ftd.pairwise_distances([]).shape == (0, 0)
+
+
+def test_example_quick_on_this_cluster(client):
+    """docs/examples/dask_image_search.py --quick, pointed at the test's cluster."""
+    script = os.path.join(os.path.dirname(__file__), "..", "docs", "examples",
+                          "dask_image_search.py")
+    out = subprocess.run([sys.executable, script, "--quick", "--scheduler",
+                          client.scheduler.address], capture_output=True, text=True,
+                         timeout=600, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "400 tiles of 64 x 64" in out.stdout
+    line = [s for s in out.stdout.splitlines() if s.startswith("neighbours cut from")][0]
+    precision = float(line.split(":")[1].split()[0])
+    assert precision > 0.3           # chance is 1/8: the codes carry the tiles' topology
