@@ -8,14 +8,11 @@ one task per chunk of codes calls :func:`fasttopo.hamming_knn`.  The results
 are identical to those of the local functions, whatever the number of
 workers and the chunk sizes.
 
-They run on any scheduler: the default one (threads of this process) when
-no :class:`distributed.Client` is active, or the cluster of the active
-client (``LocalCluster``, SLURM/PBS through dask-jobqueue, Kubernetes, ...).
-With a client, the compiled kernels are warmed once per worker process by a
-worker plugin (see :func:`warm_up`), not in every task.
-
-This module imports Dask; ``import fasttopo`` does not.  Install with
-``pip install fasttopo[dask]``.
+They run on the default scheduler (threads of this process) when no
+:class:`distributed.Client` is active, else on the active client's cluster;
+the compiled kernels are then warmed once per worker process by a worker
+plugin (:func:`warm_up`).  ``import fasttopo`` does not import Dask (install
+with ``pip install fasttopo[dask]``).
 """
 
 import math
@@ -95,9 +92,6 @@ class _WarmUp(WorkerPlugin):
 
     def setup(self, worker=None):
         _warm(self.dtype, self.shape, self.options)
-
-    def teardown(self, worker=None):
-        pass
 
 
 def warm_up(dtype=np.float64, shape=(64, 64), *, client=None, max_dim=None, connectivity=None,
