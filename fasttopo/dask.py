@@ -183,6 +183,25 @@ class _Diagrams(list):
         return (_Diagrams, (list(self),))
 
 
+class _DiagramBag(db.Bag):
+    """A Bag of diagrams whose computed list also travels as five arrays.
+
+    Dask concatenates the partitions on a worker (a final task) and sends
+    the list to the client: as a ``_Diagrams`` it is sent in one piece.
+    """
+
+    def __dask_postcompute__(self):
+        return _finalize, ()
+
+
+def _finalize(results):
+    return _Diagrams(db.core.finalize(results))
+
+
+def _diagram_bag(bag):
+    return _DiagramBag(bag.dask, bag.name, bag.npartitions)
+
+
 def _unpack(arrays, ends, shape, connectivity, superlevel):
     for array in arrays:
         array.setflags(write=False)
@@ -325,7 +344,7 @@ def persistence(images, *, max_dim=None, connectivity=None, superlevel=False, n_
         starts = np.cumsum((0,) + images.chunks[0])[:-1].tolist()
         parts = [delayed(_block_diagrams, pure=True)(block, start, options)
                  for block, start in zip(blocks, starts)]
-        return db.from_delayed(parts)
+        return _diagram_bag(db.from_delayed(parts))
     if isinstance(max_dim, (bool, np.bool_)) or not (max_dim is None
                                                       or isinstance(max_dim, numbers.Integral)):
         raise TypeError(f"max_dim must be an int or None, got {max_dim!r}")
@@ -334,13 +353,13 @@ def persistence(images, *, max_dim=None, connectivity=None, superlevel=False, n_
     if isinstance(images, db.Bag):
         parts = [delayed(_partition_diagrams, pure=True)(part, i, options)
                  for i, part in enumerate(images.to_delayed(optimize_graph=False))]
-        return db.from_delayed(parts)
+        return _diagram_bag(db.from_delayed(parts))
     if _is_paths(images):
         paths = [os.fspath(p) for p in images]
         if partition_size is not None:
             partition_size = check_int(partition_size, "partition_size", 1)
         groups = db.from_sequence(paths, partition_size=partition_size)
-        return groups.map_partitions(_file_diagrams, options)
+        return _diagram_bag(groups.map_partitions(_file_diagrams, options))
     raise TypeError(f"images must be a (B, ...) dask.array.Array, a dask.bag.Bag of arrays or "
                     f"a non-empty list of file paths, got {type(images).__name__}; wrap NumPy "
                     f"data with dask.array.from_array(images, chunks=(size, ...))")
@@ -348,9 +367,10 @@ def persistence(images, *, max_dim=None, connectivity=None, superlevel=False, n_
 
 def _block_targets(block, start, k, dim, connectivity, superlevel, n_jobs):
     try:
-        return persistence_targets_batch(np.asarray(block), k=k, dim=dim,
-                                         connectivity=connectivity, superlevel=superlevel,
-                                         n_jobs=n_jobs)
+        masks, points = persistence_targets_batch(np.asarray(block), k=k, dim=dim,
+                                                  connectivity=connectivity,
+                                                  superlevel=superlevel, n_jobs=n_jobs)
+        return masks, _Diagrams(points)
     except (TypeError, ValueError) as exc:
         raise _located(exc, f"images[{start}:{start + len(block)}]") from None
 
@@ -422,7 +442,7 @@ def persistence_targets(images, *, k=10, dim=0, connectivity=1, superlevel=False
     masks = [da.from_delayed(part[0], shape=(size, k) + shape, dtype=np.uint8)
              for part, size in zip(parts, images.chunks[0])]
     masks = da.concatenate(masks) if masks else da.zeros((0, k) + shape, dtype=np.uint8)
-    return masks, db.from_delayed([part[1] for part in parts])
+    return masks, _diagram_bag(db.from_delayed([part[1] for part in parts]))
 
 
 # --------------------------------------------------------------------------- distances

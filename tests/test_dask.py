@@ -249,3 +249,21 @@ def test_example_quick_on_this_cluster(client):
     line = [s for s in out.stdout.splitlines() if s.startswith("neighbours cut from")][0]
     precision = float(line.split(":")[1].split()[0])
     assert precision > 0.3           # chance is 1/8: the codes carry the tiles' topology
+
+
+def test_partitions_travel_as_concatenated_arrays():
+    import pickle
+
+    from fasttopo.dask import _Diagrams
+    same = fasttopo.persistence_batch(_stack(count=5, shape=(9, 11)))
+    mixed = same[:2] + [fasttopo.persistence(np.arange(12.0).reshape(3, 4)),
+                        fasttopo.persistence(np.eye(4), superlevel=True)]
+    for diagrams in (same, mixed, []):
+        back = pickle.loads(pickle.dumps(_Diagrams(diagrams), protocol=5))
+        assert type(back) is _Diagrams and back == diagrams
+        for d, e in zip(back, diagrams):
+            assert (d.shape, d.connectivity, d.superlevel) == (e.shape, e.connectivity,
+                                                               e.superlevel)
+            assert not d.birth.flags.writeable and d.dim.dtype == np.int8
+    # one pickle of five arrays, not one per diagram
+    assert len(pickle.dumps(_Diagrams(same), protocol=5)) < len(pickle.dumps(same, protocol=5))
