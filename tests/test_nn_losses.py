@@ -313,3 +313,53 @@ def test_loss_modules(rng):
     assert torch.equal(w(dgms, dgms.detach()), tnn.wasserstein_loss(
         dgms, dgms, order=1, internal_p=np.inf, dim=0))
     assert "order=1" in repr(w)
+
+
+def ref_features(dgm, ps, qs, i0, dims):
+    """E(p, q, i0) transcribed: all bars by decreasing lifetime (inf first), i >= i0, finite."""
+    out = np.zeros((len(dims), len(ps), len(qs)))
+    for a, k in enumerate(dims):
+        sel = dgm.select(k)
+        life = np.abs(sel.death - sel.birth)
+        order = np.argsort(-life, kind="stable")             # essential classes first
+        bars = [(sel.birth[i], sel.death[i]) for i in order][i0 - 1:]
+        for b, d in bars:
+            if np.isinf(d):
+                continue
+            for j, p in enumerate(ps):
+                for m, q in enumerate(qs):
+                    out[a, j, m] += abs(d - b) ** p * ((d + b) / 2) ** q
+    return out
+
+
+@pytest.mark.parametrize("i0", [1, 2, 3])
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_persistence_features_grid(rng, i0, superlevel):
+    x = distinct(rng, (3, 1, 9, 8)) / 10
+    dgms = tnn.persistence(x, superlevel=superlevel)
+    got = tnn.persistence_features(dgms, p=(0, 1, 2.5), q=(0, 1, 2), i0=i0, dim=(0, 1))
+    assert got.shape == (3, 1, 2, 3, 3)
+    got = got[:, 0]
+    for i, d in enumerate(numpy_diagrams(x, superlevel=superlevel)):
+        np.testing.assert_allclose(got[i].numpy(), ref_features(d, (0, 1, 2.5), (0, 1, 2), i0,
+                                                                (0, 1)), rtol=1e-12)
+    # i0 = 2 on PD0 (one essential class) is total_persistence's skip = 0; on PD1, skip = 1
+    e = tnn.persistence_features(dgms, p=1, q=0, i0=2, dim=(0, 1))[..., 0, 0]
+    np.testing.assert_allclose(e[..., 0].numpy(), tnn.total_persistence(
+        dgms, skip=0, dim=0, reduction="none").numpy(), rtol=1e-12)
+    np.testing.assert_allclose(e[..., 1].numpy(), tnn.total_persistence(
+        dgms, skip=1, dim=1, reduction="none").numpy(), rtol=1e-12)
+
+
+def test_persistence_features_gradcheck_and_errors(rng):
+    x = distinct(rng, (2, 1, 5, 5), scale=0.1).add(1.0).requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        lambda t: tnn.persistence_features(tnn.persistence(t), p=(0, 1, 2), q=(0, 1), i0=2),
+        (x,))
+    dgms = tnn.persistence(x.detach())
+    with pytest.raises(ValueError, match="i0 must be >= 1"):
+        tnn.persistence_features(dgms, i0=0)
+    with pytest.raises(ValueError, match="p must be >= 0"):
+        tnn.persistence_features(dgms, p=(-1, 1))
+    with pytest.raises(TypeError, match="i0 must be an int"):
+        tnn.persistence_features(dgms, i0=1.5)
