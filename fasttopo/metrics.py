@@ -217,7 +217,7 @@ def _check_patch(patch_size, shape):
 
 def betti_error(prediction, target, *, patch_size=64, n_patches=100, dims=(0, 1),
                 connectivity=None, rng=None):
-    """Betti error: mean absolute difference of Betti numbers over random patches.
+    r"""Betti error: mean absolute difference of Betti numbers over random patches.
 
     The topological metric of Hu et al. [1]_: patches are drawn uniformly
     at random (the same windows in both images); for each, the absolute
