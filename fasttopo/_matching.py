@@ -441,7 +441,7 @@ def wasserstein_matching(a, b, order, internal_p, diagonal_cost=None):
 
 
 def _total_cost(a, b, pairs, order, internal_p, da, db):
-    """Sum over the pairs of their cost: ground distance**order, or ``da``/``db`` to the diagonal."""
+    """Sum of the pair costs: ground distance**order, or ``da``/``db`` for the diagonal."""
     i, j = pairs[:, 0], pairs[:, 1]
     both = (i >= 0) & (j >= 0)
     total = np.sum(_ground_cost(a, b, i[both], j[both], internal_p) ** order)

@@ -1,4 +1,4 @@
-"""The --quick runs of the papers' reproduction scripts in docs/examples, with checks of their claims."""
+"""The --quick runs of the papers' reproduction scripts (docs/examples), their claims checked."""
 
 import importlib.util
 import pathlib

@@ -5,7 +5,8 @@ One training step of the small UNet of ``unet_topological_losses.py``
 apart from it each topological term on the network's output (its forward
 and its backward down to the output, which is what it adds to a step);
 its share is ``term / (step + term)``.  Rounds alternate the step and the
-terms, so that load on the machine hits them alike.  Oner et al. report 0.5 s per 64x64 window for their localized loss;
+terms, so that load on the machine hits them alike.  Oner et al. report
+0.5 s per 64x64 window for their localized loss;
 a 256x256 image holds 16 such windows, a batch of four 64.
 
 Run ``python topological_loss_timing.py`` (one thread; the minimum over

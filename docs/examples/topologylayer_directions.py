@@ -1,4 +1,4 @@
-"""Directional filtrations of a digit: coordinates from a corner or from the centre (TopologyLayer).
+"""Directional filtrations of a digit: coordinates from a corner or the centre (TopologyLayer).
 
 Paper 001 builds features from the persistence of the product of the image
 with the coordinate functions "x, y, (x + y)/2, ...".  With coordinates

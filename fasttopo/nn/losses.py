@@ -60,7 +60,8 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
 
     over the finite bars of dimension ``dim`` of each input, sorted by
     decreasing lifetime; the ``skip`` longest finite bars are not
-    penalised (see ``skip`` for its relation to :math:`i_0`).  Bars with an infinite death are left out (as in
+    penalised (see ``skip`` for its relation to :math:`i_0`).  Bars with an
+    infinite death are left out (as in
     TopologyLayer).
 
     Parameters

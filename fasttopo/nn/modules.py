@@ -392,4 +392,5 @@ class LocalizedLoss(nn.Module):
 
     def extra_repr(self):
         return _repr(window=self.window, kind=self.kind, dim=self.dim, alpha=self.alpha,
-                     amplitude=self.amplitude, unmatched=self.unmatched, superlevel=self.superlevel, reduction=self.reduction)
+                     amplitude=self.amplitude, unmatched=self.unmatched,
+                     superlevel=self.superlevel, reduction=self.reduction)
