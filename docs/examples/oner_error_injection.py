@@ -28,7 +28,7 @@ would reward; the paper reports P(ΔC < 0) of about 0.4 for the standard
 filtration and 0.2 for the localized one.
 
 Run ``python oner_error_injection.py`` (full: 10 x 30 injections on
-192x192 images, a couple of minutes on two cores) or ``--quick``.
+192x192 images, 11 minutes on the shared 2-core machine) or ``--quick``.
 """
 
 import argparse
