@@ -473,7 +473,7 @@ _UNMATCHED = {"distance": _distance_to_diagonal, "squared": _squared_distance_to
 def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
                    amplitude=0.5, unmatched="distance", superlevel=False, connectivity=None,
                    rng=None, reduction="mean", spatial_dims=None):
-    r"""Persistence loss with improved locality of Oner et al.: :math:`lpha\, C`.
+    r"""Persistence loss with improved locality of Oner et al.: :math:`\alpha\, C`.
 
     A height function :math:`g` is drawn at random (once per call; draw a
     new one at every training iteration, as the paper does) by
@@ -482,10 +482,9 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
 
     .. math::
 
-        f_Y(p) = Y(p) + g(p), \qquad g(p) = s\, w^	op (p - c)\ 	ext{(linear)},\quad
-        s \lVert p - c 
-Vert^2\ 	ext{(radial)},\quad
-        s\, (p - c)^	op W (p - c),\ W = w w^	op\ 	ext{(quadratic)},
+        f_Y(p) = Y(p) + g(p), \qquad g(p) = s\, w^\top (p - c)\ \text{(linear)},\quad
+        s \lVert p - c \rVert^2\ \text{(radial)},\quad
+        s\, (p - c)^\top W (p - c),\ W = w w^\top\ \text{(quadratic)},
 
     with ``w`` a random unit direction, ``c`` a random centre in the
     window (pixel coordinates) and ``s`` the slope that makes ``g`` span
@@ -495,15 +494,14 @@ Vert^2\ 	ext{(radial)},\quad
     .. math::
 
         C_w = \sum_{(x, y) \in M} (b_x - b_y)^2 + (d_x - d_y)^2
-              + \sum_{z 
-otin M} \operatorname{dist}(z, \Delta),
-        \qquad \operatorname{dist}((b, d), \Delta) = rac{|d - b|}{\sqrt 2},
+              + \sum_{z \notin M} \operatorname{dist}(z, \Delta),
+        \qquad \operatorname{dist}((b, d), \Delta) = \frac{|d - b|}{\sqrt 2},
 
     unmatched points paying their (Euclidean) distance to the diagonal as
     the paper states (``unmatched="squared"``: its square, which makes
     :math:`C_w` the squared 2-Wasserstein distance).  The loss returned is
-    the topological term :math:`lpha\, C` of the paper's total loss
-    :math:`L_{tot} = L + lpha C` (Eq. 1, :math:`lpha = 0.01`), where
+    the topological term :math:`\alpha\, C` of the paper's total loss
+    :math:`L_{tot} = L + \alpha C` (Eq. 1, :math:`\alpha = 0.01`), where
     :math:`C = \sum_w C_w` over the windows of an input and the dimensions
     ``dim``; add it to the pixel loss :math:`L` yourself.
 
@@ -525,7 +523,7 @@ otin M} \operatorname{dist}(z, \Delta),
     dim : int or sequence of int, optional
         Homology dimension(s) (1: loops, in 2D, as in the paper).
     alpha : float, optional
-        Weight :math:`lpha` of the topological term (0.01 in the paper).
+        Weight :math:`\alpha` of the topological term (0.01 in the paper).
     amplitude : float, optional
         Peak-to-peak range of ``g`` on a window, in units of the maps
         (sets the slope ``s``).  Keep it below the contrast of the maps
