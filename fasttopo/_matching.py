@@ -381,27 +381,46 @@ def _ground_cost(a, b, ii, jj, internal_p):
     return (db_ ** internal_p + dd_ ** internal_p) ** (1.0 / internal_p)
 
 
-def wasserstein_matching(a, b, order, internal_p):
+def wasserstein_matching(a, b, order, internal_p, diagonal_cost=None):
     """Optimal p-Wasserstein matching of two finite off-diagonal point sets.
 
     Returns ``(cost, pairs)`` where ``cost`` is the sum of the matched
     costs raised to the power ``order`` (not yet its root).
+
+    ``diagonal_cost``, a pair of arrays ``(da, db)``, replaces the cost of
+    sending each point to the diagonal (default ``diagonal_distance **
+    order``); the pair cost stays ``||a - b||_internal_p ** order``.  The
+    torch losses use it for the localized loss of Oner et al. (squared pair
+    cost, unmatched points paying their distance to the diagonal).  The
+    pruning ``c(a, b) < da + db`` holds for any diagonal costs; the
+    geometric pre-filter of the candidates does not, so with custom costs
+    every pair is a candidate.
     """
     n, m = len(a), len(b)
-    da = diagonal_distance(a, internal_p) ** order
-    db = diagonal_distance(b, internal_p) ** order
+    if diagonal_cost is None:
+        da = diagonal_distance(a, internal_p) ** order
+        db = diagonal_distance(b, internal_p) ** order
+    else:
+        da, db = (np.asarray(c, dtype=np.float64) for c in diagonal_cost)
     if n == 0 or m == 0:
         return float(da.sum() + db.sum()), _pairs_from_rows(np.full(n, m, dtype=np.int64), n, m)
-    # Linf <= L^q, so c**p < da + db needs Linf < 2**(1/p) * max(d(a), d(b))
-    reach = 2.0 ** (1.0 / order)
-    near = _NearPairs(a, reach * diagonal_distance(a, internal_p), b,
-                      reach * diagonal_distance(b, internal_p))
-    if near.count >= _DENSE_NEAR_FRACTION * n * m and n * m >= _DENSE_MIN_PAIRS:
+    if diagonal_cost is None:
+        # Linf <= L^q, so c**p < da + db needs Linf < 2**(1/p) * max(d(a), d(b))
+        reach = 2.0 ** (1.0 / order)
+        near = _NearPairs(a, reach * diagonal_distance(a, internal_p), b,
+                          reach * diagonal_distance(b, internal_p))
+        dense = near.count >= _DENSE_NEAR_FRACTION * n * m
+    else:
+        near, dense = None, True
+    if dense and n * m >= _DENSE_MIN_PAIRS:
         # most pairs are worth matching: one transport problem (POT, if installed)
         pairs = transport_pairs(a, b, da, db, order, internal_p)
         if pairs is not None:
-            return matching_cost(a, b, pairs, order, internal_p), pairs
-    ii, jj = near.pairs()
+            return _total_cost(a, b, pairs, order, internal_p, da, db), pairs
+    if near is None:
+        ii, jj = np.divmod(np.arange(n * m, dtype=np.int64), m)
+    else:
+        ii, jj = near.pairs()
     cost = _ground_cost(a, b, ii, jj, internal_p) ** order
     keep = cost < da[ii] + db[jj]
     ii, jj, cost = ii[keep], jj[keep], cost[keep]
@@ -418,7 +437,16 @@ def wasserstein_matching(a, b, order, internal_p):
             local = _assignment(len(ia), len(ib), li, lj, c, da[ia], db[ib])
         pairs.append(np.column_stack([_take(ia, local[:, 0]), _take(ib, local[:, 1])]))
     pairs = np.concatenate(pairs).astype(np.int64)
-    return matching_cost(a, b, pairs, order, internal_p), pairs
+    return _total_cost(a, b, pairs, order, internal_p, da, db), pairs
+
+
+def _total_cost(a, b, pairs, order, internal_p, da, db):
+    """Sum of the pair costs: ground distance**order, or ``da``/``db`` for the diagonal."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    both = (i >= 0) & (j >= 0)
+    total = np.sum(_ground_cost(a, b, i[both], j[both], internal_p) ** order)
+    total += np.sum(da[i[(i >= 0) & (j < 0)]]) + np.sum(db[j[(i < 0) & (j >= 0)]])
+    return float(total)
 
 
 def _take(index, positions):
@@ -510,13 +538,3 @@ def _assignment(n, m, ii, jj, cost, da, db):
     row_to_col = np.empty(n + m, dtype=np.int64)
     row_to_col[row_ind] = col_ind
     return _pairs_from_rows(row_to_col, n, m)
-
-
-def matching_cost(a, b, pairs, order, internal_p):
-    """Sum over the pairs of (ground distance)**order, diagonal included."""
-    i, j = pairs[:, 0], pairs[:, 1]
-    both = (i >= 0) & (j >= 0)
-    total = np.sum(_ground_cost(a, b, i[both], j[both], internal_p) ** order)
-    total += np.sum(diagonal_distance(a[i[(i >= 0) & (j < 0)]], internal_p) ** order)
-    total += np.sum(diagonal_distance(b[j[(i < 0) & (j >= 0)]], internal_p) ** order)
-    return float(total)

@@ -54,10 +54,15 @@ def height_function(shape, kind="linear", *, direction=None, center=None, scale=
     direction:
 
     * ``"linear"``:    g(p) = scale * w . (p - c)
-    * ``"radial"``:    g(p) = scale * ||p - c||
-    * ``"quadratic"``: g(p) = scale * (p - c)^T W (p - c), with W = w w^T
+    * ``"radial"``:    g(p) = scale * ||p - c||^2
+    * ``"quadratic"``: g(p) = scale * (p - c)^T W (p - c), with W = w w^T,
+      i.e. scale * (w . (p - c))^2
 
-    as in Oner et al. [1]_.
+    the three height functions of Oner et al. [1]_ (g(p) = w^T p,
+    a ||p - q||^2 and p^T W p with W = w^T w, written about a centre c).
+    These are the only height functions of fasttopo: the torch loss
+    :func:`fasttopo.nn.localized_loss` draws its own from
+    :func:`random_height_function`.
 
     Parameters
     ----------
@@ -73,8 +78,9 @@ def height_function(shape, kind="linear", *, direction=None, center=None, scale=
         Centre ``c`` in pixel coordinates; default the image centre
         ``(shape - 1) / 2``.
     scale : float, optional
-        Factor applied to g (units of image value per pixel, or per pixel
-        squared for ``"quadratic"``).
+        Factor applied to g (units of image value per pixel for
+        ``"linear"``, per pixel squared for ``"radial"`` and
+        ``"quadratic"``).
 
     Returns
     -------
@@ -103,9 +109,9 @@ def height_function(shape, kind="linear", *, direction=None, center=None, scale=
     array([[-1.,  0.,  1.],
            [-1.,  0.,  1.]])
     >>> height_function((3, 3), "radial", center=(0, 0), scale=0.5)
-    array([[0.        , 0.5       , 1.        ],
-           [0.5       , 0.70710678, 1.11803399],
-           [1.        , 1.11803399, 1.41421356]])
+    array([[0. , 0.5, 2. ],
+           [0.5, 1. , 2.5],
+           [2. , 2.5, 4. ]])
     """
     shape = _check_shape(shape)
     kind = _check_kind(kind)
@@ -127,7 +133,7 @@ def height_function(shape, kind="linear", *, direction=None, center=None, scale=
     axes = [np.arange(s, dtype=np.float64) - c[i] for i, s in enumerate(shape)]
     grids = np.meshgrid(*axes, indexing="ij", sparse=True)
     if kind == "radial":
-        g = np.sqrt(sum(x * x for x in grids))
+        g = sum(x * x for x in grids)
     else:
         g = sum(w[i] * grids[i] for i in range(ndim))
         if kind == "quadratic":
@@ -248,14 +254,28 @@ def localized_filtration(image, height):
     return image.astype(np.float64) + height.astype(np.float64)
 
 
-def directional_filtrations(image, n_directions=8):
+def directional_filtrations(image, n_directions=8, *, origin="corner"):
     """The directional filtrations of TopologyLayer's adversarial-attack features.
 
     For the angles ``theta_k = 2 pi k / n_directions``, the image is
-    multiplied by the height ``cos(theta_k) x + sin(theta_k) y`` and
-    rescaled to [0, 1] [1]_.  ``x`` runs along the columns (to the right)
-    and ``y`` along the rows (upwards), both from -1 to 1 across the
-    image, centred on it.
+    multiplied by the linear height ``g_k = cos(theta_k) x + sin(theta_k) y``
+    of the pixel coordinates and the product is rescaled to [0, 1] [1]_.
+    ``x`` runs along the columns (to the right) and ``y`` along the rows
+    (upwards).
+
+    Paper [1]_ describes these filtrations as the product of the image
+    with the coordinate functions "x, y, (x + y)/2, ...".  ``(x + y)/2``
+    stays in the range of ``x`` and ``y`` only when both are measured from
+    a corner in [0, 1]; hence the default ``origin="corner"``: each ``g_k``
+    is measured from the corner where it is smallest and runs from 0 to 1
+    across the image (``x``, ``y``, ``(x + y)/2``, ``1 - x``, ... for the
+    eight directions).  The background (``I = 0``) then sits at the bottom
+    of every sweep and the pixels of the object enter in the direction
+    ``theta_k``, weighted by their intensity.  ``origin="center"`` centres
+    ``x`` and ``y`` on the image (both in [-1, 1]): the background sits in
+    the middle of every sweep, the object's pixels on the trailing side go
+    below it, and the diagrams differ (see the TopologyLayer example of
+    the gallery).
 
     Parameters
     ----------
@@ -263,6 +283,8 @@ def directional_filtrations(image, n_directions=8):
         Any real dtype or bool.
     n_directions : int, optional
         Number of equally spaced directions (8 in [1]_).
+    origin : {"corner", "center"}, optional
+        Where the coordinates are measured from (see above).
 
     Returns
     -------
@@ -272,8 +294,8 @@ def directional_filtrations(image, n_directions=8):
     Raises
     ------
     TypeError, ValueError
-        If ``image`` is not a valid 2D image or ``n_directions`` is not a
-        positive int.
+        If ``image`` is not a valid 2D image, ``n_directions`` is not a
+        positive int or ``origin`` is unknown.
 
     References
     ----------
@@ -286,13 +308,19 @@ def directional_filtrations(image, n_directions=8):
     >>> import numpy as np
     >>> from fasttopo import directional_filtrations
     >>> f = directional_filtrations(np.ones((3, 3)))
-    >>> f.shape, f[0, 1]            # theta = 0: increases to the right
+    >>> f.shape, f[0, 1]            # theta = 0: x, increases to the right
     ((8, 3, 3), array([0. , 0.5, 1. ]))
-    >>> f[2, :, 1]                  # theta = pi/2: increases upwards
+    >>> f[1]                        # theta = pi/4: (x + y) / 2
+    array([[0.5 , 0.75, 1.  ],
+           [0.25, 0.5 , 0.75],
+           [0.  , 0.25, 0.5 ]])
+    >>> f[4, 1]                     # theta = pi: 1 - x
     array([1. , 0.5, 0. ])
     """
     image = check_image(image, ndims=(2,))
     n = check_int(n_directions, "n_directions", 1)
+    if origin not in ("corner", "center"):
+        raise ValueError(f"origin must be 'corner' or 'center', got {origin!r}")
     rows, cols = image.shape
     x = _unit_axis(cols)[None, :]
     y = -_unit_axis(rows)[:, None]
@@ -300,7 +328,13 @@ def directional_filtrations(image, n_directions=8):
     out = np.empty((n,) + image.shape)
     for k in range(n):
         theta = 2 * np.pi * k / n
-        f = values * (np.cos(theta) * x + np.sin(theta) * y)
+        # exact zeros at multiples of pi/2 (cos(pi/2) is 6e-17, not 0)
+        cos, sin = (0.0 if abs(v) < 1e-12 else v for v in (np.cos(theta), np.sin(theta)))
+        g = cos * x + sin * y
+        if origin == "corner":
+            lo, hi = g.min(), g.max()
+            g = (g - lo) / (hi - lo) if hi > lo else np.zeros_like(g)
+        f = values * g
         lo, hi = f.min(), f.max()
         out[k] = (f - lo) / (hi - lo) if hi > lo else 0.0
     return out

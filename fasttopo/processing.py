@@ -312,6 +312,17 @@ def mark_objects(image, diagram=None, *, threshold=None, connectivity=None, supe
     scale, and for ties (the original implementation assumes 0-255 images
     and fixed tolerances).
 
+    Algorithm 1 as published takes the component of the birth pixel in
+    ``{I <= dval}`` with ``dval`` the death value, and lowers ``dval`` to
+    the next image value (its ``new-dval`` step) while that component holds
+    a death pixel.  At ``dval = death`` it always does: the death pixel
+    joins the point's component to the elder one.  One ``new-dval`` step
+    lands on ``{I < death}``, which is the set used here; on images with
+    distinct values both give the same objects (tested against a
+    transcription of the published loop).  With ties, "before the death
+    pixel in the filtration order" separates components that a value
+    threshold cannot.
+
     References
     ----------
     .. [1] R. Vandaele, G. A. Nervo, O. Gevaert, "Topological image

@@ -20,7 +20,7 @@ def slow_height(shape, kind, direction, center, scale):
         if kind == "linear":
             out[p] = scale * w @ v
         elif kind == "radial":
-            out[p] = scale * np.sqrt(v @ v)
+            out[p] = scale * (v @ v)          # a ||p - q||^2 (Oner et al.)
         else:
             out[p] = scale * v @ np.outer(w, w) @ v
     return out
@@ -112,9 +112,30 @@ def test_localized_filtration(rng):
         localized_filtration(image, np.full(image.shape, np.nan))
 
 
-def test_directional_filtrations_match_the_definition(rng):
+def test_directional_filtrations_corner_origin_is_x_y_and_x_plus_y_over_2(rng):
+    """Paper 001's "x, y, (x+y)/2, ...": coordinates from a corner, in [0, 1]."""
     image = rng.random((9, 12))
     out = directional_filtrations(image)
+    r, c = np.meshgrid(np.arange(9), np.arange(12), indexing="ij")
+    x, y = c / 11, (8 - r) / 8
+    heights = [x, (x + y) / 2, y, (1 - x + y) / 2, 1 - x, (2 - x - y) / 2, 1 - y, (1 + x - y) / 2]
+    for k, g in enumerate(heights):
+        f = image * g
+        np.testing.assert_allclose(out[k], (f - f.min()) / (f.max() - f.min()), atol=1e-12)
+    # a digit: the background (0) is the bottom of every corner sweep, not of the centred ones
+    digit = np.zeros((8, 8))
+    digit[2:6, 3:5] = 1.0
+    corner = directional_filtrations(digit)
+    center = directional_filtrations(digit, origin="center")
+    assert all(f[digit == 0].max() == 0 for f in corner)
+    assert all(0 < f[digit == 0].max() < 1 for f in center)
+    with pytest.raises(ValueError, match="origin must be"):
+        directional_filtrations(digit, origin="middle")
+
+
+def test_directional_filtrations_match_the_definition(rng):
+    image = rng.random((9, 12))
+    out = directional_filtrations(image, origin="center")
     assert out.shape == (8, 9, 12)
     for k in range(8):
         theta = 2 * np.pi * k / 8

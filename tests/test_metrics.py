@@ -157,3 +157,13 @@ def test_betti_error_basic_properties(rng):
         betti_error(target * 0.7, target)
     with pytest.raises(ValueError, match="patch_size"):
         betti_error(target, target, patch_size=(3, 3, 3))
+
+
+def test_betti_error_beta1_on_64x64_patches_is_one_argument_away(rng):
+    """Oner et al.'s protocol: beta_1 only, 64x64 patches (``dims=1``, default patch)."""
+    target = ndi.gaussian_filter(rng.random((160, 150)), 3) > 0.5
+    prediction = target ^ (rng.random(target.shape) < 0.01)
+    got = betti_error(prediction, target, dims=1, n_patches=30, rng=2)
+    assert got == slow_betti_error(prediction, target, (64, 64), 30, (1,), 2, 2)
+    both = betti_error(prediction, target, n_patches=30, rng=2)
+    assert both == slow_betti_error(prediction, target, (64, 64), 30, (0, 1), 2, 2) > got

@@ -7,7 +7,8 @@ torch = pytest.importorskip("torch")
 
 import fasttopo  # noqa: E402
 import fasttopo.nn as tnn  # noqa: E402
-from fasttopo.nn.losses import _windows, _height_function  # noqa: E402
+from fasttopo.nn.losses import _windows  # noqa: E402
+from scipy.optimize import linear_sum_assignment  # noqa: E402
 
 
 def distinct(rng, shape, scale=1.0):
@@ -31,7 +32,7 @@ def ref_total(dgm, p, q, skip, dims):
     return total
 
 
-@pytest.mark.parametrize("p,q,skip", [(1, 0, 0), (2, 0, 1), (0.5, 1, 2), (1, 2, 0)])
+@pytest.mark.parametrize("p,q,skip", [(1, 0, 0), (2, 0, 1), (0.5, 1, 2), (1, 2, 0), (0, 1, 1)])
 @pytest.mark.parametrize("superlevel", [False, True])
 def test_total_persistence_reference(rng, p, q, skip, superlevel):
     x = distinct(rng, (3, 2, 9, 8)) / 10
@@ -173,38 +174,92 @@ def test_windows_cover_the_image():
         assert covered.all() and w == min(size, window) and starts[-1] + w == size
 
 
-def test_height_functions():
-    rng = np.random.default_rng(0)
-    for kind in ("linear", "radial", "quadratic"):
-        g = _height_function((9, 7), kind, rng)
-        assert g.shape == (9, 7)
-        assert g.min().item() == 0.0 and g.max().item() == 1.0
-    g = _height_function((5, 5), "linear", np.random.default_rng(3))
-    diff = np.diff(g.numpy(), axis=0)
-    np.testing.assert_allclose(diff, diff[0:1].repeat(4, 0), atol=1e-12)  # linear: constant steps
-    with pytest.raises(ValueError, match="kind must be"):
-        _height_function((3, 3), "cubic", rng)
+def paper_cost_c(da, db, unmatched="distance"):
+    """C of Oner et al. transcribed: optimal matching by a dense Hungarian on the doubled matrix.
+
+    Matched: (b - b')**2 + (d - d')**2; unmatched: distance to the diagonal
+    |d - b| / sqrt(2) (or its square).
+    """
+    n, m = len(da), len(db)
+    diag = (lambda x: np.abs(x[:, 1] - x[:, 0]) / np.sqrt(2)) if unmatched == "distance" \
+        else (lambda x: (x[:, 1] - x[:, 0]) ** 2 / 2)
+    big = 1e18
+    cost = np.zeros((n + m, m + n))
+    cost[:n, :m] = ((da[:, None, :] - db[None, :, :]) ** 2).sum(-1)
+    cost[:n, m:] = big
+    cost[n:, :m] = big
+    cost[np.arange(n), m + np.arange(n)] = diag(da)
+    cost[n + np.arange(m), np.arange(m)] = diag(db)
+    rows, cols = linear_sum_assignment(cost)
+    return cost[rows, cols].sum()
 
 
-def test_localized_loss_composition(rng):
+@pytest.mark.parametrize("unmatched", ["distance", "squared"])
+def test_localized_loss_is_alpha_times_the_papers_c(rng, unmatched):
     pred = distinct(rng, (2, 1, 12, 10), scale=0.01)
     target = torch.tensor(rng.integers(0, 2, size=(2, 1, 12, 10)), dtype=torch.float64)
     loss = tnn.localized_loss(pred, target, window=6, kind="radial", dim=(0, 1), alpha=0.3,
-                              rng=7, reduction="none")
+                              amplitude=0.4, unmatched=unmatched, rng=7, reduction="none")
     # the same by hand: windows (0, 6) x (0, 4, 6->4 flush), one radial function
-    g = _height_function((6, 6), "radial", np.random.default_rng(7)).numpy()
+    # s * ||p - c||**2 spanning 0.4, drawn as fasttopo.random_height_function draws it
+    draw = np.random.default_rng(7)
+    draw.standard_normal(2)                                    # the direction (unused)
+    c = draw.uniform(0, 1, 2) * 5
+    rr, cc = np.meshgrid(np.arange(6.0), np.arange(6.0), indexing="ij")
+    g = (rr - c[0]) ** 2 + (cc - c[1]) ** 2
+    g = 0.4 * g / np.ptp(g)
     expected = np.zeros(2)
-    from gudhi.wasserstein import wasserstein_distance
     for i in range(2):
         for r in (0, 6):
-            for c in (0, 4):
-                wa = pred[i, 0, r:r + 6, c:c + 6].numpy() + 0.3 * g
-                wb = target[i, 0, r:r + 6, c:c + 6].numpy() + 0.3 * g
+            for col in (0, 4):
+                wa = pred[i, 0, r:r + 6, col:col + 6].numpy() + g
+                wb = target[i, 0, r:r + 6, col:col + 6].numpy() + g
                 da, db = fasttopo.persistence(wa).finite(), fasttopo.persistence(wb).finite()
-                expected[i] += sum(wasserstein_distance(da.to_pairs(d), db.to_pairs(d),
-                                                        order=2, internal_p=2) ** 2
+                expected[i] += sum(paper_cost_c(da.to_pairs(d), db.to_pairs(d), unmatched)
                                    for d in (0, 1))
-    np.testing.assert_allclose(loss.reshape(-1).numpy(), expected, rtol=1e-9)
+    np.testing.assert_allclose(loss.reshape(-1).numpy(), 0.3 * expected, rtol=1e-9)
+    if unmatched == "squared":        # then C is the squared 2-Wasserstein distance
+        from gudhi.wasserstein import wasserstein_distance
+        wa = pred[0, 0, :6, :6].numpy() + g
+        wb = target[0, 0, :6, :6].numpy() + g
+        da, db = fasttopo.persistence(wa).finite(), fasttopo.persistence(wb).finite()
+        one = tnn.localized_loss(pred[:1, :, :6, :6], target[:1, :, :6, :6], window=6,
+                                 kind="radial", dim=(0, 1), alpha=1.0, amplitude=0.4,
+                                 unmatched="squared", rng=7)
+        ref = sum(wasserstein_distance(da.to_pairs(d), db.to_pairs(d), order=2,
+                                       internal_p=2) ** 2 for d in (0, 1))
+        np.testing.assert_allclose(one.item(), ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["linear", "radial", "quadratic"])
+def test_localized_loss_alpha_is_the_weight(rng, kind):
+    pred = torch.rand(2, 1, 16, 16, dtype=torch.float64,
+                      generator=torch.Generator().manual_seed(1))
+    target = (torch.rand(2, 1, 16, 16, dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(2)) > 0.5).double()
+    one = tnn.localized_loss(pred, target, window=8, kind=kind, alpha=1.0, rng=3)
+    for a in (0.01, 0.5, 2.0):
+        scaled = tnn.localized_loss(pred, target, window=8, kind=kind, alpha=a, rng=3)
+        np.testing.assert_allclose(scaled.item(), a * one.item(), rtol=1e-12)
+    # the height function's amplitude is separate: it changes the filtration, not the weight
+    other = tnn.localized_loss(pred, target, window=8, kind=kind, alpha=1.0, amplitude=0.05,
+                               rng=3)
+    assert other.item() != one.item()
+
+
+def test_localized_loss_height_is_fasttopos(rng):
+    """The window filtration is target + random_height_function (same draw)."""
+    target = torch.tensor(rng.integers(0, 2, size=(1, 1, 8, 8)), dtype=torch.float64)
+    g = fasttopo.random_height_function((8, 8), 4, "quadratic", amplitude=0.5)
+    # pred = target + g - g: zero loss only if the loss adds exactly g to both maps
+    assert tnn.localized_loss(target, target, window=8, kind="quadratic", rng=4).item() == 0
+    shifted = fasttopo.persistence(target[0, 0].numpy() + g).finite().to_pairs(1)
+    expected = float(np.sum(np.abs(shifted[:, 1] - shifted[:, 0])) / np.sqrt(2))
+    zero = torch.zeros_like(target)
+    got = tnn.localized_loss(zero, target, window=8, kind="quadratic", amplitude=0.5, rng=4,
+                             dim=1, alpha=1.0)
+    # zero + g has no loop: every loop of target + g is unmatched, at its distance to the diagonal
+    np.testing.assert_allclose(got.item(), expected, rtol=1e-12)
 
 
 def test_localized_loss_gradcheck_and_rng(rng):
@@ -223,14 +278,18 @@ def test_localized_loss_gradcheck_and_rng(rng):
         tnn.localized_loss(pred, target, window=0)
     with pytest.raises(ValueError, match="kind must be"):
         tnn.localized_loss(pred, target, kind="spiral")
+    with pytest.raises(ValueError, match="unmatched must be"):
+        tnn.localized_loss(pred, target, unmatched="cube")
+    with pytest.raises(ValueError, match="amplitude must be >= 0"):
+        tnn.localized_loss(pred, target, amplitude=-1.0)
 
 
 def test_bad_loss_arguments(rng):
     dgms = tnn.persistence(torch.rand(2, 1, 4, 4))
     with pytest.raises(TypeError, match="diagrams must be a fasttopo.nn.Diagrams"):
         tnn.total_persistence(torch.zeros(3))
-    with pytest.raises(ValueError, match="p must be > 0"):
-        tnn.total_persistence(dgms, p=0)
+    with pytest.raises(ValueError, match="p must be >= 0"):
+        tnn.total_persistence(dgms, p=-1)
     with pytest.raises(ValueError, match="skip must be >= 0"):
         tnn.total_persistence(dgms, skip=-1)
     with pytest.raises(TypeError, match="skip must be an int"):
@@ -254,3 +313,53 @@ def test_loss_modules(rng):
     assert torch.equal(w(dgms, dgms.detach()), tnn.wasserstein_loss(
         dgms, dgms, order=1, internal_p=np.inf, dim=0))
     assert "order=1" in repr(w)
+
+
+def ref_features(dgm, ps, qs, i0, dims):
+    """E(p, q, i0) transcribed: all bars by decreasing lifetime (inf first), i >= i0, finite."""
+    out = np.zeros((len(dims), len(ps), len(qs)))
+    for a, k in enumerate(dims):
+        sel = dgm.select(k)
+        life = np.abs(sel.death - sel.birth)
+        order = np.argsort(-life, kind="stable")             # essential classes first
+        bars = [(sel.birth[i], sel.death[i]) for i in order][i0 - 1:]
+        for b, d in bars:
+            if np.isinf(d):
+                continue
+            for j, p in enumerate(ps):
+                for m, q in enumerate(qs):
+                    out[a, j, m] += abs(d - b) ** p * ((d + b) / 2) ** q
+    return out
+
+
+@pytest.mark.parametrize("i0", [1, 2, 3])
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_persistence_features_grid(rng, i0, superlevel):
+    x = distinct(rng, (3, 1, 9, 8)) / 10
+    dgms = tnn.persistence(x, superlevel=superlevel)
+    got = tnn.persistence_features(dgms, p=(0, 1, 2.5), q=(0, 1, 2), i0=i0, dim=(0, 1))
+    assert got.shape == (3, 1, 2, 3, 3)
+    got = got[:, 0]
+    for i, d in enumerate(numpy_diagrams(x, superlevel=superlevel)):
+        np.testing.assert_allclose(got[i].numpy(), ref_features(d, (0, 1, 2.5), (0, 1, 2), i0,
+                                                                (0, 1)), rtol=1e-12)
+    # i0 = 2 on PD0 (one essential class) is total_persistence's skip = 0; on PD1, skip = 1
+    e = tnn.persistence_features(dgms, p=1, q=0, i0=2, dim=(0, 1))[..., 0, 0]
+    np.testing.assert_allclose(e[..., 0].numpy(), tnn.total_persistence(
+        dgms, skip=0, dim=0, reduction="none").numpy(), rtol=1e-12)
+    np.testing.assert_allclose(e[..., 1].numpy(), tnn.total_persistence(
+        dgms, skip=1, dim=1, reduction="none").numpy(), rtol=1e-12)
+
+
+def test_persistence_features_gradcheck_and_errors(rng):
+    x = distinct(rng, (2, 1, 5, 5), scale=0.1).add(1.0).requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        lambda t: tnn.persistence_features(tnn.persistence(t), p=(0, 1, 2), q=(0, 1), i0=2),
+        (x,))
+    dgms = tnn.persistence(x.detach())
+    with pytest.raises(ValueError, match="i0 must be >= 1"):
+        tnn.persistence_features(dgms, i0=0)
+    with pytest.raises(ValueError, match="p must be >= 0"):
+        tnn.persistence_features(dgms, p=(-1, 1))
+    with pytest.raises(TypeError, match="i0 must be an int"):
+        tnn.persistence_features(dgms, i0=1.5)

@@ -389,3 +389,50 @@ def test_marking_real_images_against_reference():
         threshold = np.quantile(dgm.finite().lifetime, 0.9)
         np.testing.assert_array_equal(mark_objects(brain, dgm, threshold=threshold),
                                       reference_marking(brain, dgm, threshold))
+
+
+def published_algorithm_1(image, diagram, threshold):
+    """Algorithm 1 of the topological-priors paper on image *values* (I <= dval), sublevel.
+
+    For each selected point by decreasing death: dval = death; C = component
+    of the birth pixel in {I <= dval}; while C holds the point's own death
+    pixel or an earlier point's death pixel, dval = new-dval (the next
+    smaller image value) and C is recomputed; C is marked (later, smaller
+    objects overwrite earlier ones).
+    """
+    keep = (diagram.dim == 0) & (diagram.death_index >= 0)
+    keep &= np.abs(diagram.death - diagram.birth) > threshold
+    points = sorted(zip(diagram.death[keep], diagram.birth_index[keep],
+                        diagram.death_index[keep]),
+                    key=lambda p: (-p[0], image.flat[p[1]]))   # one death pixel may end several
+    structure = ndi.generate_binary_structure(image.ndim, diagram.connectivity)
+    values = np.unique(image)
+    labels = np.zeros(image.size, dtype=np.int32)
+    deaths = []
+    for label, (death, birth, death_pixel) in enumerate(points, 1):
+        dval = death
+        deaths.append(death_pixel)
+        while True:
+            comp, _ = ndi.label(image <= dval, structure=structure)
+            comp = comp.reshape(-1)
+            inside = comp == comp[birth]
+            if not inside[deaths].any():
+                break
+            dval = values[np.searchsorted(values, dval) - 1]        # new-dval
+        labels[inside] = label
+    return labels.reshape(image.shape)
+
+
+@pytest.mark.parametrize("shape", [(40,), (25, 30), (8, 9, 10)])
+def test_marking_equals_published_algorithm_1_on_distinct_values(rng, shape):
+    """Ours takes the component strictly before the death pixel; the paper takes I <= death
+    and lowers dval (new-dval) while the component holds a death pixel.  With I <= death the
+    death pixel joins the point's component to the elder one, so new-dval always fires once
+    and lands on {I < death}: the same objects whenever the values are distinct."""
+    image = modify_border(ndi.gaussian_filter(rng.random(shape), 1.0), 1)
+    image = image + 1e-9 * rng.permutation(image.size).reshape(shape)   # distinct values
+    for connectivity in sorted({1, len(shape)}):
+        dgm = persistence(image, max_dim=0, connectivity=connectivity)
+        for threshold in (0.0, lifetime_threshold(dgm)[0]):
+            np.testing.assert_array_equal(mark_objects(image, dgm, threshold=threshold),
+                                          published_algorithm_1(image, dgm, threshold))

@@ -15,12 +15,14 @@ except ImportError:
 
 from ._diagrams import Diagrams  # noqa: E402
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
+                         persistence_features,
                          rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
 from .modules import (AlphaPersistence, CubicalPersistence, LifetimeSortedLoss, LocalizedLoss,
                       RipsPersistence, TopKLifetimes, TotalPersistence, WassersteinLoss)
 
 __all__ = ["Diagrams", "persistence", "rips_persistence", "alpha_persistence",
            "total_persistence", "topk_lifetimes", "wasserstein_loss", "lifetime_sorted_loss",
-           "localized_loss", "CubicalPersistence", "RipsPersistence", "AlphaPersistence",
+           "localized_loss", "persistence_features", "CubicalPersistence", "RipsPersistence",
+           "AlphaPersistence",
            "TotalPersistence", "TopKLifetimes", "WassersteinLoss", "LifetimeSortedLoss",
            "LocalizedLoss"]

@@ -4,7 +4,9 @@ import numbers
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
+
+from .._matching import wasserstein_matching
+from ..filtrations import random_height_function
 
 from ._cubical import check_tensor, persistence, spatial_split
 from .._validation import check_bool, check_dims_within
@@ -60,8 +62,9 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
         \qquad \ell_i = |d_i - b_i|,
 
     over the finite bars of dimension ``dim`` of each input, sorted by
-    decreasing lifetime; the ``skip = i0 - 1`` longest bars are not
-    penalised.  Bars with an infinite death are left out (as in
+    decreasing lifetime; the ``skip`` longest finite bars are not
+    penalised (see ``skip`` for its relation to :math:`i_0`).  Bars with an
+    infinite death are left out (as in
     TopologyLayer).
 
     Parameters
@@ -69,12 +72,20 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
     diagrams : Diagrams
         From :func:`persistence` (or the point-cloud layers).
     p, q : float, optional
-        Exponents of the lifetime (``p > 0``) and of the mid-point
-        (``q = 0`` ignores the mid-point; a negative mid-point with a
-        fractional ``q`` gives NaN).
+        Exponents of the lifetime (``p >= 0``; ``p = 0`` counts the bars,
+        weighted by the mid-point term) and of the mid-point (``q = 0``
+        ignores the mid-point; a negative mid-point with a fractional
+        ``q`` gives NaN).
     skip : int, optional
-        Number of longest finite bars of each input (and dimension) not
-        penalised, ``i0 - 1`` in the paper's notation.
+        Number of longest *finite* bars of each input (and dimension) not
+        penalised.  The paper's :math:`i_0` counts every bar, the
+        essential classes first (their lifetime is infinite): with
+        :math:`e` essential classes in the dimension,
+        ``skip = max(i0 - 1 - e, 0)``.  For the superlevel PD0 of a
+        connected image (:math:`e = 1`) the paper's
+        :math:`E(1, 0, 2; \mathrm{PD}_0)` (one maximum) is ``skip=0``;
+        for PD1 of a 2D image (:math:`e = 0`) ``skip = i0 - 1``.
+        :func:`persistence_features` takes :math:`i_0` itself.
     dim : int or sequence of int, optional
         Homology dimension(s); with several, their sums are added (``skip``
         applies to each dimension).
@@ -92,7 +103,7 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
     TypeError
         If ``diagrams`` is not a Diagrams, or a parameter has the wrong type.
     ValueError
-        If ``p <= 0``, ``skip < 0``, a dimension is negative, or
+        If ``p < 0``, ``skip < 0``, a dimension is negative, or
         ``reduction`` is unknown.
 
     References
@@ -113,9 +124,7 @@ def total_persistence(diagrams, p=1, q=0, skip=0, dim=0, reduction="mean"):
     tensor(3., grad_fn=<DivBackward0>)
     """
     dgm = check_diagrams(diagrams, "diagrams")
-    p = _check_number(p, "p")
-    if p <= 0:
-        raise ValueError(f"p must be > 0, got {p}")
+    p = _check_number(p, "p", low=0.0)
     q = _check_number(q, "q")
     skip = _check_count(skip, "skip")
     dims = check_dims_within(check_dims(dim), dgm.max_dim)
@@ -212,19 +221,19 @@ def _diag_cost(b, d, order, internal_p):
     return (half * scale) ** order
 
 
-def _match(pb, pd, tb, td, order, internal_p):
-    """Optimal partial matching: (pred rows, target rows) matched; the rest go to the diagonal."""
-    n, m = pb.shape[0], tb.shape[0]
-    if n == 0 or m == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    cost = np.zeros((n + m, m + n))
-    cost[:n, :m] = _pair_cost(pb[:, None], pd[:, None], tb[None, :], td[None, :], order,
-                              internal_p)
-    cost[:n, m:] = _diag_cost(pb, pd, order, internal_p)[:, None]
-    cost[n:, :m] = _diag_cost(tb, td, order, internal_p)[None, :]
-    rows, cols = linear_sum_assignment(cost)
-    real = (rows < n) & (cols < m)
-    return rows[real].astype(np.int64), cols[real].astype(np.int64)
+def _match(pb, pd, tb, td, order, internal_p, diag=None):
+    """Optimal partial matching: (pred rows, target rows) matched; the rest go to the diagonal.
+
+    One code with :mod:`fasttopo.distances`: ``fasttopo._matching.wasserstein_matching``
+    (pruned sparse assignment by SciPy's LAPJVsp, or POT's network simplex
+    on dense sub-problems).  ``diag(b, d)`` replaces the cost of a point
+    sent to the diagonal (default its distance ** order).
+    """
+    a, b = np.column_stack([pb, pd]), np.column_stack([tb, td])
+    costs = None if diag is None else (diag(pb, pd), diag(tb, td))
+    _, pairs = wasserstein_matching(a, b, order, internal_p, costs)
+    real = (pairs[:, 0] >= 0) & (pairs[:, 1] >= 0)
+    return pairs[real, 0], pairs[real, 1]
 
 
 def _check_pair(pred, target):
@@ -238,8 +247,15 @@ def _check_pair(pred, target):
     return pred, target
 
 
-def _matched_loss(pred, target, dims, order, internal_p, matcher):
-    """Per-input matching cost; ``matcher(pb, pd, tb, td) -> (i, j)`` for one group."""
+def _matched_loss(pred, target, dims, order, internal_p, matcher, diag=None):
+    """Per-input matching cost; ``matcher(pb, pd, tb, td) -> (i, j)`` for one group.
+
+    ``diag(b, d)`` (NumPy and torch) is the cost of an unmatched point
+    (default: its distance to the diagonal ** order).
+    """
+    if diag is None:
+        def diag(b, d):
+            return _diag_cost(b, d, order, internal_p)
     prow = finite_rows(pred, dims)
     trow = finite_rows(target, dims)
     key_p = pred.item[prow] * 256 + pred.dim[prow]
@@ -267,9 +283,9 @@ def _matched_loss(pred, target, dims, order, internal_p, matcher):
     matched = _pair_cost(pb[:k], pd[:k], tb[:k].to(like.device, like.dtype),
                          td[:k].to(like.device, like.dtype), order, internal_p)
     per_item = _sum_items(matched, pred.item[mp], pred.n_items, like)
-    per_item = per_item + _sum_items(_diag_cost(pb[k:], pd[k:], order, internal_p),
-                                     pred.item[free_p], pred.n_items, like)
-    unmatched_t = _diag_cost(tb[k:], td[k:], order, internal_p).to(like.device, like.dtype)
+    per_item = per_item + _sum_items(diag(pb[k:], pd[k:]), pred.item[free_p], pred.n_items,
+                                     like)
+    unmatched_t = diag(tb[k:], td[k:]).to(like.device, like.dtype)
     per_item = per_item + _sum_items(unmatched_t, target.item[free_t], pred.n_items, like)
     return per_item
 
@@ -279,7 +295,8 @@ def wasserstein_loss(pred, target, order=2, internal_p=2, dim=None, reduction="m
 
     For each input and each homology dimension, the optimal partial
     matching of the finite points of ``pred`` and ``target`` is computed on
-    the CPU (:func:`scipy.optimize.linear_sum_assignment`); the loss is
+    the CPU by the matching code of :func:`fasttopo.wasserstein_distance`
+    (pruned sparse assignment, SciPy's LAPJVsp or POT); the loss is
     its cost, differentiable through the matched values:
 
     .. math::
@@ -417,28 +434,6 @@ def lifetime_sorted_loss(pred, target, dim=None, reduction="mean"):
 
 
 # ------------------------------------------------------------ localized loss
-def _height_function(shape, kind, rng, dtype=torch.float64, device=None):
-    """A random height function on a window, scaled to [0, 1] (linear, radial, quadratic)."""
-    coords = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float64) / max(s - 1, 1)
-                                    for s in shape], indexing="ij"), axis=-1)
-    if kind == "linear":
-        direction = rng.normal(size=len(shape))
-        direction /= np.linalg.norm(direction) or 1.0
-        g = coords @ direction
-    elif kind in ("radial", "quadratic"):
-        center = rng.random(len(shape))
-        g = np.linalg.norm(coords - center, axis=-1)
-        if kind == "quadratic":
-            g = g ** 2
-    else:
-        raise ValueError(f"kind must be 'linear', 'radial' or 'quadratic', got {kind!r}")
-    g = g - g.min()
-    span = g.max()
-    if span > 0:
-        g = g / span
-    return torch.as_tensor(g, dtype=dtype, device=device)
-
-
 def _windows(shape, window):
     """Start offsets of windows covering each axis (the last one flush with the end)."""
     out = []
@@ -465,55 +460,101 @@ def _window_index(shape, window, device):
     return torch.from_numpy(index.reshape(-1).astype(np.int64)).to(device), wshape, len(offsets)
 
 
-def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
-                   superlevel=False, connectivity=None, rng=None, reduction="mean",
-                   spatial_dims=None):
-    """Height-localized persistence loss of Oner et al., on windows.
+def _distance_to_diagonal(b, d):
+    """Euclidean distance of (b, d) to the diagonal, |d - b| / sqrt(2) (NumPy or torch)."""
+    return abs(d - b) * 2.0 ** -0.5
 
-    A random height function ``g`` (``kind``: linear in a random direction,
-    radial or quadratic around a random centre; scaled to [0, 1] on a
-    window) is drawn once per call and added to both maps,
-    ``f = y + alpha * g``, on every ``window``-sized window (the last
-    window of an axis is shifted to end flush with the image, so every
-    window has the same size).  The diagrams of each window of ``pred``
-    and ``target`` are matched by the Hungarian algorithm with cost
-    ``(Δb)² + (Δd)²``, unmatched points paying their squared distance to
-    the diagonal; the loss of an input is the sum over its windows and the
-    dimensions ``dim``.
+
+def _squared_distance_to_diagonal(b, d):
+    """Squared Euclidean distance of (b, d) to the diagonal, (d - b)**2 / 2."""
+    return (d - b) ** 2 / 2.0
+
+
+_UNMATCHED = {"distance": _distance_to_diagonal, "squared": _squared_distance_to_diagonal}
+
+
+def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
+                   amplitude=0.5, unmatched="distance", superlevel=False, connectivity=None,
+                   rng=None, reduction="mean", spatial_dims=None):
+    r"""Persistence loss with improved locality of Oner et al.: :math:`\alpha\, C`.
+
+    A height function :math:`g` is drawn at random (once per call; draw a
+    new one at every training iteration, as the paper does) by
+    :func:`fasttopo.random_height_function` and added to both maps on
+    every ``window``-sized window :math:`w`:
+
+    .. math::
+
+        f_Y(p) = Y(p) + g(p), \qquad g(p) = s\, w^\top (p - c)\ \text{(linear)},\quad
+        s \lVert p - c \rVert^2\ \text{(radial)},\quad
+        s\, (p - c)^\top W (p - c),\ W = w w^\top\ \text{(quadratic)},
+
+    with ``w`` a random unit direction, ``c`` a random centre in the
+    window (pixel coordinates) and ``s`` the slope that makes ``g`` span
+    ``amplitude`` on the window.  The diagrams of ``pred`` and ``target``
+    on each window are matched optimally with the cost
+
+    .. math::
+
+        C_w = \sum_{(x, y) \in M} (b_x - b_y)^2 + (d_x - d_y)^2
+              + \sum_{z \notin M} \operatorname{dist}(z, \Delta),
+        \qquad \operatorname{dist}((b, d), \Delta) = \frac{|d - b|}{\sqrt 2},
+
+    unmatched points paying their (Euclidean) distance to the diagonal as
+    the paper states (``unmatched="squared"``: its square, which makes
+    :math:`C_w` the squared 2-Wasserstein distance).  The loss returned is
+    the topological term :math:`\alpha\, C` of the paper's total loss
+    :math:`L_{tot} = L + \alpha C` (Eq. 1, :math:`\alpha = 0.01`), where
+    :math:`C = \sum_w C_w` over the windows of an input and the dimensions
+    ``dim``; add it to the pixel loss :math:`L` yourself.
+
+    The matching is the one of :func:`fasttopo.wasserstein_distance`
+    (one code for both).  The last window of an axis is shifted to end
+    flush with the image, so every window has the same size.
 
     Parameters
     ----------
     pred, target : Tensor
-        Maps of the same shape, e.g. ``(B, C, H, W)`` likelihoods and ground
-        truth (as in :func:`persistence`; ``target`` may carry no
-        gradient).
+        Maps of the same shape, e.g. ``(B, C, H, W)`` likelihoods or
+        distance maps and their ground truth (as in :func:`persistence`;
+        ``target`` may carry no gradient).
     window : int, optional
         Window side (64 in the paper); windows larger than the image are
         clipped to it.
     kind : {'linear', 'radial', 'quadratic'}, optional
-        Height function.
+        Height function (the three of the paper).
     dim : int or sequence of int, optional
-        Homology dimension(s) (1: loops, in 2D).
+        Homology dimension(s) (1: loops, in 2D, as in the paper).
     alpha : float, optional
-        Weight of the height function (0.01 in the paper).
+        Weight :math:`\alpha` of the topological term (0.01 in the paper).
+    amplitude : float, optional
+        Peak-to-peak range of ``g`` on a window, in units of the maps
+        (sets the slope ``s``).  Keep it below the contrast of the maps
+        (0.5 for maps in [0, 1]): the height then orders pixels within a
+        level without changing which levels are above which.
+    unmatched : {'distance', 'squared'}, optional
+        Cost of an unmatched point: its distance to the diagonal (paper)
+        or the square of it.
     superlevel, connectivity, spatial_dims
         As in :func:`persistence`.
     rng : None, int or numpy.random.Generator, optional
-        Source of the random height function.
+        Source of the random height function (direction, then centre).
     reduction : {'mean', 'sum', 'none'}, optional
         Over the batch.
 
     Returns
     -------
     loss : Tensor
+        :math:`\alpha\, C`: scalar, or ``batch_shape`` with
+        ``reduction='none'``.
 
     Raises
     ------
     TypeError
         If ``pred``/``target`` are not floating-point tensors.
     ValueError
-        If their shapes differ, ``window < 1``, ``kind`` is unknown, or an
-        option is out of range.
+        If their shapes differ, ``window < 1``, ``kind`` or ``unmatched``
+        is unknown, ``amplitude < 0``, or an option is out of range.
 
     References
     ----------
@@ -528,8 +569,8 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
     >>> import fasttopo.nn as tnn
     >>> g = torch.Generator().manual_seed(0)
     >>> pred = torch.rand(2, 1, 32, 32, generator=g, requires_grad=True)
-    >>> target = (torch.rand(2, 1, 32, 32, generator=g) > 0.5).double()
-    >>> loss = tnn.localized_loss(pred, target.float(), window=16, rng=0)
+    >>> target = (torch.rand(2, 1, 32, 32, generator=g) > 0.5).float()
+    >>> loss = tnn.localized_loss(pred, target, window=16, rng=0)
     >>> loss.backward()
     >>> bool(loss > 0), pred.grad.shape
     (True, torch.Size([2, 1, 32, 32]))
@@ -542,6 +583,11 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     alpha = _check_number(alpha, "alpha")
+    amplitude = _check_number(amplitude, "amplitude", low=0.0)
+    if unmatched not in _UNMATCHED:
+        raise ValueError(f"unmatched must be 'distance' or 'squared', got {unmatched!r}")
+    if kind not in ("linear", "radial", "quadratic"):
+        raise ValueError(f"kind must be 'linear', 'radial' or 'quadratic', got {kind!r}")
     dims = check_dims(dim)
     check_reduction(reduction)
     rng = np.random.default_rng(rng)
@@ -550,15 +596,25 @@ def localized_loss(pred, target, *, window=64, kind="linear", dim=1, alpha=0.01,
     superlevel = check_bool(superlevel, "superlevel")
     n_items = int(np.prod(batch_shape, dtype=np.int64))
     index, wshape, n_win = _window_index(shape, window, pred.device)
-    g = _height_function(wshape, kind, rng, dtype=pred.dtype, device=pred.device)
+    g = torch.as_tensor(random_height_function(wshape, rng, kind, amplitude=amplitude),
+                        device=pred.device)
     max_dim = None if dims is None else max(dims)
     out = []
-    for name, y in (("pred", pred), ("target", target)):
+    for y in (pred, target):
         flat = y.reshape((n_items, int(np.prod(shape)))).index_select(1, index)
-        win = flat.reshape((n_items * n_win,) + wshape) + alpha * g.to(y.dtype)
+        win = flat.reshape((n_items * n_win,) + wshape) + g.to(y.dtype)
         out.append(persistence(win, max_dim=max_dim, connectivity=connectivity,
                                superlevel=superlevel, spatial_dims=len(shape)))
-    per_window = wasserstein_loss(out[0], out[1], order=2, internal_p=2, dim=dims,
-                                  reduction="none")
+    per_window = _cost_c(out[0], out[1], dims, _UNMATCHED[unmatched])
     per_item = per_window.reshape(n_items, n_win).sum(1)
-    return reduce_items(per_item, batch_shape, reduction)
+    return alpha * reduce_items(per_item, batch_shape, reduction)
+
+
+def _cost_c(pred, target, dims, diag):
+    """Per-diagram cost C of Oner et al.: squared pair costs, ``diag`` for unmatched points."""
+    pred, target = _check_pair(pred, target)
+
+    def matcher(pb, pd, tb, td):
+        return _match(pb, pd, tb, td, 2.0, 2.0, diag)
+
+    return _matched_loss(pred, target, dims, 2.0, 2.0, matcher, diag)

@@ -344,8 +344,9 @@ class LocalizedLoss(nn.Module):
 
     Parameters
     ----------
-    window, kind, dim, alpha, superlevel, connectivity, reduction
-        As in :func:`fasttopo.nn.localized_loss`.
+    window, kind, dim, alpha, amplitude, unmatched, superlevel, connectivity, reduction
+        As in :func:`fasttopo.nn.localized_loss` (``alpha``: the weight of
+        the term, 0.01 in the paper).
     seed : None, int or numpy.random.Generator, optional
         Seed of the layer's generator.
 
@@ -374,20 +375,24 @@ class LocalizedLoss(nn.Module):
     >>> loss_fn(pred, (torch.rand(1, 1, 16, 16) > 0.5).float()).backward()
     """
 
-    def __init__(self, window=64, kind="linear", dim=1, alpha=0.01, superlevel=False,
-                 connectivity=None, reduction="mean", seed=None):
+    def __init__(self, window=64, kind="linear", dim=1, alpha=0.01, amplitude=0.5,
+                 unmatched="distance", superlevel=False, connectivity=None, reduction="mean",
+                 seed=None):
         super().__init__()
         self.window, self.kind, self.dim, self.alpha = window, kind, dim, alpha
+        self.amplitude, self.unmatched = amplitude, unmatched
         self.superlevel, self.connectivity, self.reduction = (check_bool(superlevel, "superlevel"),
                                                               connectivity, reduction)
         self.rng = np.random.default_rng(seed)
 
     def forward(self, pred, target):
         return L.localized_loss(pred, target, window=self.window, kind=self.kind, dim=self.dim,
-                                alpha=self.alpha, superlevel=self.superlevel,
+                                alpha=self.alpha, amplitude=self.amplitude,
+                                unmatched=self.unmatched, superlevel=self.superlevel,
                                 connectivity=self.connectivity, rng=self.rng,
                                 reduction=self.reduction)
 
     def extra_repr(self):
         return _repr(window=self.window, kind=self.kind, dim=self.dim, alpha=self.alpha,
+                     amplitude=self.amplitude, unmatched=self.unmatched,
                      superlevel=self.superlevel, reduction=self.reduction)
