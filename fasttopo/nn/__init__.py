@@ -7,6 +7,7 @@ autograd gives exact subgradients on any device.
 """
 
 from ._diagrams import Diagrams
+from .approximation import PD0Approximator, approximate_diagrams  # noqa: F401
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
                          rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
 from .modules import (AlphaPersistence, CubicalPersistence, LifetimeSortedLoss, LocalizedLoss,
