@@ -14,6 +14,7 @@ except ImportError:
     raise ImportError(missing_extra("torch", "fasttopo.nn")) from None
 
 from ._diagrams import Diagrams  # noqa: E402
+from .approximation import PD0Approximator, approximate_diagrams  # noqa: E402
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
                          persistence_features,
                          rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
@@ -25,4 +26,4 @@ __all__ = ["Diagrams", "persistence", "rips_persistence", "alpha_persistence",
            "localized_loss", "persistence_features", "CubicalPersistence", "RipsPersistence",
            "AlphaPersistence",
            "TotalPersistence", "TopKLifetimes", "WassersteinLoss", "LifetimeSortedLoss",
-           "LocalizedLoss"]
+           "LocalizedLoss", "PD0Approximator", "approximate_diagrams"]
