@@ -79,6 +79,9 @@ def _parser():
                          help="save the pairs to FILE.npz or FILE.csv")
     diagram.add_argument("--plot", default=None, metavar="FILE.png",
                          help="draw the diagram with matplotlib")
+    sub.add_parser("warmup", help="compile every kernel once (progress bar)",
+                   description="Compile fasttopo's kernels for this machine ahead of the first "
+                               "call; later processes load them from the Numba cache.")
     return parser
 
 
@@ -143,12 +146,22 @@ def _run_diagram(args, out):
         print(f"diagram drawn to {args.plot}", file=out)
 
 
+def _run_warmup(out):
+    from ._engine.warmup import warmup
+    start = time.perf_counter()
+    kinds = warmup(progress=True)
+    print(f"compiled {len(kinds)} kinds of call in {time.perf_counter() - start:.1f} s",
+          file=out)
+
+
 def main(argv=None):
     """Entry point of the ``fasttopo`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "diagram":
             _run_diagram(args, sys.stdout)
+        elif args.command == "warmup":
+            _run_warmup(sys.stdout)
     except (ImageReadError, ValueError, TypeError, NotImplementedError, OSError) as exc:
         print(f"fasttopo: error: {exc}", file=sys.stderr)
         return 2

@@ -67,3 +67,8 @@ def test_console_script_runs():
                            "--top", "3"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "3 longest-lived pairs" in proc.stdout
+
+
+def test_warmup_runs_every_kind_of_call(capsys):
+    assert main(["warmup"]) == 0
+    assert "compiled 10 kinds of call" in capsys.readouterr().out

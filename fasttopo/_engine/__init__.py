@@ -66,6 +66,13 @@ Pairs = namedtuple("Pairs", ["dim", "birth", "death", "birth_index", "death_inde
                              "item"])
 
 
+def _as_float64(image):
+    """The values as float64 (exact for every accepted dtype but int64 beyond 2**53,
+    rounded as the diagram's float64 values are anyway)."""
+    with np.errstate(invalid="ignore"):  # NaN stays NaN; found from the keys' range
+        return image.astype(np.float64)
+
+
 def plan(shape, max_dim, n_threads, stack=False):
     """The ``Plan`` of an image of ``shape`` (or of a stack of them)."""
     ndim = len(shape)
@@ -86,7 +93,7 @@ def _one(image, max_dim, connectivity, superlevel, n_threads):
     p = plan(image.shape, max_dim, n_threads)
     if p.path != "threaded":
         bits, kind, signbit, allones = wide_bits(image)
-        values = image if image.dtype == np.float64 else image.astype(np.float64)
+        values = image if image.dtype == np.float64 else _as_float64(image)
         kernel = small_pairs_split if p.path == "split" else small_pairs
         arrays = kernel(as_3d(bits), values.reshape(-1), kind, signbit, allones, superlevel,
                         ndim, stencil_buffer(as_3d(bits).shape, ndim, connectivity), p.top)
@@ -165,7 +172,7 @@ def _batch(stack, p, connectivity, superlevel, on_image):
     ndim = stack.ndim - 1
     bits, kind, signbit, allones = wide_bits(stack)
     bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
-    values = stack if stack.dtype == np.float64 else stack.astype(np.float64)
+    values = stack if stack.dtype == np.float64 else _as_float64(stack)
     values = np.ascontiguousarray(values.reshape(stack.shape[0], -1))
     count = stack.shape[0]
     chunk = count if on_image is None else _CHUNK

@@ -73,7 +73,8 @@ def wide_bits(image):
     """
     a = np.asarray(image)
     if a.dtype.itemsize != 8:
-        a = a.astype(_WIDE[a.dtype.kind])
+        with np.errstate(invalid="ignore"):  # NaN stays NaN; found from the keys' range
+            a = a.astype(_WIDE[a.dtype.kind])
     return image_bits(a)
 
 
