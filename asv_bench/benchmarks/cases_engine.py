@@ -9,7 +9,7 @@ import cripser
 import numpy as np
 import skimage.data
 
-from compare import Case, Measure
+from .case import Case, Measure
 from fasttopo import persistence, persistence_batch
 
 _MEMORY = textwrap.dedent("""

@@ -3,7 +3,7 @@
 import numpy as np
 import skimage.data
 
-from compare import Case
+from .case import Case
 from fasttopo import (betti_curve, bottleneck_distance, hamming_distances, hamming_knn,
                       persistence, persistence_image, persistence_landscape,
                       wasserstein_distance)
