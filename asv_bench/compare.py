@@ -7,7 +7,8 @@ Usage::
     python asv_bench/compare.py --repeat 15
 
 Each ``asv_bench/benchmarks/cases_<group>.py`` defines ``cases()`` returning a
-list of ``Case`` (the same cases the asv suite runs, see ``benchmarks/case.py``).  The two functions of a case are timed alternately (ours, peer,
+list of ``Case`` (the same cases the asv suite runs, see ``benchmarks/case.py``).
+The two functions of a case are timed alternately (ours, peer,
 ours, peer, ...) so that both see the same machine load; the minimum of
 each is kept and the ratio peer / ours is printed with the target.
 """

@@ -20,9 +20,9 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Stencil", "Grid", "geometry", "grid", "ring", "neighbour_offsets", "stencil", "dual_connectivity", "classify", "representatives",
-           "stencils_buffer", "stencils_from_buffer",
-           "set_border", "set_row_padding", "first_neighbour_bit"]
+__all__ = ["Stencil", "Grid", "geometry", "grid", "ring", "neighbour_offsets", "stencil",
+           "dual_connectivity", "classify", "representatives", "stencils_buffer",
+           "stencils_from_buffer", "set_border", "set_row_padding", "first_neighbour_bit"]
 
 
 # Everything the kernels need about the neighbourhood at one connectivity (see ``stencil``).
@@ -230,7 +230,8 @@ def _tables(neighbours, adjacency, nring, connectivity):
 def stencil(ndim, connectivity, padded):
     """Everything the kernels need about the neighbourhood, computed once per shape.
 
-    Returns a ``Stencil``: ring offsets (ascending), the ascending offsets of the neighbours at ``connectivity`` (as
+    Returns a ``Stencil``: ring offsets (ascending), the ascending offsets
+    of the neighbours at ``connectivity`` (as
     ``scipy.ndimage.generate_binary_structure``), their bit mask in the
     ring, the ring adjacency masks, for rings of at most 8 cells the lookup
     tables of ``classify`` and ``representatives`` (size 1 otherwise), the

@@ -151,7 +151,8 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
             kq = keys[rq]
             kr = keys[rs]
             if reverse:
-                rq_elder = (rq == exterior) | ((rs != exterior) & ((kq > kr) | ((kq == kr) & (rq > rs))))
+                rq_elder = (rq == exterior) | ((rs != exterior)
+                                               & ((kq > kr) | ((kq == kr) & (rq > rs))))
             else:
                 rq_elder = (kq < kr) | ((kq == kr) & (rq < rs))
             young = rs if rq_elder else rq
@@ -260,15 +261,11 @@ def _direction(keys, g, pk, side, reverse, scratch, rings, sentinel, out, start)
     no_edges = Edges(np.zeros(1, dtype=np.uint8), np.int64(0))
     side.parent[g.npad] = g.npad
     rows = (np.int64(0), g.shape3[0] * g.shape3[1])
+    idle = Side(np.bool_(False), side.parent, side.stencil, side.candidates)
     if reverse:
-        res = scan_rows(keys, g, pk, rows, Side(np.bool_(False), side.parent, side.stencil, side.candidates),
-                        side, rings, no_edges, sentinel)
-        ncand = res[2]
+        ncand = scan_rows(keys, g, pk, rows, idle, side, rings, no_edges, sentinel)[2]
     else:
-        res = scan_rows(keys, g, pk, rows, side,
-                        Side(np.bool_(False), side.parent, side.stencil, side.candidates), rings,
-                        no_edges, sentinel)
-        ncand = res[0]
+        ncand = scan_rows(keys, g, pk, rows, side, idle, rings, no_edges, sentinel)[0]
     cand = side.candidates
     if sentinel:
         radix_sort_u64(cand, ncand, scratch, pk.index_bits // 8, reverse)
@@ -296,8 +293,8 @@ def _image_pairs(bits, kind, signbit, allones, superlevel, ndim, top, stencils, 
     if not finite:
         return -2
     st_f, st_r = stencils
-    n0 = _direction(keys, g, pk, Side(np.bool_(True), parent_f, st_f, cand_f), np.bool_(False), scratch,
-                    rings, sentinel, (out_b, out_d), np.int64(0))
+    n0 = _direction(keys, g, pk, Side(np.bool_(True), parent_f, st_f, cand_f), np.bool_(False),
+                    scratch, rings, sentinel, (out_b, out_d), np.int64(0))
     if n0 < 0 or n0 >= out_b.size:
         return -1
     out_dim[:n0] = 0
@@ -382,8 +379,8 @@ def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, st
     final = (index_b, index_d, value_b, value_d)
     shape3 = g.shape3
     for task in prange(2):
-        counts[task] = _split_task(np.int64(task), keys, shape3, ndim, packed, stencil_buf, sentinel,
-                                   values, buffers, final)
+        counts[task] = _split_task(np.int64(task), keys, shape3, ndim, packed, stencil_buf,
+                                   sentinel, values, buffers, final)
     # the order of _image_pairs: dimension 0 by increasing death, the essential
     # class, the top dimension by increasing birth
     c0, c1 = counts[0], counts[1]
