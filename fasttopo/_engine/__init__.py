@@ -40,14 +40,14 @@ import numpy as np
 from .. import _diagram
 from .._validation import check_finite
 from . import compiling
-from .gather import collect_batch, gather_values
+from .gather import batch_cells, collect_batch, gather_values
 from .keys import fill_keys, image_bits, wide_bits
 from .neighbourhood import neighbour_offsets
 from .threads import as_3d, batch_buffers, cores, pool, stencil_buffer, threaded_pairs
 from .union_find import small_pairs, small_pairs_split
 
 __all__ = ["SMALL", "SPLIT", "Plan", "Pairs", "plan", "diagram", "diagrams", "pairs", "split",
-           "cores", "as_3d", "filtration_keys", "neighbour_offsets"]
+           "batch_cells", "cores", "as_3d", "filtration_keys", "neighbour_offsets"]
 
 # below this many pixels one serial Numba call beats threads and NumPy's sort
 SMALL = 1 << 16

@@ -8,7 +8,7 @@ here.
 import numpy as np
 from numba import njit
 
-__all__ = ["gather_values", "collect_batch"]
+__all__ = ["gather_values", "collect_batch", "batch_cells"]
 
 
 @njit(cache=True, nogil=True)
@@ -58,3 +58,16 @@ def collect_batch(counts, out_dim, out_b, out_d, values, superlevel):
             j += 1
     birth, death = gather_values(values, counts, births, deaths, superlevel)
     return dims, births, deaths, item, birth, death
+
+
+@njit(cache=True, nogil=True)
+def batch_cells(item, births, deaths, npix):
+    """Flat indices of the birth and death pixels in a flattened batch of ``npix``-pixel
+    images (the birth pixel stands in for an essential death)."""
+    birth_cells = np.empty(births.size, dtype=np.int64)
+    death_cells = np.empty(births.size, dtype=np.int64)
+    for j in range(births.size):
+        offset = item[j] * npix
+        birth_cells[j] = offset + births[j]
+        death_cells[j] = offset + (births[j] if deaths[j] < 0 else deaths[j])
+    return birth_cells, death_cells

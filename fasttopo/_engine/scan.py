@@ -13,9 +13,11 @@ the sweep (``union_find.sweep``).  Both directions (dimension 0 forward,
 the top dimension on the complement in reverse) are classified by the same
 scan: a ring cell is later than the pixel exactly when it is not earlier.
 
-The direction reaches ``_settle_rows``, ``_settle_border`` and ``_best_row``
-as a literal ``True``/``False``: each is compiled once per direction, with
-the direction's branches folded out of its vectorised loops.
+The helpers of ``scan_rows`` are inlined into it: a call costs reference
+counting of every array it is passed, and the stencils' arrays are shared
+by the threads of the parallel kernels (their counts would bounce between
+cores); the direction reaches them as a literal ``True``/``False``, so its
+branches fold out of the vectorised loops.
 
 The kernels take their arrays grouped: a ``Grid`` (the padded geometry), a
 ``Packing`` (how sort keys are packed), one ``Side`` per direction (its
@@ -104,7 +106,7 @@ def _jump(parent, b, lowest, limit, exterior):
     return b + (np.int64(parent[at]) - at)
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _best_row(keys, base, W, moff, reverse, best, kbest):
     """best[x] = lowest (highest if reverse) neighbour by (key, index) of pixel base + x.
 
@@ -124,7 +126,7 @@ def _best_row(keys, base, W, moff, reverse, best, kbest):
             kbest[x] = kq if better else kbest[x]
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _settle_rows(keys, side, reverse, seg, masks, best, packing, ncand, kinds, edges):
     """Settle the pixels x = lo .. hi-1 of ``seg.nrows`` consecutive rows of one plane.
 
@@ -202,12 +204,6 @@ def _settle_border(keys, side, reverse, p, case, earlier, seg, packing, ncand, e
         bit = first_neighbour_bit(present, st.neighbours, st.merge_index)
         edges.negative[p] = bit if kind == 1 else 0
     return kind == 0, ncand + (kind == 2)
-
-
-# the per-row calls of the scalar path, inlined (a call per row or border pixel
-# costs reference counting of every array it is passed: 40 % of the scan of a
-# 512 x 512 uint8 image); the vectorised path calls _settle_rows once per segment
-_settle_row = njit(inline="always")(_settle_rows.py_func)
 
 
 @njit(cache=True, nogil=True)
@@ -324,11 +320,11 @@ def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges, sentine
             if rowcase == 0 and hi > lo:
                 one = _Segment(base, o, np.int64(1), Wp, lo, hi, lowest, exterior)
                 if forward.active:
-                    nc_f, roots = _settle_row(keys, forward, False, one, earlier,
+                    nc_f, roots = _settle_rows(keys, forward, False, one, earlier,
                                               best_f, packing, nc_f, kinds, edges)
                     nr_f += roots
                 if reverse.active:
-                    nc_r, roots = _settle_row(keys, reverse, True, one, earlier,
+                    nc_r, roots = _settle_rows(keys, reverse, True, one, earlier,
                                               best_r, packing, nc_r, kinds, edges)
                     nr_r += roots
                 border_step = W - 1

@@ -424,7 +424,8 @@ def _split_task(task, keys, shape3, ndim, packed, stencil_buf, sentinel, values,
     parent, cand, spare, out_b, out_d, rings = buffers
     reverse = task == 1
     g = grid(shape3, ndim)
-    stencil = _stencils(stencil_buf)[task]
+    # (a copy per task: the views' reference counts then stay in this core's cache)
+    stencil = _stencils(stencil_buf.copy())[task]
     side = Side(np.bool_(True), parent[task], stencil, cand[task])
     count = _direction(keys, g, Packing(*packed), side, reverse, spare[task], rings[task],
                        sentinel, (out_b[task], out_d[task]), np.int64(0))
@@ -478,7 +479,7 @@ def _batch_chunk(bits, start, stop, image_kind, ndim, stencil_buf, top, out):
     """Images ``start .. stop - 1`` of ``batch_pairs``, with their own scratch arrays."""
     counts, out_dim, out_b, out_d = out
     kind, signbit, allones, superlevel = image_kind
-    stencils = _stencils(stencil_buf)
+    stencils = _stencils(stencil_buf.copy())  # a copy per thread, as in _split_task
     ws = _workspace(np.array(bits.shape[1:], dtype=np.int64), top)
     for b in range(start, stop):
         counts[b] = _image_pairs(bits[b], kind, signbit, allones, superlevel, ndim, top,

@@ -166,8 +166,7 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     found = _engine.pairs(stack, max_dim, connectivity, superlevel, _engine.cores())
     births, deaths, item = found.birth_index, found.death_index, found.item
     # cells in the flattened batch; the birth cell stands in for an essential death
-    birth_cells = item * stack[0].size + births
-    death_cells = birth_cells + np.where(deaths < 0, 0, deaths - births)
+    birth_cells, death_cells = _engine.batch_cells(item, births, deaths, stack[0].size)
     # the values are gathered from x when first used (one index_select per loss)
     return Diagrams._gathered(x.reshape(-1), birth_cells, death_cells, found.dim, item, births,
                               deaths, batch_shape, shape, superlevel, connectivity, max_dim,
