@@ -112,9 +112,9 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
         cand = scratch("candidates", n, np.uint64)
-        # the ring mask of each pixel, stored by the scan for the sweep (8 bits in 2D:
-        # a quarter of the memory traffic of the small kernels' uint32)
-        rings = scratch("rings", npad, np.uint8 if ndim <= 2 else np.uint32)
+        # the ring mask of each pixel, stored by the scan for the sweep (uint32 as in
+        # the small-image kernels: the scan and the sweep compile once for both)
+        rings = scratch("rings", npad, np.uint32)
         cuts = [rows * i // blocks for i in range(blocks + 1)]
 
         def scan_block(i):
