@@ -1,7 +1,7 @@
 """Build script: the compiled (Cython) extensions of fasttopo.
 
 Metadata lives in pyproject.toml; this file only declares the extension
-modules, which are compiled from the ``fasttopo/*.pyx`` sources.
+modules, which are compiled from the ``fasttopo/**/*.pyx`` sources.
 """
 
 import glob
@@ -11,10 +11,10 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-sources = sorted(glob.glob(os.path.join("fasttopo", "*.pyx")))
+sources = sorted(glob.glob(os.path.join("fasttopo", "**", "*.pyx"), recursive=True))
 extensions = [
     Extension(
-        "fasttopo." + os.path.splitext(os.path.basename(src))[0],
+        os.path.splitext(src)[0].replace(os.sep, "."),
         [src],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -24,28 +24,9 @@ deeply they are nested.
 import numpy as np
 from numba import njit
 
-from ._sorting import fill_keys, image_bits
+from ._engine import filtration_keys, neighbour_offsets
 
 __all__ = ["filtration_keys", "bucket_pixels", "mark_sweep"]
-
-
-def _as_3d(array):
-    return array.reshape((1,) * (3 - array.ndim) + array.shape)
-
-
-def filtration_keys(image, superlevel):
-    """Order-preserving unsigned keys of a validated image, flat C order.
-
-    ``(keys[i], i)`` sorts like the filtration (keys are inverted for the
-    superlevel filtration, so the order is always ascending).
-    """
-    bits, kind, signbit, allones = image_bits(image)
-    bits3 = _as_3d(bits)
-    shape3 = np.array(bits3.shape, dtype=np.int64)
-    keys = np.empty(bits3.size, dtype=bits3.dtype)
-    fill_keys(bits3, kind, signbit, allones, bool(superlevel), keys, shape3,
-              np.zeros(3, dtype=np.int64))
-    return keys
 
 
 @njit(inline="always")
@@ -112,24 +93,6 @@ def bucket_pixels(keys, dkeys, dindex, shape3, ndim, order, starts):
     return total
 
 
-@njit(cache=True, nogil=True)
-def _neighbour_offsets(ndim, connectivity, padded):
-    Hp, Wp = padded[1], padded[2]
-    zr = 1 if ndim >= 3 else 0
-    yr = 1 if ndim >= 2 else 0
-    out = np.zeros(26, dtype=np.int64)
-    n = 0
-    for dz in range(-zr, zr + 1):
-        for dy in range(-yr, yr + 1):
-            for dx in range(-1, 2):
-                hops = abs(dz) + abs(dy) + abs(dx)
-                if hops == 0 or hops > connectivity:
-                    continue
-                out[n] = (dz * Hp + dy) * Wp + dx
-                n += 1
-    return out[:n]
-
-
 @njit(inline="always")
 def _find(parent, x):
     while parent[x] != x:
@@ -177,7 +140,7 @@ def mark_sweep(order, starts, shape3, ndim, connectivity, births, groups, labels
     py = 1 if ndim >= 2 else 0
     Dp, Hp, Wp = D + 2 * pz, H + 2 * py, W + 2
     padded = np.array([Dp, Hp, Wp], dtype=np.int64)
-    offsets = _neighbour_offsets(ndim, connectivity, padded)
+    offsets = neighbour_offsets(ndim, connectivity, padded)
     for i in range(parent.size):
         parent[i] = -1
     k = births.size

@@ -2,15 +2,12 @@
 
 import numpy as np
 
-from ._diagram import PersistenceDiagram
-from ._engine import (SMALL, SPLIT, as_3d, cores, pool, small_diagram, stack_pairs,
-                      threaded_pairs)
-from ._sorting import image_bits
-from ._union_find import gather_values
-from ._validation import (check_bool, check_connectivity, check_finite, check_image,
-                          check_max_dim, reject_masked, require)
+from . import _engine
+from ._validation import (check_bool, check_connectivity, check_image, check_max_dim,
+                          reject_masked, require)
 
-__all__ = ["persistence", "persistence_batch"]
+__all__ = ["persistence", "persistence_batch", "n_jobs_threads"]
+
 
 def _check_options(ndim, max_dim, connectivity):
     connectivity = check_connectivity(connectivity, ndim)
@@ -20,48 +17,6 @@ def _check_options(ndim, max_dim, connectivity):
                          "dimension 0 only; use connectivity=1 (V-construction) or 3 "
                          "(T-construction) for max_dim >= 1, or max_dim=0")
     return max_dim, connectivity
-
-
-def _assemble(values, dims, births, deaths, shape, connectivity, superlevel):
-    """Gather values at the pixels and build the diagram (engine-owned arrays)."""
-    flat = values.reshape(-1)
-    birth_index = births.astype(np.int64)
-    death_index = deaths.astype(np.int64)
-    birth = flat[birth_index].astype(np.float64)
-    essential = death_index < 0
-    death = flat[np.where(essential, 0, death_index)].astype(np.float64)
-    death[essential] = -np.inf if superlevel else np.inf
-    return PersistenceDiagram._from_owned(dims.astype(np.int8, copy=True), birth, death,
-                                          birth_index, death_index, tuple(shape),
-                                          connectivity, superlevel)
-
-
-def _diagram(image, max_dim, connectivity, superlevel, n_threads):
-    """Diagram of a validated image with validated options.
-
-    ``image`` may still hold NaN or infinities (``check_image(...,
-    finite=False)``): the engine finds them from the range of its keys (no
-    ``np.isfinite`` pass) and they raise the located ValueError here.
-    """
-    ndim = image.ndim
-    bits, kind, signbit, allones = image_bits(image)
-    bits3 = as_3d(bits)
-    top = ndim >= 2 and max_dim == ndim - 1
-    middle = ndim == 3 and max_dim >= 1
-    if image.size < SMALL and not middle:
-        split = top and n_threads > 1 and image.size >= SPLIT
-        arrays = small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, ndim,
-                               connectivity, top, split)
-        if not arrays[5]:  # a NaN or an infinity
-            check_finite(image, "image")
-        return PersistenceDiagram._from_frozen(arrays, image.shape, connectivity, superlevel)
-    threads = n_threads if image.size >= SMALL else 1
-    pairs = threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                           threads, middle)
-    if pairs is None:  # a NaN or an infinity
-        check_finite(image, "image")
-    dims, births, deaths = pairs
-    return _assemble(image, dims, births, deaths, image.shape, connectivity, superlevel)
 
 
 def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
@@ -163,7 +118,8 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     image = check_image(image, finite=False)  # NaN and inf: found by the engine (_diagram)
     max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
     superlevel = check_bool(superlevel, "superlevel")
-    return _diagram(image, max_dim, connectivity, superlevel, cores())._with_image(image)
+    return _engine.diagram(image, max_dim, connectivity, superlevel,
+                           _engine.cores())._with_image(image)
 
 
 def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=False,
@@ -216,7 +172,7 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     >>> len(diagrams), diagrams[0].shape
     (128, (32, 32))
     """
-    n_threads = _n_jobs(n_jobs)
+    n_threads = n_jobs_threads(n_jobs)
     superlevel = check_bool(superlevel, "superlevel")
     progress = check_bool(progress, "progress")
     _check_images_type(images)
@@ -224,50 +180,28 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
         require("tqdm", "progress=True")
     if isinstance(images, np.ndarray) or (hasattr(images, "__array__")
                                           and not isinstance(images, (list, tuple))):
-        stack = _check_stack(images)
-        if stack.shape[0] == 0:
-            return []
-        ndim = stack.ndim - 1
-        max_dim, connectivity = _check_options(ndim, max_dim, connectivity)
-        superlevel = bool(superlevel)
-        middle = ndim == 3 and max_dim >= 1
-        if stack[0].size < SMALL and not middle:
-            diagrams = _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads,
-                                       progress)
-            if stack.dtype.kind in "iu" and stack.dtype.itemsize == 8:
-                diagrams = [d._with_image(image) for d, image in zip(diagrams, stack)]
-            return diagrams
-        images = list(stack)
+        images = _check_stack(images)
+        ndim = images.ndim - 1
+        exact = images.dtype.kind in "iu" and images.dtype.itemsize == 8
     else:
         images = [_check_item(image, i) for i, image in enumerate(images)]
-        if not images:
-            return []
         ndims = {image.ndim for image in images}
         if len(ndims) > 1:
             raise ValueError(f"images must all have the same ndim, got ndims {sorted(ndims)}")
-        ndim = ndims.pop()
-        max_dim, connectivity = _check_options(ndim, max_dim, connectivity)
-        superlevel = bool(superlevel)
-
-    def one(image):
-        return _diagram(image, max_dim, connectivity, superlevel, 1)._with_image(image)
-
+        ndim = ndims.pop() if ndims else 1
+        exact = any(image.dtype.kind in "iu" and image.dtype.itemsize == 8 for image in images)
+    if len(images) == 0:
+        return []
+    max_dim, connectivity = _check_options(ndim, max_dim, connectivity)
     bar = _progress_bar(progress, len(images))
     try:
-        if n_threads == 1:
-            out = []
-            for image in images:
-                out.append(one(image))
-                bar.update(1)
-            return out
-        futures = [pool().submit(one, image) for image in images]
-        out = []
-        for future in futures:
-            out.append(future.result())
-            bar.update(1)
-        return out
+        diagrams = _engine.diagrams(images, max_dim, connectivity, superlevel, n_threads,
+                                    on_image=bar.update if progress else None)
     finally:
         bar.close()
+    if exact:  # int64/uint64 beyond 2**52: keep the exact values beside the float64 ones
+        diagrams = [d._with_image(image) for d, image in zip(diagrams, images)]
+    return diagrams
 
 
 class _NoBar:
@@ -285,9 +219,13 @@ def _progress_bar(progress, total):
     return tqdm(total=total, desc="persistence", unit="image")
 
 
-def _n_jobs(n_jobs):
+def n_jobs_threads(n_jobs):
+    """Threads for ``n_jobs``, fasttopo's one meaning of it: None or -1 is all cores.
+
+    ``n_jobs`` >= 1 is that many threads.  Results never depend on it.
+    """
     if n_jobs is None or n_jobs == -1:
-        return cores()
+        return _engine.cores()
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)):
         raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}")
     if n_jobs < 1:
@@ -320,30 +258,3 @@ def _check_stack(images):
         return stack
     stack = check_image(stack, name="images", ndims=(2, 3, 4))
     return stack
-
-
-
-
-def _stack_diagrams(stack, max_dim, connectivity, superlevel, n_threads, progress):
-    """Diagrams of a stack of small images (one parallel kernel call per chunk)."""
-    ndim = stack.ndim - 1
-    bits, kind, signbit, allones = image_bits(stack)
-    bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
-    top = ndim >= 2 and max_dim == ndim - 1
-    count = bits4.shape[0]
-    bar = _progress_bar(progress, count)
-    try:
-        counts, dims, births, deaths = stack_pairs(
-            bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads,
-            chunk=max(1, min(count, 256)) if progress else None, on_chunk=bar.update)
-    finally:
-        bar.close()
-    values = stack.reshape(count, -1)
-    birth, death = gather_values(values.view(np.uint8) if values.dtype == np.bool_ else values,
-                                 counts, births, deaths, superlevel)
-    arrays = (dims, birth, death, births, deaths)
-    for a in arrays:
-        a.setflags(write=False)  # the diagrams' slices inherit it
-    ends = [0] + np.cumsum(counts).tolist()
-    return PersistenceDiagram._split_owned(arrays, ends, tuple(stack.shape[1:]), connectivity,
-                                           superlevel)

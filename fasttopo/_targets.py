@@ -2,10 +2,9 @@
 
 import numpy as np
 
+from . import _engine
 from ._diagram import PersistenceDiagram
-from ._engine import as_3d, stack_pairs
-from ._persistence import _check_options, _check_stack, _n_jobs
-from ._sorting import image_bits
+from ._persistence import _check_options, _check_stack, n_jobs_threads
 
 __all__ = ["targets", "stack_targets"]
 
@@ -24,28 +23,19 @@ def targets(diagram, k, dim):
 
 
 def stack_targets(stack, k, dim, connectivity, superlevel, n_jobs):
-    """Targets of a stack of small images from one batched union-find call (vectorised)."""
-    n_threads = _n_jobs(n_jobs)
+    """Targets of a (B, ...) stack from the engine's pairs of the whole stack (vectorised)."""
+    n_threads = n_jobs_threads(n_jobs)
     stack = _check_stack(stack)
     ndim = stack.ndim - 1
     max_dim, connectivity = _check_options(ndim, dim, connectivity)
     superlevel = bool(superlevel)
-    bits, kind, signbit, allones = image_bits(stack)
-    bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
-    top = ndim >= 2 and max_dim == ndim - 1
-    counts, dims, births, deaths = stack_pairs(bits4, kind, signbit, allones, superlevel, ndim,
-                                               connectivity, top, n_threads)
+    found = _engine.pairs(stack, max_dim, connectivity, superlevel, n_threads)
     count = stack.shape[0]
     npix = stack[0].size
-    owner = np.repeat(np.arange(count, dtype=np.int64), counts)
-    keep = dims == max_dim
-    owner, births, deaths = owner[keep], births[keep].astype(np.int64), deaths[keep]
-    deaths = deaths.astype(np.int64)
-    flat = stack.reshape(-1)
-    birth = flat[owner * npix + births].astype(np.float64)
+    keep = found.dim == max_dim
+    owner, births, deaths = found.item[keep], found.birth_index[keep], found.death_index[keep]
+    birth, death = found.birth[keep], found.death[keep]
     essential = deaths < 0
-    death = flat[owner * npix + np.where(essential, 0, deaths)].astype(np.float64)
-    death[essential] = -np.inf if superlevel else np.inf
     with np.errstate(invalid="ignore"):
         lifetime = np.abs(death - birth)
     # per image: decreasing lifetime, ties in diagram order (as PersistenceDiagram.top_k)

@@ -136,6 +136,9 @@ def _parser():
                               "a first '#' line gives the shape)")
     diagram.add_argument("--plot", default=None, metavar="FILE.png",
                          help="draw the diagram with matplotlib (png, pdf, svg, ...)")
+    sub.add_parser("warmup", help="compile every kernel once (progress bar)",
+                   description="Compile fasttopo's kernels for this machine ahead of the first "
+                               "call; later processes load them from the Numba cache.")
     return parser
 
 
@@ -291,7 +294,15 @@ def _plot(diagram, name, path):
     plt.close(fig)
 
 
-_COMMANDS = {"diagram": _run_diagram}
+def _run_warmup(args, out):
+    from ._engine.warmup import warmup
+    start = time.perf_counter()
+    kinds = warmup(progress=True)
+    print(f"compiled {len(kinds)} kinds of call in {time.perf_counter() - start:.1f} s",
+          file=out)
+
+
+_COMMANDS = {"diagram": _run_diagram, "warmup": _run_warmup}
 
 
 def main(argv=None):

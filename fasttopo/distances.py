@@ -376,8 +376,10 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
         Homology dimension, as in :func:`bottleneck_distance` (default:
         every dimension, matched separately).
     n_jobs : int, optional
-        Number of worker processes (the SciPy solvers hold the GIL, so
-        threads would not help).  Default None or 1: serial; -1: all cores.
+        Number of worker processes (the solvers hold the GIL, so threads
+        would not help).  None or -1 (default): all cores, fasttopo's one
+        meaning of ``n_jobs``; 1: serial.  Processes are started only for
+        at least 64 pairs of diagrams; results do not depend on it.
     **params
         ``order`` and ``internal_p`` for ``metric="wasserstein"``.
 
@@ -433,7 +435,7 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
     iu, ju = np.triu_indices(n, k=1)
     pairs = list(zip(iu.tolist(), ju.tolist()))
     workers = _workers(n_jobs)
-    if workers == 1 or len(pairs) < 2:
+    if workers == 1 or len(pairs) < _MIN_PAIRS_IN_PROCESSES:
         values = _pairwise_rows(parsed, pairs, dim, metric, order, internal_p)
     else:
         values = _in_processes(parsed, pairs, dim, metric, order, internal_p, workers)
@@ -443,17 +445,13 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
     return out
 
 
+# fewer pairs of diagrams than this: computed in this process (starting workers costs more)
+_MIN_PAIRS_IN_PROCESSES = 64
+
+
 def _workers(n_jobs):
-    import os
-    if n_jobs is None:
-        return 1
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)):
-        raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}")
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be >= 1 or -1 (all cores), got {n_jobs}")
-    return int(n_jobs)
+    from ._persistence import n_jobs_threads
+    return n_jobs_threads(n_jobs)
 
 
 def _in_processes(parsed, pairs, dim, kind, order, internal_p, workers):

@@ -3,6 +3,7 @@
 import operator
 
 import numpy as np
+from skimage.measure import euler_number
 
 from ._persistence import persistence_batch
 from ._validation import check_connectivity, check_image, check_int
@@ -45,41 +46,14 @@ def _components(stack, connectivity):
 def _euler(stack, connectivity):
     """Euler characteristic of the cubical complex of each image of a (B, ...) bool stack.
 
-    connectivity 1 (V-construction): pixels are vertices; a cell spanning a
-    set of axes is present when all its corner pixels are.  connectivity
-    ndim (T-construction): pixels are closed unit cubes; a cell of the
-    grid is present when any pixel containing it is.
+    From :func:`skimage.measure.euler_number` (connectivity 1: pixels are
+    vertices, 4/6-connected foreground; ``ndim``: closed unit cubes, 8/26);
+    a 1D image is one row of a 2D one.
     """
-    ndim = stack.ndim - 1
-    total = np.zeros(stack.shape[0], dtype=np.int64)
-    if connectivity == 1 or ndim == 1:
-        for mask in range(1 << ndim):
-            cells = stack
-            for a in range(ndim):
-                if mask >> a & 1:
-                    lo = [slice(None)] * (ndim + 1)
-                    hi = [slice(None)] * (ndim + 1)
-                    lo[a + 1], hi[a + 1] = slice(0, -1), slice(1, None)
-                    cells = cells[tuple(lo)] & cells[tuple(hi)]
-            sign = -1 if bin(mask).count("1") % 2 else 1
-            total += sign * cells.reshape(cells.shape[0], -1).sum(axis=1)
-        return total
-    padded = np.pad(stack, [(0, 0)] + [(1, 1)] * ndim)
-    for mask in range(1 << ndim):
-        cells = padded
-        for a in range(ndim):
-            if mask >> a & 1:  # the cell extends along axis a: one pixel per position
-                index = [slice(None)] * (ndim + 1)
-                index[a + 1] = slice(1, -1)
-                cells = cells[tuple(index)]
-            else:  # a face orthogonal to axis a: shared by the pixels on both sides
-                lo = [slice(None)] * (ndim + 1)
-                hi = [slice(None)] * (ndim + 1)
-                lo[a + 1], hi[a + 1] = slice(0, -1), slice(1, None)
-                cells = cells[tuple(lo)] | cells[tuple(hi)]
-        sign = -1 if bin(mask).count("1") % 2 else 1
-        total += sign * cells.reshape(cells.shape[0], -1).sum(axis=1)
-    return total
+    if stack.ndim == 2:  # 1D images: rows of 2D ones (the same complex)
+        stack, connectivity = stack[:, None, :], 1
+    return np.array([euler_number(image, connectivity=connectivity) for image in stack],
+                    dtype=np.int64)
 
 
 def _betti_stack(stack, connectivity):
@@ -160,7 +134,7 @@ def betti_numbers(binary_image, *, connectivity=None):
 
 
 def euler_characteristic(binary_image, *, connectivity=None):
-    """Euler characteristic of a binary image, by counting the cells of its cubical complex.
+    """Euler characteristic of a binary image (of its cubical complex).
 
     Parameters
     ----------
@@ -173,8 +147,8 @@ def euler_characteristic(binary_image, *, connectivity=None):
     Returns
     -------
     chi : int
-        ``b0 - b1 (+ b2)``; equals :func:`skimage.measure.euler_number`
-        with the same connectivity.
+        ``b0 - b1 (+ b2)``, from :func:`skimage.measure.euler_number` with
+        the same connectivity (a 1D image is computed as one row).
 
     Raises
     ------

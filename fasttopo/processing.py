@@ -9,10 +9,10 @@ approximation of 0-dimensional diagrams (see :func:`persistence_targets`).
 import numpy as np
 
 from ._diagram import PersistenceDiagram
-from ._engine import SMALL, cores
+from . import _engine
 from ._fill import fill_background
 from ._marking import bucket_pixels, filtration_keys, mark_sweep
-from ._persistence import _check_images_type, _diagram, persistence, persistence_batch
+from ._persistence import _check_images_type, persistence, persistence_batch
 from ._targets import stack_targets, targets
 from ._validation import check_bool, check_connectivity, check_dim, check_image, check_int
 
@@ -514,7 +514,7 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
         work = np.array(image, copy=True)
     if border_width:
         _set_border(work, border_width, work.max() if superlevel else work.min())
-    diagram = _diagram(work, 0, connectivity, superlevel, cores())
+    diagram = _engine.diagram(work, 0, connectivity, superlevel, _engine.cores())
     labels = _mark_diagram(work, diagram, threshold)
     # objects never contain modified border pixels: those carry the essential class
     processed = fill_background(work.astype(np.float64, copy=False), labels, connectivity)
@@ -651,7 +651,7 @@ def persistence_targets_batch(images, *, k=10, dim=0, connectivity=1, superlevel
                          f"with shape {stack.shape}")
     dim = check_dim(dim, stack.ndim - 1)
     exact = stack.dtype.kind in "iu" and stack.dtype.itemsize == 8  # lifetimes beyond 2**53
-    if stack.shape[0] and 0 < stack[0].size < SMALL and not exact:
+    if stack.shape[0] and not exact:
         return stack_targets(stack, k, dim, connectivity, superlevel, n_jobs)
     diagrams = persistence_batch(stack, max_dim=dim, connectivity=connectivity,
                                  superlevel=superlevel, n_jobs=n_jobs)

@@ -186,3 +186,8 @@ def test_plot_title_names_filtration(tmp_path, capsys, monkeypatch):
                  str(tmp_path / "d.png")]) == 0
     capsys.readouterr()
     assert "superlevel filtration, connectivity 2 (T-construction)" in titles[0]
+
+
+def test_warmup_runs_every_kind_of_call(capsys):
+    assert main(["warmup"]) == 0
+    assert "compiled 10 kinds of call" in capsys.readouterr().out

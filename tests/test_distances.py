@@ -292,8 +292,8 @@ def test_pairwise_distances():
 
 def test_pairwise_distances_in_processes_equal_serial():
     rng = np.random.default_rng(6)
-    dgms = [random_diagram(rng, 8, "uniform") for _ in range(4)]
-    assert np.array_equal(pairwise_distances(dgms, n_jobs=2), pairwise_distances(dgms))
+    dgms = [random_diagram(rng, 8, "uniform") for _ in range(12)]  # 66 pairs: processes
+    assert np.array_equal(pairwise_distances(dgms, n_jobs=2), pairwise_distances(dgms, n_jobs=1))
 
 
 def test_matching_indices_refer_to_the_diagram_pairs():

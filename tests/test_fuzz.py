@@ -7,7 +7,7 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 from fasttopo import persistence
 from oracles import gudhi_pairs, ours
-from reference import reference_persistence
+from reference import reference_dim0
 
 values = st.one_of(st.integers(0, 3).map(float),
                    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=32))
@@ -29,10 +29,12 @@ def test_fuzz_2d_against_gudhi(image, superlevel, vconstruction):
               elements=st.integers(-2, 2)),
        st.booleans(), st.integers(1, 3))
 def test_fuzz_dimension_0_any_ndim_against_reference(image, superlevel, connectivity):
+    # every connectivity, 3D connectivity=2 (18-neighbour) too, against a plain
+    # union-find over the pixel graph: values and birth/death pixels
     connectivity = min(connectivity, image.ndim)
     dgm = persistence(image, max_dim=0, connectivity=connectivity, superlevel=superlevel)
-    want = sorted((float(b), float(e)) for d, b, e, *_ in
-                  reference_persistence(image, connectivity if connectivity in (1, image.ndim)
-                                        else image.ndim, superlevel) if d == 0)
-    if connectivity in (1, image.ndim):
-        assert sorted(zip(dgm.birth.tolist(), dgm.death.tolist())) == want
+    want = sorted((float(b), float(e), int(bp), int(dp)) for _, b, e, bp, dp in
+                  reference_dim0(image, connectivity, superlevel))
+    got = sorted(zip(dgm.birth.tolist(), dgm.death.tolist(), dgm.birth_index.tolist(),
+                     dgm.death_index.tolist()))
+    assert got == want

@@ -10,8 +10,9 @@ torch = pytest.importorskip("torch")
 
 import fasttopo  # noqa: E402
 import fasttopo.nn as tnn  # noqa: E402
-from fasttopo._engine import as_3d, batch_buffers  # noqa: E402
-from fasttopo._sorting import image_bits  # noqa: E402
+from fasttopo._engine import as_3d  # noqa: E402
+from fasttopo._engine.keys import wide_bits  # noqa: E402
+from fasttopo._engine.threads import batch_buffers  # noqa: E402
 
 
 def distinct(rng, shape, dtype=torch.float64):
@@ -107,7 +108,7 @@ def test_batch_buffers_equal_one_diagram_per_image(rng, threads):
     # the buffers nn reads (the parallel batch kernel) hold, row by row, the pairs of
     # the single-image path, whatever the thread count
     stack = rng.integers(0, 4, size=(7, 12, 9)).astype(np.float32)
-    bits, kind, signbit, allones = image_bits(stack)
+    bits, kind, signbit, allones = wide_bits(stack)
     bits4 = bits.reshape((7,) + as_3d(bits[0]).shape)
     for connectivity, top in ((1, True), (2, True), (2, False)):
         for superlevel in (False, True):

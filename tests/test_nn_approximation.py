@@ -105,13 +105,15 @@ def test_approximate_diagrams_never_calls_the_engine(monkeypatch):
     import fasttopo._engine
     import fasttopo._persistence
     import fasttopo._targets
-    import fasttopo._union_find
+    import fasttopo._engine.threads
+    import fasttopo._engine.union_find
     import fasttopo.processing
 
     def boom(*args, **kwargs):
         raise AssertionError("the exact engine was called")
 
-    modules = (fasttopo, fasttopo._engine, fasttopo._persistence, fasttopo._union_find,
+    modules = (fasttopo, fasttopo._engine, fasttopo._engine.threads,
+               fasttopo._engine.union_find, fasttopo._persistence,
                fasttopo._targets, fasttopo.processing)
     for module in modules:
         for name, obj in list(vars(module).items()):

@@ -5,8 +5,19 @@ import pytest
 import skimage.data
 
 from fasttopo import persistence
-from fasttopo._engine import as_3d, small_diagram, threaded_pairs
-from fasttopo._sorting import image_bits
+from fasttopo._engine import as_3d
+from fasttopo._engine.keys import image_bits, wide_bits
+from fasttopo._engine.threads import stencil_buffer, threaded_pairs
+from fasttopo._engine.union_find import small_pairs, small_pairs_split
+
+
+def small_diagram(image, superlevel, ndim, connectivity, top, split):
+    """The small-image kernels (serial or two tasks) on one image, as the engine calls them."""
+    bits, kind, signbit, allones = wide_bits(image)
+    bits3 = as_3d(bits)
+    kernel = small_pairs_split if split else small_pairs
+    return kernel(bits3, image.astype(np.float64).reshape(-1), kind, signbit, allones,
+                  superlevel, ndim, stencil_buffer(bits3.shape, ndim, connectivity), top)
 from oracles import cripser_pairs, gudhi_pairs, ours
 from reference import reference_dim0, reference_persistence
 from data import volume
@@ -136,8 +147,8 @@ def test_large_image_threaded_path_matches_small_image_kernels(rng):
         bits3 = as_3d(bits)
         for connectivity in (1, 2):
             for superlevel in (False, True):
-                small = [small_diagram(bits3, image.dtype, kind, signbit, allones, superlevel, 2,
-                                       connectivity, True, split) for split in (False, True)]
+                small = [small_diagram(image, superlevel, 2, connectivity, True, split)
+                         for split in (False, True)]
                 for threads in (1, 2, 3):
                     threaded = threaded_pairs(bits3, kind, signbit, allones, superlevel, 2,
                                               connectivity, True, threads)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fasttopo._sorting import fix_ties, radix_sort_u64
+from fasttopo._engine.keys import fix_ties, radix_sort_u64
 
 
 def distributions(rng, n):
@@ -69,7 +69,7 @@ def test_fix_ties_orders_runs_by_full_key():
 def test_fix_ties_short_and_long_runs_match_lexsort(rng, reverse, levels, cells):
     # a few truncated keys shared by many cells: runs shorter and longer than the
     # insertion-sort limit, full keys with ties of their own (then the cell decides)
-    from fasttopo._sorting import pack
+    from fasttopo._engine.keys import pack
 
     index_bits = 12
     keys = rng.integers(0, levels, cells).astype(np.uint64) + np.uint64(2**41)
@@ -87,12 +87,12 @@ def test_fix_ties_short_and_long_runs_match_lexsort(rng, reverse, levels, cells)
 
 
 @pytest.mark.parametrize("superlevel", [False, True])
-def test_fill_keys_range_and_first_last_pixels(rng, superlevel):
-    # kmin/kmax/varying and the padded cells of the first minimum and the last
-    # maximum in C order, against NumPy on the same keys (ties on purpose)
+def test_fill_keys_range_and_first_pixel(rng, superlevel):
+    # kmin/kmax/varying and the padded cell of the first minimum in C order,
+    # against NumPy on the same keys (ties on purpose)
     from fasttopo._engine import as_3d
-    from fasttopo._sorting import fill_keys, image_bits
-    from fasttopo._stencil import geometry
+    from fasttopo._engine.keys import fill_keys, image_bits
+    from fasttopo._engine.neighbourhood import geometry
 
     for trial in range(60):
         ndim = 1 + trial % 3
@@ -105,7 +105,7 @@ def test_fill_keys_range_and_first_last_pixels(rng, superlevel):
         bits3 = as_3d(bits)
         padded, pad = geometry(np.array(bits3.shape, dtype=np.int64), ndim)
         keys = np.zeros(int(np.prod(padded)) + 1, dtype=bits.dtype)
-        kmin, kmax, varying, first, last = fill_keys(bits3, kind, signbit, allones, superlevel,
+        kmin, kmax, varying, first = fill_keys(bits3, kind, signbit, allones, superlevel,
                                                      keys, padded, pad)
         cells = (np.indices(bits3.shape).reshape(3, -1).T + pad) @ np.array(
             [padded[1] * padded[2], padded[2], 1])
@@ -113,7 +113,6 @@ def test_fill_keys_range_and_first_last_pixels(rng, superlevel):
         assert (kmin, kmax) == (flat.min(), flat.max())
         assert varying == np.bitwise_or.reduce(flat ^ flat[0])
         assert first == cells[np.flatnonzero(flat == flat.min())[0]]
-        assert last == cells[np.flatnonzero(flat == flat.max())[-1]]
         # the keys order the values (sublevel) or reverse them (superlevel)
         order = np.lexsort((np.arange(flat.size), flat))
         values = image.reshape(-1)[order].astype(np.float64)
@@ -129,8 +128,8 @@ def test_stencils_buffer_round_trip(shape, ndim, connectivity):
     import numba
     from numba import njit
 
-    from fasttopo._engine import stencil_buffer, stencils
-    from fasttopo._stencil import stencils_from_buffer
+    from fasttopo._engine.threads import stencil_buffer, stencils
+    from fasttopo._engine.neighbourhood import stencils_from_buffer
 
     @njit
     def back(buf):

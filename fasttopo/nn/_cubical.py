@@ -5,13 +5,10 @@ import math
 import numpy as np
 import torch
 
-from .._engine import SMALL, as_3d, batch_buffers, cores
-from .._persistence import _check_options, persistence_batch
-from .._persistence import persistence as numpy_persistence
-from .._sorting import image_bits
+from .. import _engine
+from .._persistence import _check_options
 from .._validation import _as_int, check_bool, check_finite
 from ._diagrams import Diagrams
-from ._gather import assemble
 
 __all__ = ["persistence"]
 
@@ -58,36 +55,6 @@ def cpu_values(x, name="x"):
     array = values.cpu().resolve_conj().resolve_neg().numpy()
     check_finite(array, name)
     return array
-
-
-def pairs_and_values(stack, max_dim, connectivity, superlevel):
-    """Pairs of a (N, *shape) NumPy stack and their values (see ``_gather.assemble``)."""
-    ndim = stack.ndim - 1
-    npix = stack[0].size
-    flat = stack.reshape(-1)
-    if npix < SMALL and not (ndim == 3 and max_dim >= 1):
-        bits, kind, signbit, allones = image_bits(stack)
-        bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
-        top = ndim >= 2 and max_dim == ndim - 1
-        buffers = batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity,
-                                top, cores())
-        return assemble(*buffers, flat, npix, superlevel)
-    options = dict(max_dim=max_dim, connectivity=connectivity, superlevel=superlevel)
-    if stack.shape[0] < cores():  # few large images: threads within each
-        diagrams = [numpy_persistence(image, **options) for image in stack]
-    else:                                          # many: one image per thread
-        diagrams = persistence_batch(stack, **options)
-    counts = np.array([len(d) for d in diagrams], dtype=np.int64)
-    dims = np.concatenate([d.dim for d in diagrams])
-    births = np.concatenate([d.birth_index for d in diagrams])
-    deaths = np.concatenate([d.death_index for d in diagrams])
-    item = np.repeat(np.arange(len(diagrams), dtype=np.int64), counts)
-    offset = item * npix
-    birth_cells = offset + births
-    death_cells = offset + np.where(deaths < 0, births, deaths)
-    birth_np = np.concatenate([d.birth for d in diagrams])
-    death_np = np.concatenate([d.death for d in diagrams])
-    return dims, births, deaths, item, birth_cells, death_cells, birth_np, death_np
 
 
 def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial_dims=None):
@@ -196,9 +163,11 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
                               np.zeros(0), np.zeros(0))
     values = cpu_values(x)
     stack = values.reshape((n_items,) + shape)
-    dims, births, deaths, item, birth_cells, death_cells, birth_np, death_np = (
-        pairs_and_values(stack, max_dim, connectivity, superlevel))
+    found = _engine.pairs(stack, max_dim, connectivity, superlevel, _engine.cores())
+    births, deaths, item = found.birth_index, found.death_index, found.item
+    # cells in the flattened batch; the birth cell stands in for an essential death
+    birth_cells, death_cells = _engine.batch_cells(item, births, deaths, stack[0].size)
     # the values are gathered from x when first used (one index_select per loss)
-    return Diagrams._gathered(x.reshape(-1), birth_cells, death_cells, dims, item, births,
+    return Diagrams._gathered(x.reshape(-1), birth_cells, death_cells, found.dim, item, births,
                               deaths, batch_shape, shape, superlevel, connectivity, max_dim,
-                              "cubical", birth_np, death_np)
+                              "cubical", found.birth, found.death)

@@ -9,7 +9,7 @@ import cripser
 import numpy as np
 import skimage.data
 
-from compare import Case, Measure
+from .case import Case, Measure
 from fasttopo import persistence, persistence_batch
 
 _MEMORY = textwrap.dedent("""
@@ -70,6 +70,35 @@ def _cold_start():
     return f"{best * 1e3:.0f} ms   target <= 1000 ms {'ok' if best <= 1.0 else 'MISSED'}"
 
 
+_FIRST_CALL = textwrap.dedent("""
+    import time
+    import numpy as np
+    import fasttopo
+    rng = np.random.default_rng(0)
+    for name, run in [("64x64 float64", lambda: fasttopo.persistence(rng.random((64, 64)))),
+                      ("64x64 uint8", lambda: fasttopo.persistence(
+                          (rng.random((64, 64)) * 255).astype(np.uint8))),
+                      ("300x300", lambda: fasttopo.persistence(rng.random((300, 300)))),
+                      ("20^3 volume", lambda: fasttopo.persistence(rng.random((20, 20, 20)))),
+                      ("1D signal", lambda: fasttopo.persistence(rng.random(500))),
+                      ("batch", lambda: fasttopo.persistence_batch(rng.random((16, 32, 32))))]:
+        start = time.process_time()
+        run()
+        print(f"{name} {time.process_time() - start:.1f}", end="; ")
+""")
+
+
+def _first_calls():
+    """CPU seconds of each first call in a new process with an empty Numba cache."""
+    import os
+    import tempfile
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        proc = subprocess.run([sys.executable, "-c", _FIRST_CALL], capture_output=True,
+                              text=True, check=True, env=env)
+    return proc.stdout.strip() + "  (CPU s; targets 10 s, then 5 s each)"
+
+
 def cases():
     rng = np.random.default_rng(0)
     random_1024 = rng.random((1024, 1024))
@@ -93,4 +122,5 @@ def cases():
              "cripser loop", ">= 5x, <= 3.5 ms", min_ratio=5, max_ms=3.5, repeat=25),
         Measure("peak memory, dims 0+1 of a 2048x2048 float64 image", _memory),
         Measure("new process: import + one 256x256 diagram (cache warm)", _cold_start),
+        Measure("new process, empty Numba cache: first call of each kind", _first_calls),
     ]

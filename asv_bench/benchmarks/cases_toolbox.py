@@ -3,7 +3,7 @@
 import numpy as np
 import skimage.data
 
-from compare import Case
+from .case import Case
 from fasttopo import (betti_curve, bottleneck_distance, hamming_distances, hamming_knn,
                       hash_diagrams, synthetic_diagrams,
                       persistence, persistence_image, persistence_landscape,
@@ -62,7 +62,7 @@ def cases():
         Case("Hamming all pairs, 10,000 x 64-bit codes",
              lambda: hamming_distances(codes), lambda: numpy_hamming(codes, 100),
              "numpy, blocks of 100", ">= 3x, <= 40 ms", min_ratio=3, max_ms=40, repeat=15),
-        Case("Hamming all pairs, 10,000 x 64-bit codes",
+        Case("Hamming all pairs, 10,000 x 64-bit codes, NumPy in blocks of 10",
              lambda: hamming_distances(codes), lambda: numpy_hamming(codes, 10),
              "numpy, blocks of 10", repeat=15),
         Case("Hamming all pairs, 4,000 x 512-bit codes (half)",

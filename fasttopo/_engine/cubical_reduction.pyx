@@ -189,20 +189,6 @@ cdef inline void rh_take(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
     h.size -= 1
 
 
-cdef inline int sorted_coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
-    """``coboundary`` sorted ascending (at most four keys, insertion sort)."""
-    cdef int n = coboundary(g, edge, keys), a, b
-    cdef int64_t t
-    for a in range(1, n):
-        t = keys[a]
-        b = a - 1
-        while b >= 0 and keys[b] > t:
-            keys[b + 1] = keys[b]
-            b -= 1
-        keys[b + 1] = t
-    return n
-
-
 def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[::1] pivots,
                    Py_ssize_t Hp, Py_ssize_t Wp, int32_t first_real, Py_ssize_t start,
                    Py_ssize_t stop):
@@ -341,7 +327,6 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     cdef int n, c
     cdef bint added, broken = False
     cdef Py_ssize_t i, t
-    cdef int64_t n_added = 0, n_emergent = 0, n_pushed = 0
     with nogil:
         for i in range(columns.shape[0] - 1, -1, -1):
             ekey = columns[i]
@@ -358,10 +343,8 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                 if other == -1:
                     break
                 added = True
-                n_added += 1
                 if other <= -2:
                     slot = -2 - other
-                    n_pushed += starts[slot + 1] - starts[slot]
                     for t in range(starts[slot], starts[slot + 1]):
                         rh_push(&heap, buckets, pool[t])
                 else:
@@ -381,7 +364,6 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             deaths.push_back(g.order[pivot >> 8])
             if not added:
                 pivots[sid] = <int32_t>eid
-                n_emergent += 1
                 continue
             if starts.size() == 0:
                 starts.push_back(0)
@@ -394,10 +376,6 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             starts.push_back(pool.size())
     if broken:
         raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
-    reduce_columns.last_stats = {"columns": int(columns.shape[0]), "additions": int(n_added),
-                                 "emergent": int(n_emergent),
-                                 "stored": int(starts.size()) - 1 if starts.size() else 0,
-                                 "pushed_from_stored": int(n_pushed)}
     out_b = np.empty(births.size(), dtype=np.int64)
     out_d = np.empty(deaths.size(), dtype=np.int64)
     cdef int64_t[::1] ob = out_b

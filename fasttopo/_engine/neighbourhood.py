@@ -15,12 +15,24 @@ locally connected group.  For rings of at most 8 cells both answers are
 read from lookup tables.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
-__all__ = ["geometry", "ring", "stencil", "dual_connectivity", "classify", "representatives",
-           "stencils_buffer", "stencils_from_buffer",
-           "set_border", "set_row_padding", "first_neighbour_bit"]
+__all__ = ["Stencil", "Grid", "geometry", "grid", "ring", "neighbour_offsets", "stencil",
+           "dual_connectivity", "classify", "representatives", "stencils_buffer",
+           "stencils_from_buffer", "set_border", "set_row_padding", "first_neighbour_bit"]
+
+
+# Everything the kernels need about the neighbourhood at one connectivity (see ``stencil``).
+Stencil = namedtuple("Stencil", ["offsets", "neighbour_offsets", "neighbours", "adjacency",
+                                 "kind_table", "rep_table", "steps", "outside", "merge_index",
+                                 "connectivity"])
+# The padded grid of a (D, H, W) image: its shape, the padded shape, the padding
+# offsets (int64 arrays of 3), the number of real axes and of padded cells (the
+# exterior cell of the top dimension is cell ``npad``).
+Grid = namedtuple("Grid", ["shape3", "padded", "pad", "ndim", "npad"])
 
 
 @njit(cache=True, nogil=True)
@@ -31,6 +43,13 @@ def geometry(shape3, ndim):
     padded = np.array([shape3[0] + 2 * pz, shape3[1] + 2 * py, shape3[2] + 2], dtype=np.int64)
     pad = np.array([pz, py, 1], dtype=np.int64)
     return padded, pad
+
+
+@njit(cache=True, nogil=True)
+def grid(shape3, ndim):
+    """The ``Grid`` of a (D, H, W) shape (int64 array) whose last ``ndim`` axes are real."""
+    padded, pad = geometry(shape3, ndim)
+    return Grid(shape3, padded, pad, np.int64(ndim), padded[0] * padded[1] * padded[2])
 
 
 @njit(cache=True, nogil=True)
@@ -59,6 +78,25 @@ def ring(ndim, padded):
                 offsets[n] = (dz * Hp + dy) * Wp + dx
                 n += 1
     return offsets[:n], steps[:n]
+
+
+@njit(cache=True, nogil=True)
+def neighbour_offsets(ndim, connectivity, padded):
+    """Flat offsets (ascending) of the neighbours of a cell of a padded grid at ``connectivity``."""
+    Hp, Wp = padded[1], padded[2]
+    zr = 1 if ndim >= 3 else 0
+    yr = 1 if ndim >= 2 else 0
+    out = np.zeros(26, dtype=np.int64)
+    n = 0
+    for dz in range(-zr, zr + 1):
+        for dy in range(-yr, yr + 1):
+            for dx in range(-1, 2):
+                hops = abs(dz) + abs(dy) + abs(dx)
+                if hops == 0 or hops > connectivity:
+                    continue
+                out[n] = (dz * Hp + dy) * Wp + dx
+                n += 1
+    return out[:n]
 
 
 @njit(cache=True, nogil=True)
@@ -192,10 +230,8 @@ def _tables(neighbours, adjacency, nring, connectivity):
 def stencil(ndim, connectivity, padded):
     """Everything the kernels need about the neighbourhood, computed once per shape.
 
-    Returns ``(ring_offsets, neighbour_offsets, neighbours, adjacency,
-    kind_table, rep_table, steps, outside, merge_index, connectivity)``: ring offsets
-    (ascending), the
-    ascending offsets of the neighbours at ``connectivity`` (as
+    Returns a ``Stencil``: ring offsets (ascending), the ascending offsets
+    of the neighbours at ``connectivity`` (as
     ``scipy.ndimage.generate_binary_structure``), their bit mask in the
     ring, the ring adjacency masks, for rings of at most 8 cells the lookup
     tables of ``classify`` and ``representatives`` (size 1 otherwise), the
@@ -237,8 +273,8 @@ def stencil(ndim, connectivity, padded):
         if neighbours & (np.uint32(1) << np.uint32(r)):
             merge_index[r] = j
             j += 1
-    return (offsets, noff, neighbours, adjacency, kinds, reps, steps, outside, merge_index,
-            connectivity)
+    return Stencil(offsets, noff, neighbours, adjacency, kinds, reps, steps, outside, merge_index,
+                   np.int64(connectivity))
 
 
 @njit(inline="always")
@@ -341,11 +377,11 @@ def _stencil_at(buf):
     head = buf[:8 * _HEAD].view(np.int64)
     offsets = _section(buf, head, 0).view(np.int64)
     steps = _section(buf, head, 5).view(np.int64)
-    return (offsets, _section(buf, head, 1).view(np.int64), head[0],
-            _section(buf, head, 2).view(np.uint32), _section(buf, head, 3).view(np.int8),
-            _section(buf, head, 4).view(np.uint32), steps.reshape((offsets.size, 3)),
-            _section(buf, head, 6).view(np.uint32), _section(buf, head, 7).view(np.int64),
-            head[1])
+    return Stencil(offsets, _section(buf, head, 1).view(np.int64), np.uint32(head[0]),
+                   _section(buf, head, 2).view(np.uint32), _section(buf, head, 3).view(np.int8),
+                   _section(buf, head, 4).view(np.uint32), steps.reshape((offsets.size, 3)),
+                   _section(buf, head, 6).view(np.uint32), _section(buf, head, 7).view(np.int64),
+                   head[1])
 
 
 @njit(inline="always")

@@ -9,7 +9,7 @@ import textwrap
 import cripser
 import numpy as np
 
-from compare import Case, Measure
+from .case import Case, Measure
 from fasttopo import persistence
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"

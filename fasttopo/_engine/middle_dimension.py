@@ -1,7 +1,7 @@
 """Dimension 1 of 3D images: the voxel order and the Cython cubical reduction (private).
 
 Dimension 1 is computed on a 6-connected V-complex whose vertices are
-voxels (see ``_cubical.pyx``):
+voxels (see ``cubical_reduction.pyx``):
 
 * for the V-construction (``connectivity=1``) it is the image itself, in
   filtration order, and the negative edges come from the forward sweep of
@@ -18,8 +18,8 @@ voxels (see ``_cubical.pyx``):
 import numpy as np
 from numba import njit
 
-from ._cubical import apparent_pairs, reduce_columns
-from ._sorting import fix_ties, pack, unpack
+from .cubical_reduction import apparent_pairs, reduce_columns
+from .keys import fix_ties, pack, unpack
 
 __all__ = ["voxel_order", "middle_dimension"]
 
@@ -67,7 +67,7 @@ def _positions(sorted_packed, index_bits, pos, order, offset, reverse):
         order[k] = cell
 
 
-def voxel_order(keys, padded, pad, shape3, dual, kmin, kmax, shift, index_bits, exact):
+def voxel_order(keys, padded, pad, shape3, dual, pk):
     """Filtration position of every voxel (``pos``, -1 absent) and voxel at each position.
 
     The forward order for the V-complex of the image; for ``dual`` the padding
@@ -76,14 +76,14 @@ def voxel_order(keys, padded, pad, shape3, dual, kmin, kmax, shift, index_bits, 
     npad = int(np.prod(padded))
     n = int(np.prod(shape3))
     packed = np.empty(n, dtype=np.uint64)
-    _pack_voxels(keys, padded, pad, shape3, kmin, kmax, shift, index_bits, packed)
+    _pack_voxels(keys, padded, pad, shape3, pk.kmin, pk.kmax, pk.shift, pk.index_bits, packed)
     packed.sort()
-    if not exact:
-        fix_ties(packed, n, keys, index_bits, False)
+    if not pk.exact:
+        fix_ties(packed, n, keys, pk.index_bits, False)
     pos = np.full(npad, -1, dtype=np.int32)
     order = np.empty(npad if dual else n, dtype=np.int32)
     first_real = _padding_first(padded, pad, pos, order) if dual else 0
-    _positions(packed, index_bits, pos, order, first_real, dual)
+    _positions(packed, pk.index_bits, pos, order, first_real, dual)
     return pos, order, first_real
 
 

@@ -14,14 +14,21 @@ lowest key bits are dropped and runs of equal packed keys are re-sorted on
 the full key afterwards (``fix_ties``), so the order is always exact.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
-__all__ = ["KIND_UNSIGNED", "KIND_SIGNED", "KIND_FLOAT", "image_bits", "fill_keys",
-           "keys_finite", "packing", "fix_ties", "radix_sort_u64"]
+__all__ = ["KIND_UNSIGNED", "KIND_SIGNED", "KIND_FLOAT", "Packing", "image_bits", "wide_bits",
+           "fill_keys", "keys_finite", "packing", "pack", "unpack", "fix_ties", "radix_sort_u64"]
 
 KIND_UNSIGNED, KIND_SIGNED, KIND_FLOAT = 0, 1, 2
 _SHORT_RUN = 16  # longer runs of ties: merge sort instead of insertion sort
+
+# How keys in [kmin, kmax] (uint64) are packed with a cell index into one uint64
+# (see ``packing``): key bits shifted down by ``shift``, ``index_bits`` of index;
+# ``exact`` is false when low key bits were dropped (``fix_ties`` then finishes).
+Packing = namedtuple("Packing", ["kmin", "kmax", "shift", "index_bits", "exact"])
 
 
 def _bits_of(dtype):
@@ -53,14 +60,32 @@ def image_bits(image):
     return a.view(utype), kind, signbit, allones
 
 
+# the exact 64-bit type of each narrower kind (every value is represented exactly)
+_WIDE = {"b": np.uint64, "u": np.uint64, "i": np.int64, "f": np.float64}
+
+
+def wide_bits(image):
+    """``image_bits`` of ``image`` converted exactly to a 64-bit type.
+
+    Small images go through kernels compiled for 64-bit keys only (one
+    compilation serves every dtype); the conversion keeps the values and
+    their order, so the pairs and the float64 values are the same.
+    """
+    a = np.asarray(image)
+    if a.dtype.itemsize != 8:
+        with np.errstate(invalid="ignore"):  # NaN stays NaN; found from the keys' range
+            a = a.astype(_WIDE[a.dtype.kind])
+    return image_bits(a)
+
+
 @njit(cache=True, nogil=True)
 def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad):
     """Write the key of each pixel of ``bits`` (D, H, W) into the flat padded array ``keys``.
 
-    Returns ``(kmin, kmax, varying, first, last)``: the smallest and largest
+    Returns ``(kmin, kmax, varying, first)``: the smallest and largest
     key, the OR of ``key ^ first key`` (the bits that vary), and the padded
-    indices of the first and last pixel of the filtration order.  The
-    per-row loops are branch-free so that they vectorise.
+    index of the first pixel of the filtration order.  The per-row loops
+    are branch-free so that they vectorise.
     """
     D, H, W = bits.shape
     Hp, Wp = padded_shape[1], padded_shape[2]
@@ -72,7 +97,7 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
     kmin = allones
     kmax = allones ^ allones
     varying = allones ^ allones
-    first_row = last_row = -1
+    first_row = -1
     for z in range(D):
         for y in range(H):
             base = np.uint64(((z + pz) * Hp + (y + py)) * Wp + px)
@@ -104,26 +129,19 @@ def fill_keys(bits, kind, signbit, allones, superlevel, keys, padded_shape, pad)
                 row_min = k if k < row_min else row_min
                 row_max = k if k > row_max else row_max
                 varying |= k ^ k0
-            # the rows holding the first minimum and the last maximum in C order
+            # the row holding the first minimum in C order
             if row_min < kmin or first_row < 0:
                 kmin = row_min
                 first_row = z * H + y
-            if row_max >= kmax:
-                kmax = row_max
-                last_row = z * H + y
-    # the first pixel of the filtration is the first minimum in C order, the last
-    # pixel is the last maximum: searched for in their rows only
+            kmax = row_max if row_max > kmax else kmax
+    # the first pixel of the filtration is the first minimum in C order: searched
+    # for in its row only
     z, y = first_row // H, first_row % H
     base = ((z + pz) * Hp + (y + py)) * Wp + px
     first = base
     while keys[np.uint64(first)] != kmin:
         first += 1
-    z, y = last_row // H, last_row % H
-    base = ((z + pz) * Hp + (y + py)) * Wp + px
-    last = base + W - 1
-    while keys[np.uint64(last)] != kmax:
-        last -= 1
-    return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first, last
+    return np.uint64(kmin), np.uint64(kmax), np.uint64(varying), first
 
 
 @njit(inline="always", cache=True)  # also called from Python (large images)
@@ -159,7 +177,7 @@ def _bit_length(v):
 
 @njit(cache=True, nogil=True)
 def packing(kmin, kmax, varying, npad, width=64, whole_bytes=False):
-    """Packing parameters ``(shift, index_bits, exact)`` for keys in [kmin, kmax].
+    """The ``Packing`` of keys in [kmin, kmax] (uint64) with indices of cells below ``npad``.
 
     The index field holds ``2 * cell + flag`` for cells below ``npad``;
     packed keys use at most ``width`` bits (fewer bits: fewer radix passes,
@@ -177,10 +195,10 @@ def packing(kmin, kmax, varying, npad, width=64, whole_bytes=False):
             low += 1
     span = _bit_length((kmax >> np.uint64(low)) - (kmin >> np.uint64(low)))
     avail = width - index_bits
-    if span <= avail:
-        return low, index_bits, True
-    # one spare bit: differences of floor-shifted keys can round up by one
-    return low + (span - avail) + 1, index_bits, False
+    exact = span <= avail
+    # if not exact, one spare bit: differences of floor-shifted keys can round up by one
+    shift = low if exact else low + (span - avail) + 1
+    return Packing(np.uint64(kmin), np.uint64(kmax), np.int64(shift), np.int64(index_bits), exact)
 
 
 @njit(inline="always")
@@ -308,7 +326,8 @@ def radix_sort_u64(values, count, scratch, skip=0, backwards=False):
         src, dst = dst, src
         swapped = not swapped
     if swapped:
-        values[:count] = src
+        for i in range(count):  # (a loop: a slice assignment compiles a shape check)
+            values[i] = src[i]
     if reverse_next:  # no pass ran (all equal above the skipped bytes): reverse the order
         for i in range(count // 2):
             v = values[i]

@@ -13,7 +13,7 @@ when it is installed (benchmark only, never a dependency).
 import numpy as np
 import torch
 
-from compare import Case, Measure
+from .case import Case, Measure
 import fasttopo.nn as tnn
 
 SHAPE = (16, 1, 64, 64)

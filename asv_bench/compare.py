@@ -2,45 +2,24 @@
 
 Usage::
 
-    python benchmarks/compare.py              # all groups
-    python benchmarks/compare.py engine nn    # some groups (files cases_<group>.py)
-    python benchmarks/compare.py --repeat 15
+    python asv_bench/compare.py              # all groups
+    python asv_bench/compare.py engine nn    # some groups (files cases_<group>.py)
+    python asv_bench/compare.py --repeat 15
 
-Each ``benchmarks/cases_<group>.py`` defines ``cases()`` returning a list of
-``Case``.  The two functions of a case are timed alternately (ours, peer,
+Each ``asv_bench/benchmarks/cases_<group>.py`` defines ``cases()`` returning a
+list of ``Case`` (the same cases the asv suite runs, see ``benchmarks/case.py``).
+The two functions of a case are timed alternately (ours, peer,
 ours, peer, ...) so that both see the same machine load; the minimum of
 each is kept and the ratio peer / ours is printed with the target.
 """
 
 import argparse
-import importlib.util
+import importlib
 import pathlib
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 HERE = pathlib.Path(__file__).resolve().parent
-
-
-@dataclass
-class Case:
-    name: str
-    ours: Callable[[], object]
-    peer: Optional[Callable[[], object]] = None
-    peer_name: str = ""
-    target: str = ""          # e.g. ">= 8x" or "<= 3.5 ms"
-    min_ratio: Optional[float] = None
-    max_ms: Optional[float] = None
-    repeat: Optional[int] = None
-    extra: dict = field(default_factory=dict)
-
-
-@dataclass
-class Measure:
-    """A measurement computed by the case itself (memory, cold start...)."""
-    name: str
-    run: Callable[[], str]
 
 
 def _time(fn):
@@ -76,16 +55,11 @@ def run_case(case, repeat):
 
 
 def groups():
-    return sorted(p.stem[len("cases_"):] for p in HERE.glob("cases_*.py"))
+    return sorted(p.stem[len("cases_"):] for p in (HERE / "benchmarks").glob("cases_*.py"))
 
 
 def load(group):
-    path = HERE / f"cases_{group}.py"
-    spec = importlib.util.spec_from_file_location(f"cases_{group}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"benchmarks.cases_{group}")
 
 
 def main(argv=None):

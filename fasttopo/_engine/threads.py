@@ -1,4 +1,4 @@
-"""Running the union-find kernels on whole images: threads, buffers, batches (private)."""
+"""Running the kernels on large images with threads; scratch buffers and stencils (private)."""
 
 import math
 import os
@@ -8,20 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from ._middle import middle_dimension, voxel_order
-from ._sorting import fill_keys, fix_ties, keys_finite, packing
-from ._stencil import dual_connectivity, geometry, stencil, stencils_buffer
-from ._union_find import (batch_pairs, compact_batch, scan_rows, small_pairs, small_pairs_split,
-                          sweep, unpad)
+from .keys import fill_keys, fix_ties, keys_finite, packing
+from .middle_dimension import middle_dimension, voxel_order
+from .neighbourhood import Grid, dual_connectivity, geometry, stencil, stencils_buffer
+from .scan import Edges, Side, scan_rows
+from .union_find import batch_pairs, sweep, unpad
 
-__all__ = ["SMALL", "SPLIT", "small_diagram", "cores", "pool", "as_3d", "index_dtype",
-           "stencils", "threaded_pairs", "batch_buffers", "stack_pairs"]
+__all__ = ["cores", "pool", "scratch", "as_3d", "index_dtype", "stencils", "stencil_buffer",
+           "threaded_pairs", "batch_buffers"]
 
 _INT32_LIMIT = 2**31 - 16
-# below this many pixels one serial Numba call beats threads and NumPy's sort
-SMALL = 1 << 16
-# from this many pixels the two directions of a small image run as two parallel tasks
-SPLIT = 1 << 11
 # scratch buffers up to this size are kept per thread between calls (no page faults
 # when many images of moderate size are processed, as in a training loop)
 _KEEP_BYTES = 4 << 20
@@ -77,7 +73,7 @@ def index_dtype(shape):
 
 
 def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                    n_threads, middle=False):
+                   n_threads, middle=False):
     """Pairs of one image computed with threads; returns (dims, births, deaths), flat C indices.
 
     Union-find gives dimension 0 and (if ``top``) the top dimension; with two
@@ -91,37 +87,42 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     shape3 = np.array(bits3.shape, dtype=np.int64)
     padded, pad = geometry(shape3, ndim)
     npad = int(np.prod(padded))
+    g = Grid(shape3, padded, pad, int(ndim), npad)
     n = bits3.size
     width = int(shape3[2])
     rows = int(shape3[0] * shape3[1])
     idx = index_dtype(bits3.shape)
     keys = scratch("keys", npad + 1, bits3.dtype)  # + a slot for the exterior cell
-    kmin, kmax, varying, first, _ = fill_keys(bits3, kind, signbit, allones, superlevel,
-                                              keys, padded, pad)
+    kmin, kmax, varying, first = fill_keys(bits3, kind, signbit, allones, superlevel, keys,
+                                           padded, pad)
     kmin, kmax, varying = np.uint64(kmin), np.uint64(kmax), np.uint64(varying)
     if not keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
         return None
-    shift, index_bits, exact = packing(kmin, kmax, varying, npad + 1)
+    pk = packing(kmin, kmax, varying, npad + 1)
+    # NumPy scalars for the keys (Numba boxes them as Python ints): the types the
+    # small-image kernels use, so the kernels compile once for both paths
+    pk = pk._replace(kmin=np.uint64(pk.kmin), kmax=np.uint64(pk.kmax))
     # the reduction works on the 6-connected side: the image (V) or its complement (T)
     dual = middle and connectivity != 1
     negative = np.zeros(npad + 1 if middle else 1, dtype=np.uint8)
 
     def direction(reverse, blocks):
         st = stencils(bits3.shape, ndim, connectivity)[1 if reverse else 0]
-        record = middle and reverse == dual
+        edges = Edges(negative, (2 if reverse else 1) if middle and reverse == dual else 0)
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
         cand = scratch("candidates", n, np.uint64)
-        # the ring mask of each pixel, stored by the scan for the sweep
-        rings = scratch("rings", npad, np.uint8 if ndim <= 2 else np.uint32)
-        edges = [rows * i // blocks for i in range(blocks + 1)]
+        # the ring mask of each pixel, stored by the scan for the sweep (uint32 as in
+        # the small-image kernels: the scan and the sweep compile once for both)
+        rings = scratch("rings", npad, np.uint32)
+        cuts = [rows * i // blocks for i in range(blocks + 1)]
 
         def scan_block(i):
-            r0, r1 = edges[i], edges[i + 1]
-            out = cand[r0 * width:]
-            res = scan_rows(keys, padded, pad, shape3, ndim, r0, r1, npad, kmin, kmax, shift,
-                            index_bits, not reverse, parent, st, out, reverse, parent, st, out,
-                            negative, (2 if reverse else 1) if record else 0, False, rings)
+            r0, r1 = cuts[i], cuts[i + 1]
+            side = Side(True, parent, st, cand[r0 * width:])
+            idle = Side(False, parent, st, cand[r0 * width:])
+            res = scan_rows(keys, g, pk, (r0, r1), idle if reverse else side,
+                            side if reverse else idle, rings, edges, False)
             return res[2:] if reverse else res[:2]
 
         if blocks == 1:
@@ -130,19 +131,19 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             results = list(pool().map(scan_block, range(blocks)))
         m = 0
         for i, (count, _) in enumerate(results):
-            start = edges[i] * width
+            start = cuts[i] * width
             if start != m:
                 cand[m:m + count] = cand[start:start + count]
             m += count
         roots = sum(res[1] for res in results)
         view = cand[:m]
         view.sort()
-        if not exact:
-            fix_ties(view, m, keys, index_bits, reverse)
+        if not pk.exact:
+            fix_ties(view, m, keys, pk.index_bits, reverse)
         out_b = scratch("births", roots + 2, idx)
         out_d = scratch("deaths", roots + 2, idx)
-        count = sweep(keys, parent, view, m, index_bits, reverse, st, npad, out_b, out_d, 0,
-                      negative, record, rings)
+        count = sweep(keys, Side(True, parent, st, view), m, pk.index_bits, reverse, npad,
+                      (out_b, out_d), 0, rings, edges)
         if count < 0:  # pragma: no cover - bounded by the number of roots
             raise RuntimeError("internal error: pair buffer overflow in the union-find sweep")
         if reverse:  # found by decreasing birth; report increasing
@@ -154,8 +155,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
         return out_b, out_d
 
     def ordering():
-        return voxel_order(keys, padded, pad, shape3, dual, kmin, kmax, shift, index_bits,
-                           exact)
+        return voxel_order(keys, padded, pad, shape3, dual, pk)
 
     need_reverse = top or dual
     empty = np.empty(0, dtype=idx)
@@ -206,78 +206,38 @@ def _stencil_entry(shape3, ndim, connectivity):
         if len(_STENCILS) >= 64:
             _STENCILS.clear()
         padded = geometry(np.array(shape3, dtype=np.int64), ndim)[0]
-        pair = (stencil(ndim, connectivity, padded),
-                stencil(ndim, dual_connectivity(ndim, connectivity), padded))
+        # ``neighbours`` as a NumPy uint32, as the kernels build it from the buffer:
+        # the same types, so the kernels compile once for both paths
+        pair = tuple(st._replace(neighbours=np.uint32(st.neighbours))
+                     for st in (stencil(ndim, connectivity, padded),
+                                stencil(ndim, dual_connectivity(ndim, connectivity), padded)))
         found = _STENCILS[key] = (pair, stencils_buffer(*pair))
     return found
 
 
-def small_diagram(bits3, dtype, kind, signbit, allones, superlevel, ndim, connectivity, top,
-                  split):
-    """``(dim, birth, death, birth_index, death_index, finite)`` of one small image.
-
-    One Numba call.  ``bits3`` views the image's bits (see ``image_bits``),
-    ``dtype`` is the image's dtype; ``split`` runs the two directions as
-    two parallel tasks.  ``finite`` is false (and the arrays empty) if the
-    image has a NaN or an infinity: the kernel finds it from the range of
-    its keys, so small images need no separate ``np.isfinite`` pass.
-    """
-    buf = stencil_buffer(bits3.shape, ndim, connectivity)
-    values = bits3.reshape(-1)
-    if dtype != np.bool_:
-        values = values.view(dtype)
-    kernel = small_pairs_split if split else small_pairs
-    return kernel(bits3, values, kind, signbit, allones, superlevel, ndim, buf, top)
-
-
 def batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads):
-    """Per-image pair buffers ``(counts, out_dim, out_b, out_d)`` of a (B, D, H, W) stack.
+    """Per-image pair buffers ``(counts, dims, births, deaths)`` of a (B, D, H, W) stack.
 
-    One parallel Numba call (OpenMP threads, at most ``n_threads``): row
-    ``i`` of the buffers holds the ``counts[i]`` pairs of image ``i`` (flat
-    C indices within the image), in the order of ``image_pairs_with``.  The
-    buffers are this thread's scratch arrays: read them before the next
-    call.  The pairs do not depend on ``n_threads``.
+    ``bits4`` are 64-bit bits (``keys.wide_bits``).  One parallel Numba
+    call (OpenMP threads, at most ``n_threads``): row ``i`` of the buffers
+    holds the ``counts[i]`` pairs of image ``i`` (flat C indices within the
+    image), in the canonical order.  The buffers are this thread's scratch
+    arrays: read them before the next call.  The pairs do not depend on
+    ``n_threads``.
     """
     count = bits4.shape[0]
     per_image = bits4[0].size + 1
-    idx = index_dtype(bits4.shape[1:])
-    st_f, st_r = stencils(bits4.shape[1:], ndim, connectivity)
-    out_dim = scratch("batch_dim", (count, per_image), np.int8)
-    out_b = scratch("batch_birth", (count, per_image), idx)
-    out_d = scratch("batch_death", (count, per_image), idx)
-    counts = np.empty(count, dtype=np.int64)
+    buf = stencil_buffer(bits4.shape[1:], ndim, connectivity)
+    out = (np.empty(count, dtype=np.int64), scratch("batch_dim", (count, per_image), np.int8),
+           scratch("batch_birth", (count, per_image), np.int32),
+           scratch("batch_death", (count, per_image), np.int32))
     old = numba.get_num_threads()
     threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(threads)
     try:
-        batch_pairs(bits4, kind, signbit, allones, superlevel, ndim, st_f, st_r, top,
-                    out_dim, out_b, out_d, counts, threads)
+        batch_pairs(bits4, kind, signbit, allones, superlevel, ndim, buf, top, out, threads)
     finally:
         numba.set_num_threads(old)
-    if (counts < 0).any():  # pragma: no cover - bounded by the pixel count
+    if (out[0] < 0).any():  # pragma: no cover - bounded by the pixel count
         raise RuntimeError("internal error: pair buffer overflow in the batch kernel")
-    return counts, out_dim, out_b, out_d
-
-
-def stack_pairs(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads,
-                chunk=None, on_chunk=None):
-    """Union-find pairs of a (B, D, H, W) stack of small images.
-
-    One parallel Numba call per chunk of images (all of them by default).
-    Returns ``(counts, dims, births, deaths)``: pairs per image and the
-    concatenated pairs (flat C indices within each image, int64).
-    """
-    count = bits4.shape[0]
-    chunk = count if chunk is None else chunk
-    parts = []
-    for start in range(0, count, chunk):
-        part = bits4[start:start + chunk]
-        counts, out_dim, out_b, out_d = batch_buffers(part, kind, signbit, allones, superlevel,
-                                                      ndim, connectivity, top, n_threads)
-        parts.append((counts,) + compact_batch(out_dim, out_b, out_d, counts))
-        if on_chunk is not None:
-            on_chunk(part.shape[0])
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(np.concatenate([part[i] for part in parts]) for i in range(4))
+    return out

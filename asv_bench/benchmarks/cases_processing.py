@@ -15,7 +15,7 @@ import numpy as np
 import scipy.ndimage as ndi
 import skimage.data
 
-from compare import Case, Measure
+from .case import Case, Measure
 from fasttopo import mark_objects, persistence, persistence_targets_batch, topological_process
 
 
