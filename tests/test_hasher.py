@@ -11,6 +11,7 @@ import pytest
 import fasttopo
 from fasttopo import (PRETRAINED_MODEL, DiagramHasher, diagram_histogram, hamming_distances,
                       hash_diagrams, persistence, synthetic_diagrams, wasserstein_distance)
+from examples import load_example
 from fasttopo.hasher import _cells, exact_w1
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -183,10 +184,7 @@ def test_pretrained_codes_follow_w1_on_real_tiles():
     better than a random projection of the same histograms), and their single-linkage
     clusters agree with W1's above a floor (measured at release: rho 0.64, FMS 0.68)."""
     from scipy.stats import spearmanr
-    spec = importlib.util.spec_from_file_location(
-        "diagram_hashing", ROOT / "docs" / "examples" / "diagram_hashing.py")
-    ex = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ex)
+    ex = load_example("diagram_hashing")
     images, _ = ex.tiles(90, seed=2)
     dgms = ex.diagrams_of(images)
     w1 = ex.w1_matrix(dgms)
@@ -202,10 +200,7 @@ def test_pretrained_codes_follow_w1_on_real_tiles():
 
 
 def test_comparison_example_quick():
-    spec = importlib.util.spec_from_file_location(
-        "diagram_hashing", ROOT / "docs" / "examples" / "diagram_hashing.py")
-    ex = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ex)
+    ex = load_example("diagram_hashing")
     results = ex.main(["--quick"])
     for key in ("skimage.data tiles", "lfw_subset faces"):
         rows = {r["method"]: r for r in results[key]["rows"]}
@@ -229,10 +224,7 @@ def test_public_names():
 
 def test_streamed_single_linkage_of_the_example_is_a_minimum_spanning_tree():
     from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
-    spec = importlib.util.spec_from_file_location(
-        "diagram_hashing", ROOT / "docs" / "examples" / "diagram_hashing.py")
-    ex = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ex)
+    ex = load_example("diagram_hashing")
     codes = np.random.default_rng(0).integers(0, 2 ** 64, size=(120, 2), dtype=np.uint64)
     dist = hamming_distances(codes).astype(np.float64)
     labels = ex.single_linkage_streamed(codes, 5)

@@ -1,24 +1,13 @@
 """The PD0 approximator (Slater and Weighill, AAAI 2023): model, decoding, training, weights."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
 import fasttopo  # noqa: E402
+from examples import load_example  # noqa: E402
 from fasttopo.nn import approximation as approx  # noqa: E402
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -179,7 +168,7 @@ def test_match_targets_permutes_finite_ranks_only():
 
 
 def test_evaluation_script_quick():
-    result = load("nn_pd0_evaluate").main(["--quick"])
+    result = load_example("nn_pd0_evaluate").main(["--quick"])
     assert result["patches"] == 12 and set(result["scores"]) == {"found", "present",
                                                                  "bottleneck"}
     assert "cripser loop (exact)" in result["seconds_128"]
@@ -197,7 +186,7 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_training_script_quick(tmp_path):
-    train = load("nn_pd0_train")
+    train = load_example("nn_pd0_train")
     out = tmp_path / "quick.npz"
     model, curve = train.main(["--quick", "--out", str(out)])
     assert out.exists() and curve[-1]["step"] == 6 and "found" in curve[-1]
@@ -206,7 +195,7 @@ def test_training_script_quick(tmp_path):
 
 
 def test_shipped_model_reaches_a_floor_on_held_out_patches():
-    train = load("nn_pd0_train")
+    train = load_example("nn_pd0_train")
     patches = train.heldout_patches(4, seed=7)          # 48 patches of unseen images
     model = approx.load_approximator()
     assert model.metadata["steps"] > 100 and len(model.metadata["learning_curve"]) > 2

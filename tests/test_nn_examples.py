@@ -1,25 +1,15 @@
 """The two fasttopo.nn examples of the docs, run at small size; their claims are checked."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from examples import load_example  # noqa: E402
 
 
 def test_digit_denoising_to_one_maximum():
-    ex = load("nn_digit_denoising")
+    ex = load_example("nn_digit_denoising")
     clean, noisy = ex.noisy_digit(upsample=1)            # 8x8
     assert ex.n_maxima(noisy) >= 4
     one = ex.denoise(noisy, lam=2.0, skip=0, steps=100)
@@ -31,7 +21,7 @@ def test_digit_denoising_to_one_maximum():
 
 
 def test_1d_fit_topological_penalty():
-    ex = load("nn_1d_fit")
+    ex = load_example("nn_1d_fit")
     X, y, beta0 = ex.problem(p=40, n=25)
     mse = ex.errors(X, y, beta0, [0.1, 1.0], steps=200)
     least_squares = mse["least squares"][0]

@@ -1,21 +1,11 @@
 """The --quick runs of the papers' reproduction scripts (docs/examples), their claims checked."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from examples import load_example  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +18,7 @@ def _restore_threads():
 
 
 def test_error_injection_quick():
-    ex = load("oner_error_injection")
+    ex = load_example("oner_error_injection")
     rows, stats = ex.main(["--quick"])
     names = [name for name, _, _ in ex.FILTRATIONS]
     assert len(rows) == 6 and set(stats) == set(names)
@@ -44,7 +34,7 @@ def test_error_injection_quick():
 
 
 def test_regression_quick():
-    ex = load("topologylayer_regression")
+    ex = load_example("topologylayer_regression")
     results = ex.main(["--quick"])
     assert set(results) == set(ex.SIGNALS)
     for res in results.values():
@@ -59,7 +49,7 @@ def test_regression_quick():
 
 
 def test_unet_quick():
-    ex = load("unet_topological_losses")
+    ex = load_example("unet_topological_losses")
     results = ex.main(["--quick"])
     assert set(results) == set(ex.METHODS)
     for scores in results.values():
@@ -71,7 +61,7 @@ def test_unet_quick():
 
 
 def test_loss_timing_quick():
-    ex = load("topological_loss_timing")
+    ex = load_example("topological_loss_timing")
     times = ex.main(["--quick"])
     assert len(times) == 5 and all(t > 0 for t in times.values())
     assert "0.5 s per 64x64 window" in ex.table(times, batch=2, size=64)
