@@ -16,7 +16,8 @@ import numpy as np
 import fasttopo
 import fasttopo.nn as tnn
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+# the docs' plot directive runs this code without __file__, in this folder
+sys.path.insert(0, str(pathlib.Path(globals().get("__file__", "./x.py")).resolve().parent))
 from nn_pd0_train import grey, random_patch  # noqa: E402
 
 NAMES = ("moon", "text", "clock", "chelsea", "coffee", "hubble_deep_field")
