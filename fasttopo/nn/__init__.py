@@ -13,7 +13,7 @@ try:
 except ImportError:
     raise ImportError(missing_extra("torch", "fasttopo.nn")) from None
 
-from ._diagrams import Diagrams  # noqa: E402
+from ._tensor_diagrams import Diagrams  # noqa: E402
 from .approximation import PD0Approximator, approximate_diagrams  # noqa: E402
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
                          persistence_features,

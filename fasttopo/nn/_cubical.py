@@ -8,7 +8,7 @@ import torch
 from .. import _engine
 from .._persistence import _check_options
 from .._validation import _as_int, check_bool, check_finite
-from ._diagrams import Diagrams
+from ._tensor_diagrams import Diagrams
 
 __all__ = ["persistence"]
 

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 import torch
 
-from ._diagrams import check_diagrams, check_dims, finite_rows, ranked
+from ._tensor_diagrams import check_diagrams, check_dims, finite_rows, ranked
 
 __all__ = ["persistence_features"]
 

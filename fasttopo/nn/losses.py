@@ -10,7 +10,7 @@ from ..filtrations import random_height_function
 
 from ._cubical import check_tensor, persistence, spatial_split
 from .._validation import check_bool, check_dims_within
-from ._diagrams import (check_diagrams, check_dims, check_reduction, finite_rows,
+from ._tensor_diagrams import (check_diagrams, check_dims, check_reduction, finite_rows,
                         ranked, reduce_items)
 
 __all__ = ["total_persistence", "topk_lifetimes", "wasserstein_loss", "lifetime_sorted_loss",

@@ -12,7 +12,7 @@ from scipy.spatial.distance import pdist
 
 from .._validation import _as_int
 from ._cubical import check_tensor, cpu_values
-from ._diagrams import Diagrams
+from ._tensor_diagrams import Diagrams
 
 __all__ = ["rips_persistence", "alpha_persistence"]
 
