@@ -5,6 +5,7 @@ import skimage.data
 
 from .case import Case
 from fasttopo import (betti_curve, bottleneck_distance, hamming_distances, hamming_knn,
+                      pairwise_distances,
                       hash_diagrams, synthetic_diagrams,
                       persistence, persistence_image, persistence_landscape,
                       wasserstein_distance)
@@ -91,6 +92,12 @@ def cases():
         out.append(Case(f"Wasserstein-1, {name}", lambda a=a, b=b: wasserstein_distance(a, b),
                         lambda a=a, b=b: gudhi.wasserstein.wasserstein_distance(a, b, order=1),
                         "gudhi POT (exact)", ">= 1x", min_ratio=1, repeat=3))
+    small = synthetic_diagrams(60, 16, random_state=1)
+    out.append(Case("Wasserstein-1 matrix, 60 diagrams of 16 points (1770 pairs, one thread)",
+                    lambda: pairwise_distances(small, metric="wasserstein", n_jobs=1),
+                    lambda: [gudhi.wasserstein.wasserstein_distance(small[i], small[j], order=1)
+                             for i in range(60) for j in range(i + 1, 60)],
+                    "gudhi POT loop", repeat=3))
     dgms = [persistence(rng.random((64, 64))).to_pairs(1) for _ in range(100)]
     grid = np.linspace(0, 1, 100)
     out += [
