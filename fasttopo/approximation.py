@@ -27,9 +27,43 @@ PRETRAINED_PATH = pathlib.Path(__file__).resolve().parent / "models" / "pd0_appr
 
 
 def read_weights(path=None):
-    """``(config, arrays, metadata)`` of a model saved by ``save_approximator``.
+    """The weights of a PD0 approximator saved by ``save_approximator`` (no torch needed).
 
-    ``path`` defaults to the shipped model, ``fasttopo/models/pd0_approximator.npz``.
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A ``.npz`` file; default the shipped model, ``PRETRAINED_PATH``
+        (``fasttopo/models/pd0_approximator.npz``).
+
+    Returns
+    -------
+    config : dict
+        The architecture: ``k`` ranks, channel widths, kernel sizes.
+    arrays : dict of str to ndarray
+        The layers' weights and batch-norm statistics, by torch parameter
+        name.
+    metadata : dict
+        How the model was trained (script, seed, steps, learning curve).
+
+    Raises
+    ------
+    OSError
+        If ``path`` cannot be read.
+    KeyError
+        If the file has no fasttopo header (not saved by ``save_approximator``).
+
+    References
+    ----------
+    .. [1] J. Slater, T. Weighill, "Persistent homology through image
+       segmentation (student abstract)", AAAI 2023,
+       https://doi.org/10.1609/aaai.v37i13.27011.
+
+    Examples
+    --------
+    >>> from fasttopo.approximation import read_weights
+    >>> config, arrays, metadata = read_weights()
+    >>> config["k"], metadata["seed"]
+    (10, 0)
     """
     path = PRETRAINED_PATH if path is None else pathlib.Path(path)
     with np.load(path, allow_pickle=False) as data:
@@ -186,6 +220,19 @@ def decode_diagrams(scores, patches, *, k=None, threshold=0.5, candidates=True):
         lifetime.  A point whose birth pixel an earlier channel used is
         dropped.
 
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not ``(B, C, H, W)``, ``patches`` not ``(B, H, W)``
+        of the same ``B``, ``H``, ``W``, either holds NaN or infinities, or
+        ``k < 1``.
+
+    References
+    ----------
+    .. [1] J. Slater, T. Weighill, "Persistent homology through image
+       segmentation (student abstract)", AAAI 2023,
+       https://doi.org/10.1609/aaai.v37i13.27011.
+
     Examples
     --------
     >>> import numpy as np
@@ -200,7 +247,15 @@ def decode_diagrams(scores, patches, *, k=None, threshold=0.5, candidates=True):
     """
     scores = np.asarray(scores, dtype=np.float64)
     patches = np.asarray(patches)
+    if scores.ndim != 4 or patches.ndim != 3 or scores.shape[0] != patches.shape[0] \
+            or scores.shape[2:] != patches.shape[1:]:
+        raise ValueError(f"scores must be (B, C, H, W) and patches (B, H, W) of the same B, H, "
+                         f"W, got shapes {scores.shape} and {patches.shape}")
+    if not (np.isfinite(scores).all() and np.isfinite(patches).all()):
+        raise ValueError("scores and patches must be finite (no NaN or infinity)")
     count, channels = scores.shape[:2]
+    if k is not None and int(k) < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
     k = channels if k is None else min(int(k), channels)
     flat_scores = scores[:, :k].reshape(count, k, -1)
     flat = patches.reshape(count, -1)
@@ -290,6 +345,17 @@ def score_diagrams(predicted, exact, *, k=10):
         predicted points whose (birth, death) occurs anywhere in the full
         exact dimension-0 diagram; ``"bottleneck"``: bottleneck distance
         between the predicted and the true top-``k`` diagrams.
+
+    Raises
+    ------
+    ValueError
+        If ``predicted`` and ``exact`` differ in length.
+
+    References
+    ----------
+    .. [1] J. Slater, T. Weighill, "Persistent homology through image
+       segmentation (student abstract)", AAAI 2023,
+       https://doi.org/10.1609/aaai.v37i13.27011.
 
     Examples
     --------

@@ -233,3 +233,16 @@ def test_numpy_forward_equals_torch(tmp_path):
     a = numpy_approx.approximate_diagrams(patches, path=path, threshold=0.0)
     b = approx.approximate_diagrams(patches, model=model, threshold=0.0)
     assert [len(d) for d in a] == [len(d) for d in b]
+
+
+def test_decode_diagrams_validation():
+    from fasttopo.approximation import decode_diagrams
+    scores, patches = np.zeros((1, 2, 3, 3)), np.zeros((1, 3, 3))
+    for bad_scores, bad_patches in ((scores, np.zeros((2, 3, 3))), (scores[0], patches),
+                                    (scores, np.full((1, 3, 3), np.nan)),
+                                    (np.full((1, 2, 3, 3), np.inf), patches)):
+        with pytest.raises(ValueError, match="scores"):
+            decode_diagrams(bad_scores, bad_patches)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        decode_diagrams(scores, patches, k=0)
+    assert len(decode_diagrams(scores, patches)) == 1
