@@ -9,10 +9,10 @@ from fasttopo._engine import compiling
 
 
 @pytest.mark.parametrize("shape, max_dim, threads, stack, path", [
-    ((32, 32), 1, 2, False, "small"),       # below SPLIT
-    ((64, 64), 1, 2, False, "split"),
-    ((64, 64), 1, 1, False, "small"),       # one thread: no second task
-    ((64, 64), 0, 2, False, "small"),       # no top dimension to run beside dimension 0
+    ((64, 64), 1, 2, False, "small"),       # below SPLIT
+    ((128, 128), 1, 2, False, "split"),
+    ((128, 128), 1, 1, False, "small"),     # one thread: no second thread
+    ((128, 128), 0, 2, False, "small"),     # no top dimension to run beside dimension 0
     ((300, 300), 1, 2, False, "threaded"),
     ((8, 8, 8), 2, 2, False, "threaded"),   # dimension 1 of a volume: the cubical reduction
     ((8, 8, 8), 0, 2, True, "batch"),
@@ -24,17 +24,20 @@ def test_plan_paths(shape, max_dim, threads, stack, path):
 
 
 def test_every_path_gives_the_same_pairs(rng, monkeypatch):
-    # a stack through the batch kernel, one image at a time (small and split paths), a
-    # list, and the threaded path (forced by lowering plan's threshold) agree exactly
-    stack = rng.integers(0, 5, (6, 48, 50)).astype(np.float32)
+    # a stack through the batch kernel, one image at a time (the split path; the small
+    # path with one thread), a list, and the threaded path (forced by lowering plan's
+    # threshold) agree exactly
+    stack = rng.integers(0, 5, (6, 130, 140)).astype(np.float32)
     batch = fasttopo.persistence_batch(stack)
     listed = fasttopo.persistence_batch(list(stack))
     ones = [fasttopo.persistence(image) for image in stack]
+    assert _engine.plan(stack.shape[1:], 1, 2).path == "split"
+    serial = [_engine.diagram(image, 1, 2, False, 1) for image in stack]
     monkeypatch.setattr(_engine, "SMALL", 16)
     threaded = fasttopo.persistence_batch(stack)
     assert _engine.plan(stack.shape[1:], 1, 2, stack=True).path == "threaded"
-    for one, a, b, c in zip(ones, batch, listed, threaded):
-        assert a == one and b == one and c == one
+    for one, a, b, c, d in zip(ones, batch, listed, threaded, serial):
+        assert a == one and b == one and c == one and d == one
 
 
 @pytest.mark.parametrize("connectivity", [1, 3])

@@ -12,7 +12,8 @@ import fasttopo  # noqa: E402
 import fasttopo.nn as tnn  # noqa: E402
 from fasttopo._engine import as_3d  # noqa: E402
 from fasttopo._engine.keys import wide_bits  # noqa: E402
-from fasttopo._engine.threads import batch_buffers  # noqa: E402
+from fasttopo._engine.threads import chunk_tasks, small_buffers  # noqa: E402
+from fasttopo._engine.union_find import collect_pairs  # noqa: E402
 
 
 def distinct(rng, shape, dtype=torch.float64):
@@ -104,24 +105,31 @@ def test_large_images_use_the_engine_too(rng):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 7])
-def test_batch_buffers_equal_one_diagram_per_image(rng, threads):
-    # the buffers nn reads (the parallel batch kernel) hold, row by row, the pairs of
-    # the single-image path, whatever the thread count
+def test_batch_rows_equal_one_diagram_per_image(rng, threads):
+    # the rows of the parallel small-image kernel (the batch path nn reads) hold, image
+    # by image, the pairs of the single-image path, whatever the number of tasks
     stack = rng.integers(0, 4, size=(7, 12, 9)).astype(np.float32)
     bits, kind, signbit, allones = wide_bits(stack)
     bits4 = bits.reshape((7,) + as_3d(bits[0]).shape)
+    values = stack.astype(np.float64).reshape(7, -1)
     for connectivity, top in ((1, True), (2, True), (2, False)):
+        directions = 3 if top else 1
         for superlevel in (False, True):
-            counts, out_dim, out_b, out_d = batch_buffers(
-                bits4, kind, signbit, allones, superlevel, 2, connectivity, top, threads)
+            rows = small_buffers(bits4, kind, signbit, allones, superlevel, 2, connectivity,
+                                 directions, chunk_tasks(7, threads, directions), threads)
+            dims, birth, death, births, deaths, per_image, item, status = collect_pairs(
+                *rows, values, superlevel, 2)
+            assert status == 0
             for i, image in enumerate(stack):
                 one = fasttopo.persistence(image, max_dim=1 if top else 0,
                                            connectivity=connectivity,
                                            superlevel=superlevel)
-                k = counts[i]
-                np.testing.assert_array_equal(out_dim[i, :k], one.dim)
-                np.testing.assert_array_equal(out_b[i, :k], one.birth_index)
-                np.testing.assert_array_equal(out_d[i, :k], one.death_index)
+                mine = item == i
+                assert per_image[i] == mine.sum()
+                np.testing.assert_array_equal(dims[mine], one.dim)
+                np.testing.assert_array_equal(births[mine], one.birth_index)
+                np.testing.assert_array_equal(deaths[mine], one.death_index)
+                np.testing.assert_array_equal(birth[mine], one.birth)
 
 
 def _finite_values(dgms):

@@ -7,17 +7,21 @@ import skimage.data
 from fasttopo import persistence
 from fasttopo._engine import as_3d
 from fasttopo._engine.keys import image_bits, wide_bits
-from fasttopo._engine.threads import stencil_buffer, threaded_pairs
-from fasttopo._engine.union_find import small_pairs, small_pairs_split
+from fasttopo._engine.threads import small_buffers, threaded_pairs
+from fasttopo._engine.union_find import collect_pairs
 
 
-def small_diagram(image, superlevel, ndim, connectivity, top, split):
-    """The small-image kernels (serial or two tasks) on one image, as the engine calls them."""
+def small_diagram(image, superlevel, ndim, connectivity, top, how):
+    """The small-image kernels on one image, as the engine calls them: ``how`` is
+    "serial", "split" (the two directions in two threads) or "tasks" (the two
+    directions as two tasks of the parallel kernel)."""
     bits, kind, signbit, allones = wide_bits(image)
-    bits3 = as_3d(bits)
-    kernel = small_pairs_split if split else small_pairs
-    return kernel(bits3, image.astype(np.float64).reshape(-1), kind, signbit, allones,
-                  superlevel, ndim, stencil_buffer(bits3.shape, ndim, connectivity), top)
+    bits4 = bits.reshape((1,) + as_3d(bits).shape)
+    tasks = np.array([[0, 1, 1], [0, 1, 2]], dtype=np.int64) if how == "tasks" else None
+    rows = small_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity,
+                         3 if top else 1, tasks, 2, split=how == "split")
+    return collect_pairs(*rows, image.astype(np.float64).reshape(1, -1), superlevel, ndim)
+
 from oracles import cripser_pairs, gudhi_pairs, ours
 from reference import reference_dim0, reference_persistence
 from data import volume
@@ -137,7 +141,7 @@ def test_3d_all_dims_match_gudhi_and_cripser(rng, shape, levels):
 
 
 def test_large_image_threaded_path_matches_small_image_kernels(rng):
-    """The threaded path and the small-image kernels (serial, two tasks): same arrays exactly."""
+    """The threaded path and the small-image kernels (serial, split, tasks): same arrays."""
     skewed = rng.random((64, 64))
     skewed[5, 7] = 1e30                    # one outlier: truncated keys, ties for fix_ties
     for image in (rng.random((300, 400)), rng.integers(0, 3, (256, 300)).astype(np.uint8),
@@ -147,13 +151,13 @@ def test_large_image_threaded_path_matches_small_image_kernels(rng):
         bits3 = as_3d(bits)
         for connectivity in (1, 2):
             for superlevel in (False, True):
-                small = [small_diagram(image, superlevel, 2, connectivity, True, split)
-                         for split in (False, True)]
+                small = [small_diagram(image, superlevel, 2, connectivity, True, how)
+                         for how in ("serial", "split", "tasks")]
                 for threads in (1, 2, 3):
                     threaded = threaded_pairs(bits3, kind, signbit, allones, superlevel, 2,
                                               connectivity, True, threads)
-                    for dims, _, _, births, deaths, finite in small:
-                        assert finite
+                    for dims, _, _, births, deaths, _, _, status in small:
+                        assert status == 0
                         for a, b in zip((dims, births, deaths), threaded):
                             np.testing.assert_array_equal(a, b)
 

@@ -140,3 +140,26 @@ def test_stencils_buffer_round_trip(shape, ndim, connectivity):
     assert back.nopython_signatures[-1].return_type == numba.typeof((st_f, st_r))
     for want, have in zip(st_f + st_r, got[0] + got[1]):
         assert np.array_equal(np.asarray(want), np.asarray(have))
+
+
+@pytest.mark.parametrize("ndim, connectivity", [(1, 1), (2, 1), (2, 2)])
+def test_lookup_tables_match_the_kernels_classify(ndim, connectivity):
+    # the tables are built in plain Python; the kernels compute the same answers
+    # (3D rings have no tables) with classify / representatives
+    from numba import njit
+
+    from fasttopo._engine.neighbourhood import classify, representatives, stencil
+
+    @njit
+    def computed(present, st):
+        out = np.zeros(26, dtype=np.int64)
+        n = representatives(present, st.neighbours, st.adjacency, st.connectivity, out)
+        return classify(present, st.neighbours, st.adjacency, st.connectivity), out[:n]
+
+    st = stencil(ndim, connectivity, np.array([1, 5, 6], dtype=np.int64))
+    for mask in range(st.kind_table.size):
+        kind, reps = computed(np.uint32(mask), st)
+        assert st.kind_table[mask] == kind
+        code = int(st.rep_table[mask])
+        assert [(code >> (8 * i) & 255) - 1 for i in range(reps.size)] == list(reps)
+        assert code >> (8 * reps.size) == 0

@@ -40,19 +40,19 @@ import numpy as np
 from .. import _diagram
 from .._validation import check_finite
 from . import compiling
-from .gather import batch_cells, collect_batch, gather_values
-from .keys import fill_keys, image_bits, wide_bits
+from .gather import batch_cells, gather_values
+from .keys import fill_keys, image_bits, sentinel_room, wide_bits
 from .neighbourhood import neighbour_offsets
-from .threads import as_3d, batch_buffers, cores, pool, stencil_buffer, threaded_pairs
-from .union_find import small_pairs, small_pairs_split
+from .threads import as_3d, chunk_tasks, cores, pool, small_buffers, threaded_pairs
+from .union_find import NO_SENTINEL, NOT_FINITE, collect_pairs
 
 __all__ = ["SMALL", "SPLIT", "Plan", "Pairs", "plan", "diagram", "diagrams", "pairs", "split",
            "batch_cells", "cores", "as_3d", "filtration_keys", "neighbour_offsets"]
 
 # below this many pixels one serial Numba call beats threads and NumPy's sort
 SMALL = 1 << 16
-# from this many pixels the two directions of a small image run as two parallel tasks
-SPLIT = 1 << 11
+# from this many pixels the two directions of a small image run in two threads
+SPLIT = 1 << 14
 # images per parallel call of the batch kernel when a progress bar is shown
 _CHUNK = 256
 
@@ -83,8 +83,27 @@ def plan(shape, max_dim, n_threads, stack=False):
         if stack:
             return Plan("batch", top, False, n_threads)
         split = top and n_threads > 1 and size >= SPLIT
-        return Plan("split" if split else "small", top, False, 1)
+        return Plan("split" if split else "small", top, False, 2 if split else 1)
     return Plan("threaded", top, middle, n_threads if size >= SMALL else 1)
+
+
+def _small(image, p, connectivity, superlevel):
+    """``collect_pairs`` of one small validated image (its last item: the status)."""
+    bits, kind, signbit, allones = wide_bits(image)
+    bits4 = bits.reshape((1,) + as_3d(bits).shape)
+    rows = small_buffers(bits4, kind, signbit, allones, superlevel, image.ndim, connectivity,
+                         3 if p.top else 1, split=p.path == "split")
+    values = image if image.dtype == np.float64 else _as_float64(image)
+    return collect_pairs(*rows, np.ascontiguousarray(values).reshape(1, -1), superlevel,
+                         image.ndim)
+
+
+def _check_status(status, image, name):
+    """Raise for the status of ``collect_pairs`` unless it is 0 or ``NO_SENTINEL``."""
+    if status == NOT_FINITE:  # a NaN or an infinity, found from the keys' range
+        check_finite(image, name)
+    if status < 0 and status != NO_SENTINEL:  # pragma: no cover - see image_pairs
+        raise RuntimeError("internal error: pair rows overflow in the small-image kernel")
 
 
 def _one(image, max_dim, connectivity, superlevel, n_threads):
@@ -92,14 +111,12 @@ def _one(image, max_dim, connectivity, superlevel, n_threads):
     ndim = image.ndim
     p = plan(image.shape, max_dim, n_threads)
     if p.path != "threaded":
-        bits, kind, signbit, allones = wide_bits(image)
-        values = image if image.dtype == np.float64 else _as_float64(image)
-        kernel = small_pairs_split if p.path == "split" else small_pairs
-        arrays = kernel(as_3d(bits), values.reshape(-1), kind, signbit, allones, superlevel,
-                        ndim, stencil_buffer(as_3d(bits).shape, ndim, connectivity), p.top)
-        if not arrays[5]:  # a NaN or an infinity, found from the range of the keys
-            check_finite(image, "image")
-        return arrays, True
+        arrays = _small(image, p, connectivity, superlevel)
+        if arrays[7] == 0:
+            return arrays, True
+        _check_status(arrays[7], image, "image")
+        # NO_SENTINEL (64-bit integers at their extremes): the threaded path, one thread
+        p = p._replace(threads=1)
     bits, kind, signbit, allones = image_bits(image)
     found = threaded_pairs(as_3d(bits), kind, signbit, allones, superlevel, ndim, connectivity,
                            p.top, p.threads, p.middle)
@@ -143,7 +160,7 @@ def pairs(images, max_dim, connectivity, superlevel, n_threads, on_image=None):
         return Pairs(np.empty(0, np.int8), np.empty(0), np.empty(0), empty, empty, empty, empty)
     if isinstance(images, np.ndarray):
         p = plan(images.shape[1:], max_dim, n_threads, stack=True)
-        if p.path == "batch":
+        if p.path == "batch" and sentinel_room(images, superlevel):
             return _batch(images, p, connectivity, superlevel, on_image)
     within = count < n_threads
 
@@ -173,18 +190,26 @@ def _batch(stack, p, connectivity, superlevel, on_image):
     bits, kind, signbit, allones = wide_bits(stack)
     bits4 = bits.reshape((bits.shape[0],) + as_3d(bits[0]).shape)
     values = stack if stack.dtype == np.float64 else _as_float64(stack)
-    values = np.ascontiguousarray(values.reshape(stack.shape[0], -1))
+    values = np.ascontiguousarray(values).reshape(stack.shape[0], -1)
     count = stack.shape[0]
     chunk = count if on_image is None else _CHUNK
+    directions = 3 if p.top else 1
     parts = []
     for start in range(0, count, chunk):
-        buffers = batch_buffers(bits4[start:start + chunk], kind, signbit, allones, superlevel,
-                                ndim, connectivity, p.top, p.threads)
-        dims, births, deaths, item, birth, death = collect_batch(
-            *buffers, values[start:start + chunk], superlevel)
-        parts.append((dims, birth, death, births, deaths, buffers[0], item + start))
+        part = bits4[start:start + chunk]
+        tasks = chunk_tasks(len(part), p.threads, directions) if p.threads > 1 else None
+        rows = small_buffers(part, kind, signbit, allones, superlevel, ndim, connectivity,
+                             directions, tasks, p.threads)
+        dims, birth, death, births, deaths, per_image, item, status = collect_pairs(
+            *rows, values[start:start + chunk], superlevel, ndim)
+        if status < 0:  # a NaN or an infinity (64-bit extremes do not take this path)
+            bad = start + int(np.argmin(rows[0].min(axis=1)))
+            _check_status(status, stack[bad], f"images[{bad}]")
+            raise RuntimeError("internal error: a 64-bit stack at its extremes took the batch "
+                               "kernel")  # pragma: no cover - ``sentinel_room`` routes them
+        parts.append((dims, birth, death, births, deaths, per_image, item + start))
         if on_image is not None:
-            on_image(buffers[0].size)
+            on_image(len(part))
     if len(parts) == 1:
         return Pairs(*parts[0])
     return Pairs(*(np.concatenate([part[k] for part in parts]) for k in range(7)))
@@ -211,15 +236,17 @@ def split(found, shapes, connectivity, superlevel):
 
 
 def filtration_keys(image, superlevel):
-    """Order-preserving unsigned keys of a validated image, flat C order.
+    """Order-preserving uint64 keys of a validated image, flat C order.
 
     ``(keys[i], i)`` sorts like the filtration (keys are inverted for the
-    superlevel filtration, so the order is always ascending).
+    superlevel filtration, so the order is always ascending).  uint64 for
+    every dtype, as everywhere in the engine: kernels that read keys
+    compile once.
     """
     bits, kind, signbit, allones = image_bits(image)
     bits3 = as_3d(bits)
     shape3 = np.array(bits3.shape, dtype=np.int64)
-    keys = np.empty(bits3.size, dtype=bits3.dtype)
+    keys = np.empty(bits3.size, dtype=np.uint64)
     fill_keys(bits3, kind, signbit, allones, bool(superlevel), keys, shape3,
               np.zeros(3, dtype=np.int64))
     return keys

@@ -8,7 +8,7 @@ here.
 import numpy as np
 from numba import njit
 
-__all__ = ["gather_values", "collect_batch", "batch_cells"]
+__all__ = ["gather_values", "batch_cells"]
 
 
 @njit(cache=True, nogil=True)
@@ -31,33 +31,6 @@ def gather_values(values, counts, births, deaths, superlevel):
             death[j] = essential if d < 0 else np.float64(row[d])
             j += 1
     return birth, death
-
-
-@njit(cache=True, nogil=True)
-def collect_batch(counts, out_dim, out_b, out_d, values, superlevel):
-    """Concatenate the first ``counts[i]`` pairs of each row of the batch buffers.
-
-    Returns ``(dim, birth_index, death_index, item, birth, death)``: int8
-    dims, int64 flat indices within each image (death -1 if essential), the
-    image of each pair and the float64 values from ``values`` (B, npix).
-    """
-    total = 0
-    for i in range(counts.size):
-        total += counts[i]
-    dims = np.empty(total, dtype=np.int8)
-    births = np.empty(total, dtype=np.int64)
-    deaths = np.empty(total, dtype=np.int64)
-    item = np.empty(total, dtype=np.int64)
-    j = 0
-    for i in range(counts.size):
-        for k in range(counts[i]):
-            dims[j] = out_dim[i, k]
-            births[j] = out_b[i, k]
-            deaths[j] = out_d[i, k]
-            item[j] = i
-            j += 1
-    birth, death = gather_values(values, counts, births, deaths, superlevel)
-    return dims, births, deaths, item, birth, death
 
 
 @njit(cache=True, nogil=True)

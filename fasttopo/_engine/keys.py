@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["KIND_UNSIGNED", "KIND_SIGNED", "KIND_FLOAT", "Packing", "image_bits", "wide_bits",
+           "sentinel_room",
            "fill_keys", "keys_finite", "packing", "pack", "unpack", "fix_ties", "radix_sort_u64"]
 
 KIND_UNSIGNED, KIND_SIGNED, KIND_FLOAT = 0, 1, 2
@@ -60,8 +61,10 @@ def image_bits(image):
     return a.view(utype), kind, signbit, allones
 
 
-# the exact 64-bit type of each narrower kind (every value is represented exactly)
-_WIDE = {"b": np.uint64, "u": np.uint64, "i": np.int64, "f": np.float64}
+# the exact 64-bit type of each narrower kind (every value is represented exactly);
+# unsigned ints widen to int64 so that their keys stay away from both ends of the
+# uint64 range (the padding's sentinel key, see ``scan.scan_rows``, always fits)
+_WIDE = {"b": np.int64, "u": np.int64, "i": np.int64, "f": np.float64}
 
 
 def wide_bits(image):
@@ -76,6 +79,19 @@ def wide_bits(image):
         with np.errstate(invalid="ignore"):  # NaN stays NaN; found from the keys' range
             a = a.astype(_WIDE[a.dtype.kind])
     return image_bits(a)
+
+
+def sentinel_room(image, superlevel):
+    """Whether the keys of ``image`` (after ``wide_bits``) leave the largest uint64 key free.
+
+    Always, except for 64-bit integers holding their maximum (sublevel) or
+    minimum (superlevel): the largest key, which ``scan.scan_rows`` needs
+    for the padding.  Only those images are read.
+    """
+    if image.dtype.kind not in "iu" or image.dtype.itemsize != 8:
+        return True
+    info = np.iinfo(image.dtype)
+    return not (image == (info.min if superlevel else info.max)).any()
 
 
 @njit(cache=True, nogil=True)

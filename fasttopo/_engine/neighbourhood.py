@@ -15,6 +15,7 @@ locally connected group.  For rings of at most 8 cells both answers are
 read from lookup tables.
 """
 
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -52,13 +53,11 @@ def grid(shape3, ndim):
     return Grid(shape3, padded, pad, np.int64(ndim), padded[0] * padded[1] * padded[2])
 
 
-@njit(cache=True, nogil=True)
 def dual_connectivity(ndim, connectivity):
     """Connectivity of the complement: 1 <-> ndim (as in digital topology)."""
     return ndim if connectivity == 1 else 1
 
 
-@njit(cache=True, nogil=True)
 def ring(ndim, padded):
     """The cells around a pixel: flat offsets (r,) ascending and coordinate steps (r, 3)."""
     Hp, Wp = padded[1], padded[2]
@@ -80,7 +79,6 @@ def ring(ndim, padded):
     return offsets[:n], steps[:n]
 
 
-@njit(cache=True, nogil=True)
 def neighbour_offsets(ndim, connectivity, padded):
     """Flat offsets (ascending) of the neighbours of a cell of a padded grid at ``connectivity``."""
     Hp, Wp = padded[1], padded[2]
@@ -99,7 +97,6 @@ def neighbour_offsets(ndim, connectivity, padded):
     return out[:n]
 
 
-@njit(cache=True, nogil=True)
 def _relations(steps, connectivity):
     """Bit mask of the ring cells that are neighbours, and ring adjacency masks."""
     n = steps.shape[0]
@@ -208,25 +205,41 @@ def representatives(present, neighbours, adjacency, connectivity, out):
     return n
 
 
-@njit(cache=True, nogil=True)
-def _tables(neighbours, adjacency, nring, connectivity):
-    """Lookup tables of ``classify`` and of ``representatives`` (packed r+1 bytes)."""
+@functools.lru_cache(maxsize=None)
+def _tables(neighbours, adjacency, nring):
+    """Lookup tables of ``classify`` and of ``representatives`` (packed r+1 bytes).
+
+    Plain Python (no compilation; at most 256 masks): for every mask of
+    present ring cells, flood each present neighbour's group through the
+    present cells (``adjacency``: a tuple of ints), lowest ring position
+    first.  ``tests/test_sorting.py`` checks them against the kernels'
+    ``classify`` and ``representatives``.
+    """
     size = 1 << nring
     kinds = np.zeros(size, dtype=np.int8)
     reps = np.zeros(size, dtype=np.uint32)
-    buf = np.zeros(26, dtype=np.int64)
     for mask in range(size):
-        present = np.uint32(mask)
-        kinds[mask] = classify(present, neighbours, adjacency, connectivity)
-        n = representatives(present, neighbours, adjacency, connectivity, buf)
-        code = np.uint32(0)
-        for i in range(n):
-            code |= np.uint32(buf[i] + 1) << np.uint32(8 * i)
+        rest = mask & neighbours
+        code = count = 0
+        while rest:
+            low = rest & -rest
+            comp = low
+            while True:
+                grow = comp
+                for r in range(nring):
+                    if comp >> r & 1:
+                        grow |= adjacency[r] & mask
+                if grow == comp:
+                    break
+                comp = grow
+            code |= (low.bit_length()) << (8 * count)  # ring position + 1
+            count += 1
+            rest &= ~comp
+        kinds[mask] = min(count, 2)
         reps[mask] = code
     return kinds, reps
 
 
-@njit(cache=True, nogil=True)
 def stencil(ndim, connectivity, padded):
     """Everything the kernels need about the neighbourhood, computed once per shape.
 
@@ -241,40 +254,36 @@ def stencil(ndim, connectivity, padded):
     y == H-1, 4 if z == 0 and 5 if z == D-1.  ``merge_index[r]`` is the
     position of ring cell r among the neighbours (-1 if it is not one).
     """
-    offsets, steps = ring(ndim, padded)
+    steps, neighbours, adjacency, kinds, reps, outside, merge_index = _shape_free(ndim,
+                                                                                connectivity)
+    offsets = steps @ np.array([padded[1] * padded[2], padded[2], 1], dtype=np.int64)
+    noff = offsets[merge_index >= 0]
+    return Stencil(offsets, noff, neighbours, adjacency, kinds, reps, steps, outside, merge_index,
+                   np.int64(connectivity))
+
+
+@functools.lru_cache(maxsize=None)
+def _shape_free(ndim, connectivity):
+    """The parts of ``stencil`` that do not depend on the image's shape (kept once made)."""
+    steps = ring(ndim, np.ones(3, dtype=np.int64))[1]
     neighbours, adjacency = _relations(steps, connectivity)
-    nring = offsets.size
+    nring = steps.shape[0]
     if nring <= 8:
-        kinds, reps = _tables(neighbours, adjacency, nring, connectivity)
+        kinds, reps = _tables(int(neighbours), tuple(int(a) for a in adjacency), nring)
     else:
         kinds = np.zeros(1, dtype=np.int8)
         reps = np.zeros(1, dtype=np.uint32)
-    count = 0
-    for r in range(nring):
-        if neighbours & (np.uint32(1) << np.uint32(r)):
-            count += 1
-    noff = np.empty(count, dtype=np.int64)
-    j = 0
-    for r in range(nring):
-        if neighbours & (np.uint32(1) << np.uint32(r)):
-            noff[j] = offsets[r]
-            j += 1
-    outside = np.zeros(64, dtype=np.uint32)
-    for case in range(64):
-        for r in range(nring):
-            dz, dy, dx = steps[r, 0], steps[r, 1], steps[r, 2]
-            out = ((dx == -1 and case & 1) or (dx == 1 and case & 2) or (dy == -1 and case & 4)
-                   or (dy == 1 and case & 8) or (dz == -1 and case & 16) or (dz == 1 and case & 32))
-            if out:
-                outside[case] |= np.uint32(1) << np.uint32(r)
+    cases = np.arange(64)[:, None]
+    dz, dy, dx = steps[:, 0], steps[:, 1], steps[:, 2]
+    out = (((dx == -1) & (cases & 1 > 0)) | ((dx == 1) & (cases & 2 > 0))
+           | ((dy == -1) & (cases & 4 > 0)) | ((dy == 1) & (cases & 8 > 0))
+           | ((dz == -1) & (cases & 16 > 0)) | ((dz == 1) & (cases & 32 > 0)))
+    outside = (out.astype(np.uint32) << np.arange(nring, dtype=np.uint32)).sum(
+        axis=1, dtype=np.uint32)
+    is_neighbour = (int(neighbours) >> np.arange(nring)) & 1 == 1
     merge_index = np.full(nring, -1, dtype=np.int64)
-    j = 0
-    for r in range(nring):
-        if neighbours & (np.uint32(1) << np.uint32(r)):
-            merge_index[r] = j
-            j += 1
-    return Stencil(offsets, noff, neighbours, adjacency, kinds, reps, steps, outside, merge_index,
-                   np.int64(connectivity))
+    merge_index[is_neighbour] = np.arange(int(is_neighbour.sum()))
+    return steps, neighbours, adjacency, kinds, reps, outside, merge_index
 
 
 @njit(inline="always")

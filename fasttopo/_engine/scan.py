@@ -33,7 +33,7 @@ from numba import njit
 from .keys import pack
 from .neighbourhood import classify, first_neighbour_bit, set_row_padding
 
-__all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "scan_rows"]
+__all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "scan_rows", "scan_rows_bordered"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
 PAD_DUAL = -2     # padding is the exterior cell, present from the start
@@ -206,44 +206,77 @@ def _settle_border(keys, side, reverse, p, case, earlier, seg, packing, ncand, e
     return kind == 0, ncand + (kind == 2)
 
 
-@njit(cache=True, nogil=True)
-def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges, sentinel):
-    """Raster scan of rows ``rows = (start, stop)`` (row = z * H + y) for both directions.
-
-    Writes the links of the pixels of these rows into the ``parent`` of each
-    active ``Side`` and PAD_FORWARD / PAD_DUAL into the padding cells these
-    rows own (see ``set_row_padding``); nothing needs to be initialised.
-    Forward: a ring cell is present if earlier in the filtration, padding
-    is absent.  Reverse: present if later, padding is present and is the
-    exterior cell (``grid.npad``), whose parent must be itself on entry
-    (``_jump`` reads it).  Candidates are written from index 0 of each
-    side's ``candidates`` (capacity: pixels in the rows).  ``edges``
-    asks for the negative edges (those joining components in dimension 0)
-    of one direction, one bit per neighbour in ring order, for the cubical
-    reduction.  Returns ``(n_candidates_f, n_roots_f, n_candidates_r,
-    n_roots_r)``.
-
-    Ring masks are computed a segment of rows at a time (the loops
-    vectorise); pixels next to the padding then mask out the ring cells
-    that fall in the padding (the stencil's border cases).
-
-    With ``sentinel``, the caller has written a key above every pixel key
-    into all padding cells of ``keys`` (``set_border``): the padding is then
-    never earlier and always later than a pixel, so border pixels take the
-    vectorised path too, and reverse-direction padding links to the
-    exterior (the sweep finds it from there).  Nothing is flagged.
-
-    The ring mask of every pixel (bit r set if ring cell r is earlier,
-    computed as if there were no padding) is stored in ``rings`` (a slot
-    per padded cell), so that ``sweep`` reads a candidate's neighbourhood
-    in one load instead of comparing its ring again.
-    """
-    row_start, row_stop = rows
-    shape3, padded, pad, ndim, exterior = grid.shape3, grid.padded, grid.pad, grid.ndim, grid.npad
-    offsets = forward.stencil.offsets
+@njit(inline="always")
+def _segment_masks(keys, offsets, seg, length, earlier, rings):
+    """Ring masks of the ``length`` cells from padded cell ``seg`` (bit r set if ring
+    cell r is earlier, computed as if there were no padding: garbage on the padding
+    cells and where the ring reaches into the padding), branch-free so that the
+    loops vectorise; also stored into ``rings`` for the sweep."""
     nring = offsets.size
     half = nring // 2
-    D, H, W = shape3[0], shape3[1], shape3[2]
+    centre = keys[seg:seg + length]
+    earlier[:length] = 0
+    for r in range(nring):
+        off = offsets[r]
+        ring_cells = keys[seg + off:seg + off + length]
+        bit = np.uint32(r)
+        if r < half:
+            for x in range(length):
+                earlier[x] |= np.uint32(ring_cells[x] <= centre[x]) << bit
+        else:
+            for x in range(length):
+                earlier[x] |= np.uint32(ring_cells[x] < centre[x]) << bit
+    for x in range(length):  # (the padding cells in between get unused values)
+        rings[np.uint64(seg + x)] = earlier[np.uint64(x)]
+
+
+@njit(inline="always")
+def _pad_rows(forward, reverse, grid, row0, row1, dual_pad):
+    """The padding cells owned by rows row0 .. row1-1 in each active side's parent."""
+    shape3, padded, pad = grid.shape3, grid.padded, grid.pad
+    H = shape3[1]
+    for row in range(row0, row1):
+        z = row // H
+        y = row - z * H
+        if forward.active:
+            set_row_padding(forward.parent, padded, pad, shape3, z, y, PAD_FORWARD)
+        if reverse.active:
+            set_row_padding(reverse.parent, padded, pad, shape3, z, y, dual_pad)
+
+
+@njit(cache=True, nogil=True)
+def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges):
+    """Raster scan of rows ``rows = (start, stop)`` (row = z * H + y) for both directions.
+
+    The caller has written a key above every pixel key into all padding
+    cells of ``keys`` (``set_border``; every image but those of 64-bit
+    integers holding the extreme values has room for it, see
+    ``scan_rows_bordered`` for those): the padding is then never earlier
+    and always later than a pixel, so every pixel is settled in the
+    vectorised passes, and the padding of the reverse direction links to
+    the exterior cell (``grid.npad``), whose parent must be itself on
+    entry (``_jump`` reads it).
+
+    Writes the links of the pixels of these rows into the ``parent`` of
+    each active ``Side`` and PAD_FORWARD / the exterior into the padding
+    cells these rows own (see ``set_row_padding``); nothing needs to be
+    initialised.  Forward: a ring cell is present if earlier in the
+    filtration.  Reverse: present if later.  Candidates are written from
+    index 0 of each side's ``candidates`` (capacity: pixels in the rows),
+    by increasing cell.  ``edges`` asks for the negative edges (those
+    joining components in dimension 0) of one direction, one bit per
+    neighbour in ring order, for the cubical reduction.  Returns
+    ``(n_candidates_f, n_roots_f, n_candidates_r, n_roots_r)``.
+
+    The ring mask of every pixel (bit r set if ring cell r is earlier) is
+    stored in ``rings`` (a slot per padded cell), so that ``sweep`` reads a
+    candidate's neighbourhood in one load instead of comparing its ring
+    again.
+    """
+    row_start, row_stop = rows
+    shape3, padded, pad, exterior = grid.shape3, grid.padded, grid.pad, grid.npad
+    offsets = forward.stencil.offsets
+    H, W = shape3[1], shape3[2]
     Hp, Wp = padded[1], padded[2]
     # rows are handled in segments of consecutive rows of one plane, so that the
     # vectorised loops run over ~_SEGMENT cells even when rows are short
@@ -254,8 +287,6 @@ def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges, sentine
     best_r = np.empty(cells if reverse.active else 1, dtype=np.int64)
     kbest = np.empty(cells, dtype=keys.dtype)
     kinds = np.empty(W, dtype=np.int8)
-    dual_pad = exterior if sentinel else PAD_DUAL
-    lo, hi = (0, W) if sentinel else (1, W - 1)
     nc_f = nr_f = nc_r = nr_r = 0
     lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
     row0 = row_start
@@ -264,20 +295,62 @@ def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges, sentine
         row1 = min(row_stop, row0 + seg_rows, (z0 + 1) * H)  # stay within the plane
         seg = ((z0 + pad[0]) * Hp + (row0 - z0 * H + pad[1])) * Wp + pad[2]
         length = (row1 - row0 - 1) * Wp + W
-        # ring masks of the whole segment, branch-free (garbage on the padding
-        # cells and where the ring reaches into the padding; masked below)
-        centre = keys[seg:seg + length]
-        earlier[:length] = 0
-        for r in range(nring):
-            off = offsets[r]
-            ring_cells = keys[seg + off:seg + off + length]
-            bit = np.uint32(r)
-            if r < half:
-                for x in range(length):
-                    earlier[x] |= np.uint32(ring_cells[x] <= centre[x]) << bit
-            else:
-                for x in range(length):
-                    earlier[x] |= np.uint32(ring_cells[x] < centre[x]) << bit
+        _segment_masks(keys, offsets, seg, length, earlier, rings)
+        if forward.active:
+            _best_row(keys, seg, length, forward.stencil.neighbour_offsets, False, best_f, kbest)
+        if reverse.active:
+            _best_row(keys, seg, length, reverse.stencil.neighbour_offsets, True, best_r, kbest)
+        _pad_rows(forward, reverse, grid, row0, row1, exterior)
+        # every pixel in vectorised passes, the whole segment at once
+        whole = _Segment(seg, np.int64(0), row1 - row0, Wp, np.int64(0), W, lowest, exterior)
+        if forward.active:
+            nc_f, roots = _settle_rows(keys, forward, False, whole, earlier, best_f, packing,
+                                       nc_f, kinds, edges)
+            nr_f += roots
+        if reverse.active:
+            nc_r, roots = _settle_rows(keys, reverse, True, whole, earlier, best_r, packing,
+                                       nc_r, kinds, edges)
+            nr_r += roots
+        row0 = row1
+    return nc_f, nr_f, nc_r, nr_r
+
+
+@njit(cache=True, nogil=True)
+def scan_rows_bordered(keys, grid, packing, rows, forward, reverse, rings, edges):
+    """``scan_rows`` for images with no room for a sentinel key in the padding.
+
+    Only images of 64-bit integers that hold the largest key (the dtype's
+    maximum, or its minimum for the superlevel filtration) come here, so
+    this kernel compiles only when one is met.  The padding's keys are not
+    read: interior pixels take the vectorised passes, pixels next to the
+    padding mask out the ring cells that fall in it (the stencil's border
+    cases) and are flagged in their packed key (lowest bit) for the sweep.
+    The padding of the reverse direction gets PAD_DUAL (the exterior
+    cell); candidates are not in cell order.  Same arguments and result as
+    ``scan_rows``.
+    """
+    row_start, row_stop = rows
+    shape3, padded, pad, ndim, exterior = grid.shape3, grid.padded, grid.pad, grid.ndim, grid.npad
+    offsets = forward.stencil.offsets
+    D, H, W = shape3[0], shape3[1], shape3[2]
+    Hp, Wp = padded[1], padded[2]
+    seg_rows = max(1, _SEGMENT // Wp)
+    cells = min(seg_rows, row_stop - row_start) * Wp
+    earlier = np.empty(cells, dtype=np.uint32)
+    best_f = np.empty(cells if forward.active else 1, dtype=np.int64)
+    best_r = np.empty(cells if reverse.active else 1, dtype=np.int64)
+    kbest = np.empty(cells, dtype=keys.dtype)
+    kinds = np.empty(W, dtype=np.int8)
+    lo, hi = 1, W - 1
+    nc_f = nr_f = nc_r = nr_r = 0
+    lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
+    row0 = row_start
+    while row0 < row_stop:
+        z0 = row0 // H
+        row1 = min(row_stop, row0 + seg_rows, (z0 + 1) * H)  # stay within the plane
+        seg = ((z0 + pad[0]) * Hp + (row0 - z0 * H + pad[1])) * Wp + pad[2]
+        length = (row1 - row0 - 1) * Wp + W
+        _segment_masks(keys, offsets, seg, length, earlier, rings)
         if hi > lo:
             if forward.active:
                 _best_row(keys, seg, length, forward.stencil.neighbour_offsets, False, best_f,
@@ -285,28 +358,7 @@ def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges, sentine
             if reverse.active:
                 _best_row(keys, seg, length, reverse.stencil.neighbour_offsets, True, best_r,
                           kbest)
-        for x in range(length):  # (the padding cells in between get unused values)
-            rings[np.uint64(seg + x)] = earlier[np.uint64(x)]
-        for row in range(row0, row1):
-            z = row // H
-            y = row - z * H
-            if forward.active:
-                set_row_padding(forward.parent, padded, pad, shape3, z, y, PAD_FORWARD)
-            if reverse.active:
-                set_row_padding(reverse.parent, padded, pad, shape3, z, y, dual_pad)
-        if sentinel:  # every pixel in vectorised passes, the whole segment at once
-            whole = _Segment(seg, np.int64(0), row1 - row0, Wp, np.int64(0), W, lowest,
-                             exterior)
-            if forward.active:
-                nc_f, roots = _settle_rows(keys, forward, False, whole, earlier,
-                                           best_f, packing, nc_f, kinds, edges)
-                nr_f += roots
-            if reverse.active:
-                nc_r, roots = _settle_rows(keys, reverse, True, whole, earlier,
-                                           best_r, packing, nc_r, kinds, edges)
-                nr_r += roots
-            row0 = row1
-            continue
+        _pad_rows(forward, reverse, grid, row0, row1, PAD_DUAL)
         for row in range(row0, row1):
             z = row // H
             y = row - z * H

@@ -11,11 +11,11 @@ import numpy as np
 from .keys import fill_keys, fix_ties, keys_finite, packing
 from .middle_dimension import middle_dimension, voxel_order
 from .neighbourhood import Grid, dual_connectivity, geometry, stencil, stencils_buffer
-from .scan import Edges, Side, scan_rows
-from .union_find import batch_pairs, sweep, unpad
+from .scan import Edges, Side, scan_rows, scan_rows_bordered
+from .union_find import image_pairs, image_pairs_parallel, sentinel_padding, sweep, unpad
 
 __all__ = ["cores", "pool", "scratch", "as_3d", "index_dtype", "stencils", "stencil_buffer",
-           "threaded_pairs", "batch_buffers"]
+           "threaded_pairs", "small_buffers", "chunk_tasks"]
 
 _INT32_LIMIT = 2**31 - 16
 # scratch buffers up to this size are kept per thread between calls (no page faults
@@ -92,12 +92,17 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     width = int(shape3[2])
     rows = int(shape3[0] * shape3[1])
     idx = index_dtype(bits3.shape)
-    keys = scratch("keys", npad + 1, bits3.dtype)  # + a slot for the exterior cell
+    # uint64 keys whatever the dtype (+ a slot for the exterior cell): the kernels
+    # after ``fill_keys`` compile once for every dtype
+    keys = scratch("keys", npad + 1, np.uint64)
     kmin, kmax, varying, first = fill_keys(bits3, kind, signbit, allones, superlevel, keys,
                                            padded, pad)
     kmin, kmax, varying = np.uint64(kmin), np.uint64(kmax), np.uint64(varying)
     if not keys_finite(kind, kmin, kmax, superlevel, signbit, allones):
         return None
+    # a sentinel key in the padding (room for it unless 64-bit integers hold their
+    # extremes): every pixel is then scanned in the vectorised passes
+    scan = scan_rows if sentinel_padding(keys, g, kmax) else scan_rows_bordered
     pk = packing(kmin, kmax, varying, npad + 1)
     # NumPy scalars for the keys (Numba boxes them as Python ints): the types the
     # small-image kernels use, so the kernels compile once for both paths
@@ -121,8 +126,8 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             r0, r1 = cuts[i], cuts[i + 1]
             side = Side(True, parent, st, cand[r0 * width:])
             idle = Side(False, parent, st, cand[r0 * width:])
-            res = scan_rows(keys, g, pk, (r0, r1), idle if reverse else side,
-                            side if reverse else idle, rings, edges, False)
+            res = scan(keys, g, pk, (r0, r1), idle if reverse else side,
+                       side if reverse else idle, rings, edges)
             return res[2:] if reverse else res[:2]
 
         if blocks == 1:
@@ -215,29 +220,43 @@ def _stencil_entry(shape3, ndim, connectivity):
     return found
 
 
-def batch_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity, top, n_threads):
-    """Per-image pair buffers ``(counts, dims, births, deaths)`` of a (B, D, H, W) stack.
+def small_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity, directions,
+                  tasks=None, n_threads=1, split=False):
+    """``image_pairs`` rows ``(counts, births, deaths)`` of a (B, D, H, W) stack of small images.
 
-    ``bits4`` are 64-bit bits (``keys.wide_bits``).  One parallel Numba
-    call (OpenMP threads, at most ``n_threads``): row ``i`` of the buffers
-    holds the ``counts[i]`` pairs of image ``i`` (flat C indices within the
-    image), in the canonical order.  The buffers are this thread's scratch
-    arrays: read them before the next call.  The pairs do not depend on
-    ``n_threads``.
+    ``bits4`` are 64-bit bits (``keys.wide_bits``).  Serially with
+    ``tasks=None``; otherwise the (T, 3) int64 ``tasks`` (start, stop,
+    directions) run as one parallel Numba call (OpenMP threads, at most
+    ``n_threads``).  With ``split`` the two directions run in two Python
+    threads (the pool's and this one).  The rows are this thread's scratch arrays: read them
+    (``collect_pairs``) before the next call.  The pairs do not depend on
+    the tasks or the thread count.
     """
     count = bits4.shape[0]
-    per_image = bits4[0].size + 1
+    cap = bits4[0].size + 1
     buf = stencil_buffer(bits4.shape[1:], ndim, connectivity)
-    out = (np.empty(count, dtype=np.int64), scratch("batch_dim", (count, per_image), np.int8),
-           scratch("batch_birth", (count, per_image), np.int32),
-           scratch("batch_death", (count, per_image), np.int32))
+    out = (np.zeros((count, 2), dtype=np.int64), scratch("rows_birth", (count, cap), np.int32),
+           scratch("rows_death", (count, cap), np.int32))
+    image_kind = (kind, signbit, allones, superlevel)
+    if split:
+        other = pool().submit(image_pairs, bits4, image_kind, ndim, buf, 2, 0, count, out)
+        image_pairs(bits4, image_kind, ndim, buf, 1, 0, count, out)
+        other.result()
+        return out
+    if tasks is None:
+        image_pairs(bits4, image_kind, ndim, buf, directions, 0, count, out)
+        return out
     old = numba.get_num_threads()
-    threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(threads)
+    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
     try:
-        batch_pairs(bits4, kind, signbit, allones, superlevel, ndim, buf, top, out, threads)
+        image_pairs_parallel(bits4, image_kind, ndim, buf, tasks, out)
     finally:
         numba.set_num_threads(old)
-    if (out[0] < 0).any():  # pragma: no cover - bounded by the pixel count
-        raise RuntimeError("internal error: pair buffer overflow in the batch kernel")
     return out
+
+
+def chunk_tasks(count, chunks, directions):
+    """(T, 3) tasks of ``image_pairs_parallel``: ``chunks`` runs of consecutive images."""
+    chunks = max(1, min(count, chunks))
+    cuts = [count * i // chunks for i in range(chunks + 1)]
+    return np.array([(cuts[i], cuts[i + 1], directions) for i in range(chunks)], dtype=np.int64)

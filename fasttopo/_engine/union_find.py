@@ -16,9 +16,12 @@ duality (Garin et al. 2020, arXiv:2005.04597).  A background component
 born at pixel ``m`` and swallowed at pixel ``p`` is a hole born at ``p``
 and filled at ``m``.
 
-The small-image kernels (``small_pairs``, ``small_pairs_split``,
-``batch_pairs``) run on 64-bit keys only (``keys.wide_bits``) and float64
-values, whatever the image's dtype: each compiles once.
+The small-image kernels (``image_pairs``, serial, one direction or both,
+for one image or a run of a stack; ``image_pairs_parallel``, its tasks in
+parallel; ``collect_pairs``, the canonical order and the values) run on
+64-bit bits only (``keys.wide_bits``) and float64 values, whatever the
+image's dtype: each compiles once, and every small-image path (one image,
+its two directions in two threads, a stack) shares them.
 """
 
 import numpy as np
@@ -30,11 +33,15 @@ from .keys import Packing, fill_keys, fix_ties, keys_finite, packing, radix_sort
 from .neighbourhood import grid, representatives, set_border, stencils_from_buffer
 from .scan import PAD_DUAL, PAD_FORWARD, Edges, Side, scan_rows
 
-__all__ = ["sweep", "unpad", "small_pairs", "small_pairs_split", "batch_pairs"]
+__all__ = ["NOT_FINITE", "NO_SENTINEL", "sweep", "unpad", "sentinel_padding", "image_pairs",
+           "image_pairs_parallel", "collect_pairs"]
 
 _AHEAD = 8        # candidates prefetched ahead in the sweep
 _CACHED = 1 << 15  # grids of at most this many cells stay in cache: no prefetching
 _SMALL_WIDTH = 48  # bits of the packed keys of small images (radix passes: at most six)
+# statuses of the small-image kernels (negative pair counts)
+NOT_FINITE = -2    # a NaN or an infinity: nothing computed
+NO_SENTINEL = -3   # no room for the sentinel key: the caller takes the threaded path
 
 
 @njit(inline="always")
@@ -206,12 +213,14 @@ def unpad(indices, padded, pad, shape3):
         indices[i] = v if v < 0 else out
 
 
-@njit(inline="always")
-def _sentinel_padding(keys, g, kmax, allones):
-    """Write the largest key into the padding if no pixel has it (see ``scan_rows``)."""
-    if kmax >= np.uint64(allones):
+@njit(cache=True, nogil=True)
+def sentinel_padding(keys, g, kmax):
+    """Write the largest uint64 key into the padding of ``keys`` if no pixel has it
+    (``kmax`` is the largest pixel key); returns whether it did (see ``scan_rows``)."""
+    top = np.uint64(0xFFFFFFFFFFFFFFFF)
+    if kmax >= top:
         return False
-    set_border(keys, g.padded, g.pad, allones)
+    set_border(keys, g.padded, g.pad, top)
     return True
 
 
@@ -223,19 +232,16 @@ def _stencils(stencil_buf):
 
 
 @njit(cache=True, nogil=True)
-def _workspace(shape3, top):
-    """Scratch arrays for ``_image_pairs`` on (D, H, W) images of shape ``shape3``."""
+def _workspace(shape3):
+    """Scratch arrays of ``image_pairs`` for (D, H, W) images of shape ``shape3``:
+    ``(keys, parent, candidates, sort scratch, rings, pair births, pair deaths)``."""
     g = grid(shape3, 3)  # the 3D padding: an upper bound for any ndim
     npad = g.npad
     n = shape3[0] * shape3[1] * shape3[2]
-    keys = np.empty(npad + 1, dtype=np.uint64)
-    parent_f = np.empty(npad + 1, dtype=np.int32)
-    parent_r = np.empty(npad + 1 if top else 1, dtype=np.int32)
-    cand_f = np.empty(n, dtype=np.uint64)
-    cand_r = np.empty(n if top else 1, dtype=np.uint64)
-    scratch = np.empty(n, dtype=np.uint64)
-    rings = np.empty(npad, dtype=np.uint32)
-    return keys, parent_f, parent_r, cand_f, cand_r, scratch, rings
+    return (np.empty(npad + 1, dtype=np.uint64), np.empty(npad + 1, dtype=np.int32),
+            np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64),
+            np.empty(npad, dtype=np.uint32), np.empty(n + 1, dtype=np.int32),
+            np.empty(n + 1, dtype=np.int32))
 
 
 @njit(cache=True, nogil=True)
@@ -245,242 +251,158 @@ def _keys_of(bits, kind, signbit, allones, superlevel, keys, g):
                                            g.padded, g.pad)
     finite = keys_finite(kind, kmin, kmax, superlevel, signbit, allones)
     pk = packing(kmin, kmax, varying, g.npad + 1, _SMALL_WIDTH, True)
-    sentinel = _sentinel_padding(keys, g, kmax, allones) if finite else False
+    sentinel = sentinel_padding(keys, g, kmax) if finite else False
     return pk, first, sentinel, finite
 
 
 @njit(cache=True, nogil=True)
-def _direction(keys, g, pk, side, reverse, scratch, rings, sentinel, out, start):
+def _direction(keys, g, pk, side, reverse, scratch, rings, out, start):
     """Scan, sort and sweep one direction of a small image; returns the new pair count.
 
-    The sort is a radix sort; when the scan queued the candidates by
-    increasing cell (it does when the padding holds a sentinel key), it
-    skips the index field (whole bytes, ``packing(..., whole_bytes=True)``)
-    and keeps ties in cell order, reversed for the reverse direction.
+    The padding holds the sentinel key (``_keys_of``), so the scan queues
+    the candidates by increasing cell and the radix sort skips the index
+    field (whole bytes, ``packing(..., whole_bytes=True)``), keeping ties
+    in cell order (reversed for the reverse direction).
     """
     no_edges = Edges(np.zeros(1, dtype=np.uint8), np.int64(0))
     side.parent[g.npad] = g.npad
     rows = (np.int64(0), g.shape3[0] * g.shape3[1])
     idle = Side(np.bool_(False), side.parent, side.stencil, side.candidates)
     if reverse:
-        ncand = scan_rows(keys, g, pk, rows, idle, side, rings, no_edges, sentinel)[2]
+        ncand = scan_rows(keys, g, pk, rows, idle, side, rings, no_edges)[2]
     else:
-        ncand = scan_rows(keys, g, pk, rows, side, idle, rings, no_edges, sentinel)[0]
+        ncand = scan_rows(keys, g, pk, rows, side, idle, rings, no_edges)[0]
     cand = side.candidates
-    if sentinel:
-        radix_sort_u64(cand, ncand, scratch, pk.index_bits // 8, reverse)
-    else:
-        radix_sort_u64(cand, ncand, scratch, np.int64(0), np.bool_(False))
+    radix_sort_u64(cand, ncand, scratch, pk.index_bits // 8, reverse)
     if not pk.exact:
         fix_ties(cand, ncand, keys, pk.index_bits, reverse)
     return sweep(keys, side, ncand, pk.index_bits, reverse, g.npad, out, start, rings, no_edges)
 
 
 @njit(cache=True, nogil=True)
-def _image_pairs(bits, kind, signbit, allones, superlevel, ndim, top, stencils, ws, out):
-    """All union-find pairs of one (D, H, W) small image, serially.
+def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, out):
+    """Union-find pairs of images ``start .. stop - 1`` of a (B, D, H, W) stack, serially.
 
-    ``out = (dims, births, deaths)`` (capacity at least ``bits.size + 1``)
-    gets flat C indices and dimensions: finite dimension-0 pairs by
-    increasing death, the essential class, then (if ``top``) top-dimension
-    pairs by increasing birth.  Returns the number of pairs, -1 on
-    overflow, -2 if the image has a NaN or an infinity (nothing computed).
+    ``bits`` are 64-bit bits (``keys.wide_bits``), ``image_kind = (kind,
+    signbit, allones, superlevel)``, ``stencil_buf`` both stencils
+    (``stencils_buffer``).  ``directions``: 1 dimension 0 (and the
+    essential class), 2 the top dimension, 3 both.  ``out = (counts,
+    births, deaths)``: (B, 2) int64 and (B, cap) int32 rows, cap at least
+    pixels + 1.  Row b receives flat C indices: from its start the finite
+    dimension-0 pairs by increasing death then the essential class (death
+    -1), ``counts[b, 0]`` of them; at its end the top-dimension pairs by
+    increasing birth, ``counts[b, 1]`` of them.  The two directions of one
+    image may run in two threads at once (they write different parts of
+    the row).  A count is ``NOT_FINITE`` (a NaN or an infinity) or
+    ``NO_SENTINEL`` (64-bit integers at their extremes: see
+    ``scan.scan_rows_bordered``) when nothing was computed; a sum of both
+    above cap means the parts overlap (cannot happen: each pixel ends at
+    most one pair).
     """
-    g = grid(np.array(bits.shape, dtype=np.int64), ndim)
-    keys, parent_f, parent_r, cand_f, cand_r, scratch, rings = ws
-    out_dim, out_b, out_d = out
-    pk, first, sentinel, finite = _keys_of(bits, kind, signbit, allones, superlevel, keys, g)
-    if not finite:
-        return -2
-    st_f, st_r = stencils
-    n0 = _direction(keys, g, pk, Side(np.bool_(True), parent_f, st_f, cand_f), np.bool_(False),
-                    scratch, rings, sentinel, (out_b, out_d), np.int64(0))
-    if n0 < 0 or n0 >= out_b.size:
-        return -1
-    out_dim[:n0] = 0
-    out_b[n0] = first
-    out_d[n0] = -1
-    out_dim[n0] = 0
-    count = n0 + 1
-    if top:
-        end = _direction(keys, g, pk, Side(np.bool_(True), parent_r, st_r, cand_r), np.bool_(True),
-                         scratch, rings, sentinel, (out_b, out_d), count)
-        if end < 0:
-            return -1
-        out_dim[count:end] = ndim - 1
-        out_b[count:end] = out_b[count:end][::-1].copy()
-        out_d[count:end] = out_d[count:end][::-1].copy()
-        count = end
-    unpad(out_b[:count], g.padded, g.pad, g.shape3)
-    unpad(out_d[:count], g.padded, g.pad, g.shape3)
-    return count
-
-
-@njit(cache=True, nogil=True)
-def small_pairs(bits, values, kind, signbit, allones, superlevel, ndim, stencil_buf, top):
-    """The whole diagram of one small (D, H, W) image, serially, in one call.
-
-    ``bits`` are the image's 64-bit bits (``keys.wide_bits``), ``values``
-    the flat image as float64.  Returns ``(dim, birth, death, birth_index,
-    death_index, finite)`` in the order of ``_image_pairs`` (flat C
-    indices), the arrays read-only; if ``finite`` is false the image has a
-    NaN or an infinity and the arrays are empty.  ``stencil_buf`` holds
-    both stencils (``stencils_buffer``).  Grids must have fewer than 2**31
-    padded cells.
-    """
-    ws = _workspace(np.array(bits.shape, dtype=np.int64), top)
-    cap = bits.size + 1
-    dims = np.empty(cap, dtype=np.int8)
-    births = np.empty(cap, dtype=np.int32)
-    deaths = np.empty(cap, dtype=np.int32)
-    count = _image_pairs(bits, kind, signbit, allones, superlevel, ndim, top,
-                         stencils_from_buffer(stencil_buf), ws, (dims, births, deaths))
-    finite = count != -2
-    count = max(count, 0)
-    births64 = births[:count].astype(np.int64)
-    deaths64 = deaths[:count].astype(np.int64)
-    birth, death = gather_values(values.reshape((1, values.size)),
-                                 np.full(1, count, dtype=np.int64), births64, deaths64,
-                                 superlevel)
-    return (read_only(dims[:count]), read_only(birth), read_only(death), read_only(births64),
-            read_only(deaths64), finite)
+    kind, signbit, allones, superlevel = image_kind
+    counts, row_b, row_d = out
+    cap = row_b.shape[1]
+    # (a copy per call: the views' reference counts then stay in this core's cache)
+    st_f, st_r = _stencils(stencil_buf.copy())
+    shape3 = np.array(bits.shape[1:], dtype=np.int64)
+    keys, parent, cand, scratch, rings, pair_b, pair_d = _workspace(shape3)
+    g = grid(shape3, ndim)
+    inv_plane = 1.0 / (g.padded[1] * g.padded[2])
+    inv_row = 1.0 / g.padded[2]
+    for b in range(start, stop):
+        pk, first, sentinel, finite = _keys_of(bits[b], kind, signbit, allones, superlevel,
+                                               keys, g)
+        if not (finite and sentinel):
+            status = NOT_FINITE if not finite else NO_SENTINEL
+            counts[b, 0] = status
+            counts[b, 1] = status
+            continue
+        if directions & 1:
+            n0 = _direction(keys, g, pk, Side(np.bool_(True), parent, st_f, cand),
+                            np.bool_(False), scratch, rings, (pair_b, pair_d), np.int64(0))
+            n0 = min(n0, cap - 1)  # (cannot be cut: see above)
+            for i in range(n0):
+                row_b[b, i] = _unpad_cell(np.int64(pair_b[i]), g.padded, g.pad, g.shape3,
+                                          inv_plane, inv_row)
+                row_d[b, i] = _unpad_cell(np.int64(pair_d[i]), g.padded, g.pad, g.shape3,
+                                          inv_plane, inv_row)
+            row_b[b, n0] = _unpad_cell(np.int64(first), g.padded, g.pad, g.shape3, inv_plane,
+                                       inv_row)
+            row_d[b, n0] = -1
+            counts[b, 0] = n0 + 1
+        if directions & 2:
+            n1 = _direction(keys, g, pk, Side(np.bool_(True), parent, st_r, cand),
+                            np.bool_(True), scratch, rings, (pair_b, pair_d), np.int64(0))
+            n1 = min(n1, cap)
+            # found by decreasing birth: the row's end gets them by increasing birth
+            for i in range(n1):
+                row_b[b, cap - 1 - i] = _unpad_cell(np.int64(pair_b[i]), g.padded, g.pad,
+                                                    g.shape3, inv_plane, inv_row)
+                row_d[b, cap - 1 - i] = _unpad_cell(np.int64(pair_d[i]), g.padded, g.pad,
+                                                    g.shape3, inv_plane, inv_row)
+            counts[b, 1] = n1
 
 
 @njit(cache=True, parallel=True)
-def small_pairs_split(bits, values, kind, signbit, allones, superlevel, ndim, stencil_buf, top):
-    """``small_pairs`` with the two directions (dimension 0, top dimension) as two parallel
-    tasks (``top`` must be true); same result."""
-    g = grid(np.array(bits.shape, dtype=np.int64), ndim)
-    npad = g.npad
-    n = bits.size
-    keys = np.empty(npad + 1, dtype=np.uint64)
-    pk, first, sentinel, finite = _keys_of(bits, kind, signbit, allones, superlevel, keys, g)
-    if not finite:
-        nothing = read_only(np.empty(0, dtype=np.int64))
-        return (read_only(np.empty(0, dtype=np.int8)), read_only(np.empty(0, dtype=np.float64)),
-                read_only(np.empty(0, dtype=np.float64)), nothing, nothing, False)
-    parent = np.empty((2, npad + 1), dtype=np.int32)
-    cand = np.empty((2, n), dtype=np.uint64)
-    spare = np.empty((2, n), dtype=np.uint64)
-    out_b = np.empty((2, n + 1), dtype=np.int32)
-    out_d = np.empty((2, n + 1), dtype=np.int32)
-    rings = np.empty((2, npad), dtype=np.uint32)
-    # each task also converts its pairs to the final form (image indices and values,
-    # the top dimension by increasing birth), so that only copies remain after it
-    index_b = np.empty((2, n), dtype=np.int64)
-    index_d = np.empty((2, n), dtype=np.int64)
-    value_b = np.empty((2, n), dtype=np.float64)
-    value_d = np.empty((2, n), dtype=np.float64)
-    counts = np.zeros(2, dtype=np.int64)
-    # (the parallel loop's body sees plain tuples only: Numba's parfors cannot pass
-    # named tuples into the loop; _split_task builds them back)
-    packed = (pk.kmin, pk.kmax, pk.shift, pk.index_bits, pk.exact)
-    buffers = (parent, cand, spare, out_b, out_d, rings)
-    final = (index_b, index_d, value_b, value_d)
-    shape3 = g.shape3
-    for task in prange(2):
-        counts[task] = _split_task(np.int64(task), keys, shape3, ndim, packed, stencil_buf,
-                                   sentinel, values, buffers, final)
-    # the order of _image_pairs: dimension 0 by increasing death, the essential
-    # class, the top dimension by increasing birth
-    c0, c1 = counts[0], counts[1]
-    total = c0 + 1 + c1
+def image_pairs_parallel(bits, image_kind, ndim, stencil_buf, tasks, out):
+    """``image_pairs`` of a stack as parallel tasks: task t is ``image_pairs(...,
+    directions=tasks[t, 2], start=tasks[t, 0], stop=tasks[t, 1], out)``.
+
+    Each task allocates its own scratch arrays and handles its images in
+    order, so results do not depend on the thread count.
+    """
+    for t in prange(tasks.shape[0]):
+        image_pairs(bits, image_kind, ndim, stencil_buf, tasks[t, 2], tasks[t, 0], tasks[t, 1],
+                    out)
+
+
+@njit(cache=True, nogil=True)
+def collect_pairs(counts, row_b, row_d, values, superlevel, ndim):
+    """The pairs of ``image_pairs``' rows concatenated in the canonical order, with values.
+
+    Returns ``(dim, birth, death, birth_index, death_index, per_image,
+    item, status)``: int8 dimensions, float64 values read from ``values``
+    (B, npix) (essential deaths +-inf), int64 flat indices within each
+    image (essential death -1), the number of pairs of each image and the
+    image of each pair, all but ``item`` read-only; ``status`` is 0, or the
+    first negative count of ``image_pairs`` (then nothing is collected),
+    or -1 if a row's two parts overlap (cannot happen).
+    """
+    nimg = counts.shape[0]
+    cap = row_b.shape[1]
+    per_image = np.empty(nimg, dtype=np.int64)
+    total = 0
+    status = 0
+    for b in range(nimg):
+        per_image[b] = counts[b, 0] + counts[b, 1]
+        total += per_image[b]
+        if status == 0 and (counts[b, 0] < 0 or counts[b, 1] < 0):
+            status = min(counts[b, 0], counts[b, 1])
+        elif status == 0 and per_image[b] > cap:
+            status = -1
+    if status < 0:
+        per_image[:] = 0
+        total = 0
+        counts = np.zeros((0, 2), dtype=np.int64)
     dims = np.empty(total, dtype=np.int8)
     births = np.empty(total, dtype=np.int64)
     deaths = np.empty(total, dtype=np.int64)
-    birth = np.empty(total, dtype=np.float64)
-    death = np.empty(total, dtype=np.float64)
-    for i in range(c0):
-        dims[i] = 0
-        births[i] = index_b[0, i]
-        deaths[i] = index_d[0, i]
-        birth[i] = value_b[0, i]
-        death[i] = value_d[0, i]
-    essential = _unpad_cell(np.int64(first), g.padded, g.pad, g.shape3,
-                            1.0 / (g.padded[1] * g.padded[2]), 1.0 / g.padded[2])
-    dims[c0] = 0
-    births[c0] = essential
-    deaths[c0] = -1
-    birth[c0] = values[essential]
-    death[c0] = -np.inf if superlevel else np.inf
-    for i in range(c1):
-        j = c0 + 1 + i
-        dims[j] = ndim - 1
-        births[j] = index_b[1, i]
-        deaths[j] = index_d[1, i]
-        birth[j] = value_b[1, i]
-        death[j] = value_d[1, i]
+    item = np.empty(total, dtype=np.int64)
+    j = 0
+    for b in range(counts.shape[0]):
+        for i in range(counts[b, 0]):
+            dims[j] = 0
+            births[j] = row_b[b, i]
+            deaths[j] = row_d[b, i]
+            item[j] = b
+            j += 1
+        c1 = counts[b, 1]
+        for i in range(cap - c1, cap):
+            dims[j] = ndim - 1
+            births[j] = row_b[b, i]
+            deaths[j] = row_d[b, i]
+            item[j] = b
+            j += 1
+    birth, death = gather_values(values, per_image, births, deaths, superlevel)
     return (read_only(dims), read_only(birth), read_only(death), read_only(births),
-            read_only(deaths), True)
-
-
-@njit(cache=True, nogil=True)
-def _split_task(task, keys, shape3, ndim, packed, stencil_buf, sentinel, values, buffers, final):
-    """Task 0 (dimension 0) or 1 (the top dimension) of ``small_pairs_split``: the pair count.
-
-    The task's pairs end in row ``task`` of the ``final`` arrays (image
-    indices and values, by increasing birth for the top dimension).
-    """
-    parent, cand, spare, out_b, out_d, rings = buffers
-    reverse = task == 1
-    g = grid(shape3, ndim)
-    # (a copy per task: the views' reference counts then stay in this core's cache)
-    stencil = _stencils(stencil_buf.copy())[task]
-    side = Side(np.bool_(True), parent[task], stencil, cand[task])
-    count = _direction(keys, g, Packing(*packed), side, reverse, spare[task], rings[task],
-                       sentinel, (out_b[task], out_d[task]), np.int64(0))
-    if count > 0:
-        index_b, index_d, value_b, value_d = final
-        _finish_pairs(out_b[task], out_d[task], count, reverse, g, values,
-                      (index_b[task], index_d[task], value_b[task], value_d[task]))
-    return count
-
-
-@njit(inline="always")
-def _finish_pairs(out_b, out_d, count, reverse, g, values, final):
-    """Padded pair cells -> image indices and values (in reverse order if ``reverse``).
-
-    ``final = (index_b, index_d, value_b, value_d)`` receives them.
-    """
-    index_b, index_d, value_b, value_d = final
-    padded, pad, shape3 = g.padded, g.pad, g.shape3
-    inv_plane = 1.0 / (padded[1] * padded[2])
-    inv_row = 1.0 / padded[2]
-    for i in range(count):
-        j = count - 1 - i if reverse else i
-        b = _unpad_cell(np.int64(out_b[i]), padded, pad, shape3, inv_plane, inv_row)
-        d = _unpad_cell(np.int64(out_d[i]), padded, pad, shape3, inv_plane, inv_row)
-        index_b[j] = b
-        index_d[j] = d
-        value_b[j] = values[b]
-        value_d[j] = values[d]
-
-
-@njit(cache=True, parallel=True)
-def batch_pairs(bits, kind, signbit, allones, superlevel, ndim, stencil_buf, top, out, chunks):
-    """``_image_pairs`` over a (B, D, H, W) stack of 64-bit bits (``keys.wide_bits``).
-
-    ``out = (counts, dims, births, deaths)``: ``counts[b]`` pairs of image
-    b are written into row b of the (B, n + 1) others.  The stack is cut
-    into ``chunks`` contiguous chunks (one per thread); each chunk has its
-    own scratch arrays and handles its images in order, so results do not
-    depend on the thread count.
-    """
-    nimg = bits.shape[0]
-    chunks = max(1, min(nimg, chunks))
-    image_kind = (kind, signbit, allones, superlevel)
-    for c in prange(chunks):
-        _batch_chunk(bits, nimg * c // chunks, nimg * (c + 1) // chunks, image_kind, ndim,
-                     stencil_buf, top, out)
-
-
-@njit(cache=True, nogil=True)
-def _batch_chunk(bits, start, stop, image_kind, ndim, stencil_buf, top, out):
-    """Images ``start .. stop - 1`` of ``batch_pairs``, with their own scratch arrays."""
-    counts, out_dim, out_b, out_d = out
-    kind, signbit, allones, superlevel = image_kind
-    stencils = _stencils(stencil_buf.copy())  # a copy per thread, as in _split_task
-    ws = _workspace(np.array(bits.shape[1:], dtype=np.int64), top)
-    for b in range(start, stop):
-        counts[b] = _image_pairs(bits[b], kind, signbit, allones, superlevel, ndim, top,
-                                 stencils, ws, (out_dim[b], out_b[b], out_d[b]))
+            read_only(deaths), read_only(per_image), item, status)
