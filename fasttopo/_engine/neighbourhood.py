@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["Stencil", "Grid", "geometry", "grid", "ring", "neighbour_offsets", "stencil",
-           "dual_connectivity", "classify", "representatives", "stencils_buffer",
+           "dual_connectivity", "classify", "classify_cube", "representatives", "stencils_buffer",
            "stencils_from_buffer", "set_border", "set_row_padding", "first_neighbour_bit"]
 
 
@@ -149,18 +149,24 @@ def _dilate3(s, connectivity):
 
 
 @njit(inline="always")
+def _flood_cube(seed, present, connectivity):
+    """``_component`` in the 26-cell ring of 3D images: bit-parallel dilations of the
+    3x3x3 cube."""
+    cube = _to_cube(present)
+    comp = _to_cube(seed)
+    while True:
+        grow = _dilate3(comp, connectivity) & cube
+        if grow == comp:
+            break
+        comp = grow
+    return np.uint32((comp & np.uint64(0x1FFF)) | ((comp >> np.uint64(14)) << np.uint64(13)))
+
+
+@njit(inline="always")
 def _component(seed, present, adjacency, connectivity):
     """Ring cells connected to ``seed`` (a one-bit mask) through ``present`` cells."""
     if adjacency.size == 26:
-        # 3D: flood the 3x3x3 cube with bit-parallel dilations
-        cube = _to_cube(present)
-        comp = _to_cube(seed)
-        while True:
-            grow = _dilate3(comp, connectivity) & cube
-            if grow == comp:
-                break
-            comp = grow
-        return np.uint32((comp & np.uint64(0x1FFF)) | ((comp >> np.uint64(14)) << np.uint64(13)))
+        return _flood_cube(seed, present, connectivity)
     comp = seed
     while True:
         grow = comp
@@ -185,6 +191,23 @@ def classify(present, neighbours, adjacency, connectivity):
     if (m & (m - np.uint32(1))) == 0:
         return 1
     comp = _component(m & (~m + np.uint32(1)), present, adjacency, connectivity)
+    return 1 if (m & ~comp) == 0 else 2
+
+
+@njit(cache=True, nogil=True)
+def classify_cube(present, neighbours, connectivity):
+    """``classify`` in the 26-cell ring of 3D images (rings of at most 8 cells read
+    the stencil's lookup table instead).
+
+    A call, not inlined: scalars only (no reference counting per pixel),
+    and the scans compile it once instead of once per place that needs it.
+    """
+    m = np.uint32(present & neighbours)
+    if m == 0:
+        return 0
+    if (m & (m - np.uint32(1))) == 0:
+        return 1
+    comp = _flood_cube(m & (~m + np.uint32(1)), np.uint32(present), connectivity)
     return 1 if (m & ~comp) == 0 else 2
 
 

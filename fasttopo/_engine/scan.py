@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from .keys import pack
-from .neighbourhood import classify, first_neighbour_bit, set_row_padding
+from .neighbourhood import classify_cube, first_neighbour_bit, set_row_padding
 
 __all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "scan_rows", "scan_rows_bordered"]
 
@@ -66,7 +66,7 @@ def _border_verdict(keys, p, kp, earlier, outside, st, reverse, exterior):
     else:
         present = earlier & ~outside
     kind = (st.kind_table[present] if st.kind_table.size > 1
-            else classify(present, st.neighbours, st.adjacency, st.connectivity))
+            else classify_cube(np.uint32(present), st.neighbours, st.connectivity))
     if reverse and (outside & st.neighbours):
         return kind, exterior, present
     m = present & st.neighbours
@@ -161,8 +161,8 @@ def _settle_rows(keys, side, reverse, seg, masks, best, packing, ncand, kinds, e
         else:
             for x in range(lo, hi):
                 m = masks[uo + np.uint64(x)]
-                kinds[x] = classify((full & ~m) if reverse else m, st.neighbours, st.adjacency,
-                                    st.connectivity)
+                kinds[x] = classify_cube(np.uint32((full & ~m) if reverse else m),
+                                         st.neighbours, st.connectivity)
         # one pass: link (jumping over neighbours in earlier rows of this block, whose
         # links are final), count roots, queue candidates; keys are packed afterwards
         first = ncand
