@@ -365,17 +365,20 @@ def set_border(parent, padded, pad, value):
 
 
 _PARTS = 8        # array sections of one stencil in a buffer
-_HEAD = 2 + 2 * _PARTS  # int64 words of one stencil's header
+_HEAD = 2 + 2 * _PARTS  # words of one stencil's header
 
 
 def stencils_buffer(st_f, st_r):
-    """Both stencils of a shape in one uint8 buffer (read back by ``stencils_from_buffer``).
+    """Both stencils of a shape in one int64 buffer (read back by ``stencils_from_buffer``).
 
     A kernel called from Python unboxes one array instead of two tuples of
     eight arrays: 2-4 us less of Numba dispatch per call, which counts for
-    small images.  Layout per stencil: a header of int64 words
-    (``neighbours``, ``connectivity``, then byte start and length of each
-    array section), then the sections, each starting on 8 bytes.
+    small images.  Every section is stored as int64 words (the uint32 and
+    int8 ones widened: a few hundred words in all), so that reading them
+    back takes slices and copies, not views, which are slow to compile.
+    Layout: the start of each stencil, then per stencil a header
+    (``neighbours``, ``connectivity``, then start and length of each
+    section, in words) and the sections.
     """
     chunks = []
     for st in (st_f, st_r):
@@ -383,41 +386,33 @@ def stencils_buffer(st_f, st_r):
         parts = [offsets, noff, adjacency, kinds, reps, steps.reshape(-1), outside, merge_index]
         head = np.zeros(_HEAD, dtype=np.int64)
         head[0], head[1] = int(neighbours), int(conn)
-        at = 8 * _HEAD
+        at = _HEAD
         for i, part in enumerate(parts):
             head[2 + 2 * i] = at
-            head[3 + 2 * i] = part.nbytes
-            at += -(-part.nbytes // 8) * 8
-        body = np.zeros(at, dtype=np.uint8)
-        body[:8 * _HEAD] = head.view(np.uint8)
-        for i, part in enumerate(parts):
-            start = head[2 + 2 * i]
-            body[start:start + part.nbytes] = np.ascontiguousarray(part).view(np.uint8)
-        chunks.append(body)
-    lead = np.array([16, 16 + chunks[0].size], dtype=np.int64).view(np.uint8)
+            head[3 + 2 * i] = part.size
+            at += part.size
+        chunks.append(np.concatenate([head] + [part.astype(np.int64) for part in parts]))
+    lead = np.array([2, 2 + chunks[0].size], dtype=np.int64)
     return np.concatenate([lead] + chunks)
 
 
 @njit(inline="always")
-def _section(buf, head, i):
-    start = head[2 + 2 * i]
-    return buf[start:start + head[3 + 2 * i]]
+def _section(buf, i):
+    start = buf[2 + 2 * i]
+    return buf[start:start + buf[3 + 2 * i]]
 
 
 @njit(inline="always")
 def _stencil_at(buf):
-    head = buf[:8 * _HEAD].view(np.int64)
-    offsets = _section(buf, head, 0).view(np.int64)
-    steps = _section(buf, head, 5).view(np.int64)
-    return Stencil(offsets, _section(buf, head, 1).view(np.int64), np.uint32(head[0]),
-                   _section(buf, head, 2).view(np.uint32), _section(buf, head, 3).view(np.int8),
-                   _section(buf, head, 4).view(np.uint32), steps.reshape((offsets.size, 3)),
-                   _section(buf, head, 6).view(np.uint32), _section(buf, head, 7).view(np.int64),
-                   head[1])
+    offsets = _section(buf, 0)
+    return Stencil(offsets, _section(buf, 1), np.uint32(buf[0]),
+                   _section(buf, 2).astype(np.uint32), _section(buf, 3).astype(np.int8),
+                   _section(buf, 4).astype(np.uint32),
+                   np.ascontiguousarray(_section(buf, 5)).reshape((offsets.size, 3)),
+                   _section(buf, 6).astype(np.uint32), _section(buf, 7), buf[1])
 
 
 @njit(inline="always")
 def stencils_from_buffer(buf):
-    """``(st_f, st_r)`` as ``stencil`` returns them, viewing a ``stencils_buffer``."""
-    lead = buf[:16].view(np.int64)
-    return (_stencil_at(buf[lead[0]:lead[1]]), _stencil_at(buf[lead[1]:]))
+    """``(st_f, st_r)`` as ``stencil`` returns them, from a ``stencils_buffer``."""
+    return (_stencil_at(buf[buf[0]:buf[1]]), _stencil_at(buf[buf[1]:]))

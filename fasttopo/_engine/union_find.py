@@ -256,30 +256,6 @@ def _keys_of(bits, kind, signbit, allones, superlevel, keys, g):
 
 
 @njit(cache=True, nogil=True)
-def _direction(keys, g, pk, side, reverse, scratch, rings, out, start):
-    """Scan, sort and sweep one direction of a small image; returns the new pair count.
-
-    The padding holds the sentinel key (``_keys_of``), so the scan queues
-    the candidates by increasing cell and the radix sort skips the index
-    field (whole bytes, ``packing(..., whole_bytes=True)``), keeping ties
-    in cell order (reversed for the reverse direction).
-    """
-    no_edges = Edges(np.zeros(1, dtype=np.uint8), np.int64(0))
-    side.parent[g.npad] = g.npad
-    rows = (np.int64(0), g.shape3[0] * g.shape3[1])
-    idle = Side(np.bool_(False), side.parent, side.stencil, side.candidates)
-    if reverse:
-        ncand = scan_rows(keys, g, pk, rows, idle, side, rings, no_edges)[2]
-    else:
-        ncand = scan_rows(keys, g, pk, rows, side, idle, rings, no_edges)[0]
-    cand = side.candidates
-    radix_sort_u64(cand, ncand, scratch, pk.index_bits // 8, reverse)
-    if not pk.exact:
-        fix_ties(cand, ncand, keys, pk.index_bits, reverse)
-    return sweep(keys, side, ncand, pk.index_bits, reverse, g.npad, out, start, rings, no_edges)
-
-
-@njit(cache=True, nogil=True)
 def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, out):
     """Union-find pairs of images ``start .. stop - 1`` of a (B, D, H, W) stack, serially.
 
@@ -307,8 +283,8 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
     shape3 = np.array(bits.shape[1:], dtype=np.int64)
     keys, parent, cand, scratch, rings, pair_b, pair_d = _workspace(shape3)
     g = grid(shape3, ndim)
-    inv_plane = 1.0 / (g.padded[1] * g.padded[2])
-    inv_row = 1.0 / g.padded[2]
+    rows = (np.int64(0), g.shape3[0] * g.shape3[1])
+    no_edges = Edges(np.zeros(1, dtype=np.uint8), np.int64(0))
     for b in range(start, stop):
         pk, first, sentinel, finite = _keys_of(bits[b], kind, signbit, allones, superlevel,
                                                keys, g)
@@ -317,30 +293,42 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
             counts[b, 0] = status
             counts[b, 1] = status
             continue
-        if directions & 1:
-            n0 = _direction(keys, g, pk, Side(np.bool_(True), parent, st_f, cand),
-                            np.bool_(False), scratch, rings, (pair_b, pair_d), np.int64(0))
-            n0 = min(n0, cap - 1)  # (cannot be cut: see above)
-            for i in range(n0):
-                row_b[b, i] = _unpad_cell(np.int64(pair_b[i]), g.padded, g.pad, g.shape3,
-                                          inv_plane, inv_row)
-                row_d[b, i] = _unpad_cell(np.int64(pair_d[i]), g.padded, g.pad, g.shape3,
-                                          inv_plane, inv_row)
-            row_b[b, n0] = _unpad_cell(np.int64(first), g.padded, g.pad, g.shape3, inv_plane,
-                                       inv_row)
-            row_d[b, n0] = -1
-            counts[b, 0] = n0 + 1
-        if directions & 2:
-            n1 = _direction(keys, g, pk, Side(np.bool_(True), parent, st_r, cand),
-                            np.bool_(True), scratch, rings, (pair_b, pair_d), np.int64(0))
-            n1 = min(n1, cap)
-            # found by decreasing birth: the row's end gets them by increasing birth
-            for i in range(n1):
-                row_b[b, cap - 1 - i] = _unpad_cell(np.int64(pair_b[i]), g.padded, g.pad,
-                                                    g.shape3, inv_plane, inv_row)
-                row_d[b, cap - 1 - i] = _unpad_cell(np.int64(pair_d[i]), g.padded, g.pad,
-                                                    g.shape3, inv_plane, inv_row)
-            counts[b, 1] = n1
+        for reverse in (False, True):
+            if not directions & (2 if reverse else 1):
+                continue
+            # scan, sort, sweep: the padding holds the sentinel key (``_keys_of``), so
+            # the scan queues the candidates by increasing cell and the radix sort skips
+            # the index field (whole bytes, ``packing(..., whole_bytes=True)``), keeping
+            # ties in cell order (reversed for the reverse direction)
+            parent[g.npad] = g.npad
+            side = Side(np.bool_(True), parent, st_r if reverse else st_f, cand)
+            idle = Side(np.bool_(False), parent, side.stencil, cand)
+            if reverse:
+                ncand = scan_rows(keys, g, pk, rows, idle, side, rings, no_edges)[2]
+            else:
+                ncand = scan_rows(keys, g, pk, rows, side, idle, rings, no_edges)[0]
+            radix_sort_u64(cand, ncand, scratch, pk.index_bits // 8, reverse)
+            if not pk.exact:
+                fix_ties(cand, ncand, keys, pk.index_bits, reverse)
+            n = sweep(keys, side, ncand, pk.index_bits, reverse, g.npad, (pair_b, pair_d),
+                      np.int64(0), rings, no_edges)
+            if not reverse:
+                pair_b[n] = first
+                pair_d[n] = -1
+                n += 1
+            n = min(max(n, 0), cap)  # (cannot be cut: see above)
+            unpad(pair_b[:n], g.padded, g.pad, g.shape3)
+            unpad(pair_d[:n], g.padded, g.pad, g.shape3)
+            if reverse:  # found by decreasing birth: the row's end, by increasing birth
+                for i in range(n):
+                    row_b[b, cap - 1 - i] = pair_b[i]
+                    row_d[b, cap - 1 - i] = pair_d[i]
+                counts[b, 1] = n
+            else:
+                for i in range(n):
+                    row_b[b, i] = pair_b[i]
+                    row_d[b, i] = pair_d[i]
+                counts[b, 0] = n
 
 
 @njit(cache=True, parallel=True)
