@@ -106,8 +106,9 @@ def test_large_images_use_the_engine_too(rng):
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 7])
 def test_batch_rows_equal_one_diagram_per_image(rng, threads):
-    # the rows of the parallel small-image kernel (the batch path nn reads) hold, image
-    # by image, the pairs of the single-image path, whatever the number of tasks
+    # the rows of the small-image kernel run as chunks in threads (the batch path nn
+    # reads) hold, image by image, the pairs of the single-image path, whatever the
+    # number of chunks
     stack = rng.integers(0, 4, size=(7, 12, 9)).astype(np.float32)
     bits, kind, signbit, allones = wide_bits(stack)
     bits4 = bits.reshape((7,) + as_3d(bits[0]).shape)
@@ -116,7 +117,7 @@ def test_batch_rows_equal_one_diagram_per_image(rng, threads):
         directions = 3 if top else 1
         for superlevel in (False, True):
             rows = small_buffers(bits4, kind, signbit, allones, superlevel, 2, connectivity,
-                                 directions, chunk_tasks(7, threads, directions), threads)
+                                 directions, chunk_tasks(7, threads, directions))
             dims, birth, death, births, deaths, per_image, item, status = collect_pairs(
                 *rows, values, superlevel, 2)
             assert status == 0

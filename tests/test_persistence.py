@@ -13,13 +13,12 @@ from fasttopo._engine.union_find import collect_pairs
 
 def small_diagram(image, superlevel, ndim, connectivity, top, how):
     """The small-image kernels on one image, as the engine calls them: ``how`` is
-    "serial", "split" (the two directions in two threads) or "tasks" (the two
-    directions as two tasks of the parallel kernel)."""
+    "serial" or "tasks" (the two directions in two threads)."""
     bits, kind, signbit, allones = wide_bits(image)
     bits4 = bits.reshape((1,) + as_3d(bits).shape)
     tasks = np.array([[0, 1, 1], [0, 1, 2]], dtype=np.int64) if how == "tasks" else None
     rows = small_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity,
-                         3 if top else 1, tasks, 2, split=how == "split")
+                         3 if top else 1, tasks)
     return collect_pairs(*rows, image.astype(np.float64).reshape(1, -1), superlevel, ndim)
 
 from oracles import cripser_pairs, gudhi_pairs, ours
@@ -141,7 +140,7 @@ def test_3d_all_dims_match_gudhi_and_cripser(rng, shape, levels):
 
 
 def test_large_image_threaded_path_matches_small_image_kernels(rng):
-    """The threaded path and the small-image kernels (serial, split, tasks): same arrays."""
+    """The threaded path and the small-image kernels (serial, two threads): same arrays."""
     skewed = rng.random((64, 64))
     skewed[5, 7] = 1e30                    # one outlier: truncated keys, ties for fix_ties
     for image in (rng.random((300, 400)), rng.integers(0, 3, (256, 300)).astype(np.uint8),
@@ -152,7 +151,7 @@ def test_large_image_threaded_path_matches_small_image_kernels(rng):
         for connectivity in (1, 2):
             for superlevel in (False, True):
                 small = [small_diagram(image, superlevel, 2, connectivity, True, how)
-                         for how in ("serial", "split", "tasks")]
+                         for how in ("serial", "tasks")]
                 for threads in (1, 2, 3):
                     threaded = threaded_pairs(bits3, kind, signbit, allones, superlevel, 2,
                                               connectivity, True, threads)

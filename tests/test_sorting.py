@@ -142,24 +142,57 @@ def test_stencils_buffer_round_trip(shape, ndim, connectivity):
         assert np.array_equal(np.asarray(want), np.asarray(have))
 
 
+def _groups(present, neighbours, steps, connectivity):
+    """Reference: the groups of present neighbours connected through present ring
+    cells, each as its lowest ring position, by a plain flood."""
+    def adjacent(r, q):
+        d = np.abs(steps[r] - steps[q])
+        return d.max() <= 1 and d.sum() <= connectivity
+    cells = [r for r in range(len(steps)) if present >> r & 1]
+    left = [r for r in cells if neighbours >> r & 1]
+    groups = []
+    while left:
+        seen, todo = {left[0]}, [left[0]]
+        while todo:
+            r = todo.pop()
+            for q in cells:
+                if q not in seen and adjacent(r, q):
+                    seen.add(q)
+                    todo.append(q)
+        groups.append(left[0])
+        left = [r for r in left if r not in seen]
+    return groups
+
+
+def _kind(groups):
+    return min(len(groups), 2)
+
+
+def _packed(groups):
+    return sum((r + 1) << (8 * i) for i, r in enumerate(groups))
+
+
 @pytest.mark.parametrize("ndim, connectivity", [(1, 1), (2, 1), (2, 2)])
-def test_lookup_tables_match_the_kernels_classify(ndim, connectivity):
-    # the tables are built in plain Python; the kernels compute the same answers
-    # (3D rings have no tables) with classify / representatives
-    from numba import njit
-
-    from fasttopo._engine.neighbourhood import classify, representatives, stencil
-
-    @njit
-    def computed(present, st):
-        out = np.zeros(26, dtype=np.int64)
-        n = representatives(present, st.neighbours, st.adjacency, st.connectivity, out)
-        return classify(present, st.neighbours, st.adjacency, st.connectivity), out[:n]
+def test_lookup_tables_match_a_flood(ndim, connectivity):
+    from fasttopo._engine.neighbourhood import stencil
 
     st = stencil(ndim, connectivity, np.array([1, 5, 6], dtype=np.int64))
     for mask in range(st.kind_table.size):
-        kind, reps = computed(np.uint32(mask), st)
-        assert st.kind_table[mask] == kind
-        code = int(st.rep_table[mask])
-        assert [(code >> (8 * i) & 255) - 1 for i in range(reps.size)] == list(reps)
-        assert code >> (8 * reps.size) == 0
+        groups = _groups(mask, int(st.neighbours), st.steps, connectivity)
+        assert st.kind_table[mask] == _kind(groups)
+        assert int(st.rep_table[mask]) == _packed(groups)
+
+
+@pytest.mark.parametrize("connectivity", [1, 2, 3])
+def test_cube_kernels_match_a_flood(rng, connectivity):
+    # the 26-cell ring of 3D images has no tables: the kernels flood the 3x3x3 cube
+    from fasttopo._engine.neighbourhood import classify_cube, representatives_cube, stencil
+
+    st = stencil(3, connectivity, np.array([5, 6, 7], dtype=np.int64))
+    masks = [0, (1 << 26) - 1, 0b101] + [int(m) for m in rng.integers(0, 1 << 26, 300)]
+    masks += [int(m) & int(rng.integers(0, 1 << 26)) for m in rng.integers(0, 1 << 26, 300)]
+    for mask in masks:
+        groups = _groups(mask, int(st.neighbours), st.steps, connectivity)
+        assert classify_cube(np.uint32(mask), st.neighbours, st.connectivity) == _kind(groups)
+        assert representatives_cube(np.uint32(mask), st.neighbours,
+                                    st.connectivity) == _packed(groups)

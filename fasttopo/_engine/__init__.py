@@ -11,8 +11,8 @@ path           when
 =============  ==========================================================
 ``small``      fewer than ``SMALL`` pixels: one serial Numba call
 ``split``      ``small`` with the top dimension and ``SPLIT`` pixels or
-               more: the two directions as two parallel tasks
-``batch``      a stack of small images: one parallel call for the stack
+               more: the two directions in two threads
+``batch``      a stack of small images: one chunk of the stack per thread
 ``threaded``   larger images, and 3D images with dimension 1 (the
                cubical reduction): Python threads around the kernels
 =============  ==========================================================
@@ -53,8 +53,10 @@ __all__ = ["SMALL", "SPLIT", "Plan", "Pairs", "plan", "diagram", "diagrams", "pa
 SMALL = 1 << 16
 # from this many pixels the two directions of a small image run in two threads
 SPLIT = 1 << 14
-# images per parallel call of the batch kernel when a progress bar is shown
+# images per call of the batch path when a progress bar is shown
 _CHUNK = 256
+# the tasks of the split path: dimension 0 and the top dimension of one image
+_TWO_DIRECTIONS = np.array([[0, 1, 1], [0, 1, 2]], dtype=np.int64)
 
 # How one image (or each image of a stack) is computed: ``path`` (see the module
 # docstring), ``top`` (the top dimension by duality), ``middle`` (dimension 1 of a
@@ -91,8 +93,9 @@ def _small(image, p, connectivity, superlevel):
     """``collect_pairs`` of one small validated image (its last item: the status)."""
     bits, kind, signbit, allones = wide_bits(image)
     bits4 = bits.reshape((1,) + as_3d(bits).shape)
+    tasks = _TWO_DIRECTIONS if p.path == "split" else None
     rows = small_buffers(bits4, kind, signbit, allones, superlevel, image.ndim, connectivity,
-                         3 if p.top else 1, split=p.path == "split")
+                         3 if p.top else 1, tasks)
     values = image if image.dtype == np.float64 else _as_float64(image)
     return collect_pairs(*rows, np.ascontiguousarray(values).reshape(1, -1), superlevel,
                          image.ndim)
@@ -199,7 +202,7 @@ def _batch(stack, p, connectivity, superlevel, on_image):
         part = bits4[start:start + chunk]
         tasks = chunk_tasks(len(part), p.threads, directions) if p.threads > 1 else None
         rows = small_buffers(part, kind, signbit, allones, superlevel, ndim, connectivity,
-                             directions, tasks, p.threads)
+                             directions, tasks)
         dims, birth, death, births, deaths, per_image, item, status = collect_pairs(
             *rows, values[start:start + chunk], superlevel, ndim)
         if status < 0:  # a NaN or an infinity (64-bit extremes do not take this path)

@@ -8,11 +8,13 @@ ascending flat offset, so the first half precede the pixel in C order.
 A *stencil* describes, for one connectivity, which ring cells are
 neighbours of the pixel and which ring cells are adjacent to each other.
 Given the mask of ring cells that are already *present* (earlier in the
-filtration), ``classify`` tells whether the present neighbours are
+filtration), the kernels need to know whether the present neighbours are
 connected to each other through present ring cells (then adding the pixel
-cannot merge components) and ``representatives`` gives one neighbour per
-locally connected group.  For rings of at most 8 cells both answers are
-read from lookup tables.
+cannot merge components) and one neighbour per locally connected group.
+For rings of at most 8 cells (1D, 2D) both answers are read from lookup
+tables made once in plain Python (``_tables``); for the 26-cell ring of 3D
+images ``classify_cube`` and ``representatives_cube`` compute them with
+bit-parallel floods of the 3x3x3 cube.
 """
 
 import functools
@@ -22,7 +24,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["Stencil", "Grid", "geometry", "grid", "ring", "neighbour_offsets", "stencil",
-           "dual_connectivity", "classify", "classify_cube", "representatives", "stencils_buffer",
+           "dual_connectivity", "classify_cube", "representatives_cube", "stencils_buffer",
            "stencils_from_buffer", "set_border", "set_row_padding", "first_neighbour_bit"]
 
 
@@ -79,6 +81,7 @@ def ring(ndim, padded):
     return offsets[:n], steps[:n]
 
 
+@njit(cache=True, nogil=True)
 def neighbour_offsets(ndim, connectivity, padded):
     """Flat offsets (ascending) of the neighbours of a cell of a padded grid at ``connectivity``."""
     Hp, Wp = padded[1], padded[2]
@@ -150,8 +153,8 @@ def _dilate3(s, connectivity):
 
 @njit(inline="always")
 def _flood_cube(seed, present, connectivity):
-    """``_component`` in the 26-cell ring of 3D images: bit-parallel dilations of the
-    3x3x3 cube."""
+    """Ring cells of a 3D image connected to ``seed`` (a one-bit mask) through
+    ``present`` cells: bit-parallel dilations of the 3x3x3 cube."""
     cube = _to_cube(present)
     comp = _to_cube(seed)
     while True:
@@ -162,42 +165,11 @@ def _flood_cube(seed, present, connectivity):
     return np.uint32((comp & np.uint64(0x1FFF)) | ((comp >> np.uint64(14)) << np.uint64(13)))
 
 
-@njit(inline="always")
-def _component(seed, present, adjacency, connectivity):
-    """Ring cells connected to ``seed`` (a one-bit mask) through ``present`` cells."""
-    if adjacency.size == 26:
-        return _flood_cube(seed, present, connectivity)
-    comp = seed
-    while True:
-        grow = comp
-        rest = comp
-        r = 0
-        while rest:
-            if rest & np.uint32(1):
-                grow |= adjacency[r] & present
-            rest >>= np.uint32(1)
-            r += 1
-        if grow == comp:
-            return comp
-        comp = grow
-
-
-@njit(inline="always")
-def classify(present, neighbours, adjacency, connectivity):
-    """0: no present neighbour (a root); 1: present neighbours locally connected; 2: candidate."""
-    m = present & neighbours
-    if m == 0:
-        return 0
-    if (m & (m - np.uint32(1))) == 0:
-        return 1
-    comp = _component(m & (~m + np.uint32(1)), present, adjacency, connectivity)
-    return 1 if (m & ~comp) == 0 else 2
-
-
 @njit(cache=True, nogil=True)
 def classify_cube(present, neighbours, connectivity):
-    """``classify`` in the 26-cell ring of 3D images (rings of at most 8 cells read
-    the stencil's lookup table instead).
+    """In the 26-cell ring of 3D images: 0 if no neighbour is present (a root), 1 if
+    the present neighbours are locally connected, 2 otherwise (a candidate);
+    rings of at most 8 cells read the stencil's lookup table instead.
 
     A call, not inlined: scalars only (no reference counting per pixel),
     and the scans compile it once instead of once per place that needs it.
@@ -211,21 +183,29 @@ def classify_cube(present, neighbours, connectivity):
     return 1 if (m & ~comp) == 0 else 2
 
 
-@njit(inline="always")
-def representatives(present, neighbours, adjacency, connectivity, out):
-    """One neighbour (ring position) per locally connected group; returns the count."""
-    m = present & neighbours
-    n = 0
+@njit(cache=True, nogil=True)
+def representatives_cube(present, neighbours, connectivity):
+    """One present neighbour per locally connected group, in the 26-cell ring of 3D
+    images, packed like the stencil's lookup table (byte i: ring position + 1
+    of the lowest neighbour of group i).
+
+    At most 8 groups (the 8 corners at connectivity 3; 6 otherwise), so a
+    uint64 holds them.  A call with scalar arguments, as ``classify_cube``.
+    """
+    present = np.uint32(present)
+    m = np.uint32(present & neighbours)
+    code = np.uint64(0)
+    shift = np.uint64(0)
     while m:
         low = m & (~m + np.uint32(1))
-        comp = _component(low, present, adjacency, connectivity)
+        comp = _flood_cube(low, present, connectivity)
         r = 0
         while (low >> np.uint32(r)) != np.uint32(1):
             r += 1
-        out[n] = r
-        n += 1
+        code |= np.uint64(r + 1) << shift
+        shift += np.uint64(8)
         m &= ~comp
-    return n
+    return code
 
 
 @functools.lru_cache(maxsize=None)

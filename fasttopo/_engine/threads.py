@@ -5,14 +5,13 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 
 from .keys import fill_keys, fix_ties, keys_finite, packing
 from .middle_dimension import middle_dimension, voxel_order
 from .neighbourhood import Grid, dual_connectivity, geometry, stencil, stencils_buffer
 from .scan import Edges, Side, scan_rows, scan_rows_bordered
-from .union_find import image_pairs, image_pairs_parallel, sentinel_padding, sweep, unpad
+from .union_find import image_pairs, sentinel_padding, sweep, unpad
 
 __all__ = ["cores", "pool", "scratch", "as_3d", "index_dtype", "stencils", "stencil_buffer",
            "threaded_pairs", "small_buffers", "chunk_tasks"]
@@ -221,16 +220,16 @@ def _stencil_entry(shape3, ndim, connectivity):
 
 
 def small_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity, directions,
-                  tasks=None, n_threads=1, split=False):
+                  tasks=None):
     """``image_pairs`` rows ``(counts, births, deaths)`` of a (B, D, H, W) stack of small images.
 
     ``bits4`` are 64-bit bits (``keys.wide_bits``).  Serially with
     ``tasks=None``; otherwise the (T, 3) int64 ``tasks`` (start, stop,
-    directions) run as one parallel Numba call (OpenMP threads, at most
-    ``n_threads``).  With ``split`` the two directions run in two Python
-    threads (the pool's and this one).  The rows are this thread's scratch arrays: read them
+    directions; e.g. ``chunk_tasks``, or the two directions of one image)
+    run in T threads: this one and the pool's (``image_pairs`` releases the
+    GIL).  The rows are this thread's scratch arrays: read them
     (``collect_pairs``) before the next call.  The pairs do not depend on
-    the tasks or the thread count.
+    the tasks.
     """
     count = bits4.shape[0]
     cap = bits4[0].size + 1
@@ -238,20 +237,15 @@ def small_buffers(bits4, kind, signbit, allones, superlevel, ndim, connectivity,
     out = (np.zeros((count, 2), dtype=np.int64), scratch("rows_birth", (count, cap), np.int32),
            scratch("rows_death", (count, cap), np.int32))
     image_kind = (kind, signbit, allones, superlevel)
-    if split:
-        other = pool().submit(image_pairs, bits4, image_kind, ndim, buf, 2, 0, count, out)
-        image_pairs(bits4, image_kind, ndim, buf, 1, 0, count, out)
-        other.result()
-        return out
     if tasks is None:
         image_pairs(bits4, image_kind, ndim, buf, directions, 0, count, out)
         return out
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        image_pairs_parallel(bits4, image_kind, ndim, buf, tasks, out)
-    finally:
-        numba.set_num_threads(old)
+    others = [pool().submit(image_pairs, bits4, image_kind, ndim, buf, int(task[2]),
+                            int(task[0]), int(task[1]), out) for task in tasks[1:]]
+    start, stop, mine = (int(v) for v in tasks[0])
+    image_pairs(bits4, image_kind, ndim, buf, mine, start, stop, out)
+    for other in others:
+        other.result()
     return out
 
 

@@ -16,25 +16,25 @@ duality (Garin et al. 2020, arXiv:2005.04597).  A background component
 born at pixel ``m`` and swallowed at pixel ``p`` is a hole born at ``p``
 and filled at ``m``.
 
-The small-image kernels (``image_pairs``, serial, one direction or both,
-for one image or a run of a stack; ``image_pairs_parallel``, its tasks in
-parallel; ``collect_pairs``, the canonical order and the values) run on
+The small-image kernels (``image_pairs``, one direction or both, for one
+image or a run of a stack, called from one thread or several;
+``collect_pairs``, the canonical order and the values) run on
 64-bit bits only (``keys.wide_bits``) and float64 values, whatever the
 image's dtype: each compiles once, and every small-image path (one image,
 its two directions in two threads, a stack) shares them.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .gather import gather_values
 from .intrinsics import prefetch, read_only
 from .keys import Packing, fill_keys, fix_ties, keys_finite, packing, radix_sort_u64, unpack
-from .neighbourhood import grid, representatives, set_border, stencils_from_buffer
+from .neighbourhood import grid, representatives_cube, set_border, stencils_from_buffer
 from .scan import PAD_DUAL, PAD_FORWARD, Edges, Side, scan_rows
 
 __all__ = ["NOT_FINITE", "NO_SENTINEL", "sweep", "unpad", "sentinel_padding", "image_pairs",
-           "image_pairs_parallel", "collect_pairs"]
+           "collect_pairs"]
 
 _AHEAD = 8        # candidates prefetched ahead in the sweep
 _CACHED = 1 << 15  # grids of at most this many cells stay in cache: no prefetching
@@ -84,7 +84,7 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
     parent = side.parent
     candidates = side.candidates
     out_b, out_d = out
-    offsets, neighbours, adjacency = st.offsets, st.neighbours, st.adjacency
+    offsets, neighbours = st.offsets, st.neighbours
     rep_table, merge_index, conn = st.rep_table, st.merge_index, st.connectivity
     record = edges.record == (2 if reverse else 1)
     negative = edges.negative
@@ -93,7 +93,6 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
     half = nring // 2
     full = np.uint32((1 << nring) - 1)
     tables = rep_table.size > 1
-    reps = np.empty(26, dtype=np.int64)
     cnt = start
     cap = out_b.size
     row = offsets[nring - 1] - 1  # one row of the padded grid (2D/3D)
@@ -125,32 +124,20 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
             earlier = np.uint32(rings[s])
             present = (full & ~earlier) if reverse else earlier
         # one representative neighbour per locally connected group of present
-        # neighbours: from the table (packed bytes r + 1) or computed
+        # neighbours (packed bytes r + 1): from the table or computed (3D)
         if tables:
-            rcode = rep_table[present]
-            r = np.int64(rcode & np.uint32(255)) - 1
-            rcode >>= np.uint32(8)
-            nrep = 0
+            rcode = np.uint64(rep_table[present])
         else:
-            nrep = representatives(present, neighbours, adjacency, conn, reps)
-            rcode = np.uint32(0)
-            r = reps[0]
+            rcode = representatives_cube(present, neighbours, conn)
+        r = np.int64(rcode & np.uint64(255)) - 1
+        rcode >>= np.uint64(8)
         q = s + offsets[r]
         rs = exterior if parent[q] == pad_value else _find(parent, q)
         if record:
             negative[s] = 1 << merge_index[r]
-        j = 1
-        while True:
-            if tables:
-                if rcode == 0:
-                    break
-                r = np.int64(rcode & np.uint32(255)) - 1
-                rcode >>= np.uint32(8)
-            else:
-                if j >= nrep:
-                    break
-                r = reps[j]
-                j += 1
+        while rcode != 0:
+            r = np.int64(rcode & np.uint64(255)) - 1
+            rcode >>= np.uint64(8)
             q = s + offsets[r]
             rq = exterior if parent[q] == pad_value else _find(parent, q)
             # branch-free elder rule (keys has a slot for the exterior; equal
@@ -329,19 +316,6 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
                     row_b[b, i] = pair_b[i]
                     row_d[b, i] = pair_d[i]
                 counts[b, 0] = n
-
-
-@njit(cache=True, parallel=True)
-def image_pairs_parallel(bits, image_kind, ndim, stencil_buf, tasks, out):
-    """``image_pairs`` of a stack as parallel tasks: task t is ``image_pairs(...,
-    directions=tasks[t, 2], start=tasks[t, 0], stop=tasks[t, 1], out)``.
-
-    Each task allocates its own scratch arrays and handles its images in
-    order, so results do not depend on the thread count.
-    """
-    for t in prange(tasks.shape[0]):
-        image_pairs(bits, image_kind, ndim, stencil_buf, tasks[t, 2], tasks[t, 0], tasks[t, 1],
-                    out)
 
 
 @njit(cache=True, nogil=True)
