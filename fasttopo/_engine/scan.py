@@ -29,11 +29,14 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
+from numba.core import types
+from numba.extending import overload
 
 from .keys import pack
 from .neighbourhood import classify_cube, first_neighbour_bit, set_row_padding
 
-__all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "scan_rows", "scan_rows_bordered"]
+__all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "NO_EDGES", "record_edges", "scan_rows",
+           "scan_rows_bordered"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
 PAD_DUAL = -2     # padding is the exterior cell, present from the start
@@ -43,14 +46,42 @@ _SEGMENT = 2048   # cells per vectorised pass of the scan
 # cell, plus the exterior), its ``Stencil`` and its candidate buffer.
 Side = namedtuple("Side", ["active", "parent", "stencil", "candidates"])
 # Negative edges: ``record`` 0 (none), 1 (forward) or 2 (reverse) direction's bits
-# go into ``negative`` (a slot per padded cell; size 1 when not recorded).
+# go into ``negative`` (a slot per padded cell), or nowhere if it is None (``NO_EDGES``).
 Edges = namedtuple("Edges", ["negative", "record"])
+# Edges recorded nowhere: the kernels compile without the recording code (only
+# dimension 1 of volumes needs it; ``record_edges`` is a no-op for them).
+NO_EDGES = Edges(None, 0)
 # A run of rows handled in one vectorised pass: padded cell of its first pixel,
 # offset of that pixel in the pass buffers, row count, padded row length, the
 # pixels lo..hi-1 of each row, the first cell of the block (``lowest``) and the
 # exterior cell.
 _Segment = namedtuple("_Segment", ["base", "offset", "nrows", "row_length", "lo", "hi",
                                    "lowest", "exterior"])
+
+
+def record_edges(negative, cell, present, stencil, kind, merge):
+    """Record the negative edges of ``cell`` (see the overload below; not for Python)."""
+    raise NotImplementedError("record_edges runs inside the kernels only")
+
+
+@overload(record_edges)
+def _record_edges(negative, cell, present, stencil, kind, merge):
+    """The recording code of the kernels, typed away when ``negative`` is None.
+
+    Scan (``merge`` false): a regular pixel (``kind`` 1) records the bit of
+    its first present neighbour, others 0.  Sweep (``merge`` true, ``kind``
+    the bits of the edges that joined components) ORs ``kind`` in.
+    """
+    if isinstance(negative, types.NoneType):
+        return lambda negative, cell, present, stencil, kind, merge: None
+
+    def record(negative, cell, present, stencil, kind, merge):
+        if merge:
+            negative[cell] |= kind
+        else:
+            bit = first_neighbour_bit(present, stencil.neighbours, stencil.merge_index)
+            negative[cell] = bit if kind == 1 else 0
+    return record
 
 
 @njit(inline="always")
@@ -182,9 +213,8 @@ def _settle_rows(keys, side, reverse, seg, masks, best, packing, ncand, kinds, e
         if record:
             for x in range(lo, hi):
                 m = masks[uo + np.uint64(x)]
-                bit = first_neighbour_bit((full & ~m) if reverse else m, st.neighbours,
-                                          st.merge_index)
-                negative[ub + np.uint64(x)] = bit if kinds[x] == 1 else 0
+                record_edges(negative, ub + np.uint64(x), (full & ~m) if reverse else m, st,
+                             kinds[x], False)
     return ncand, roots
 
 
@@ -201,8 +231,7 @@ def _settle_border(keys, side, reverse, p, case, earlier, seg, packing, ncand, e
     side.candidates[ncand] = pack(kp, 2 * p + 1, packing.kmin, packing.kmax, packing.shift,
                                   packing.index_bits, reverse)
     if edges.record == (2 if reverse else 1):
-        bit = first_neighbour_bit(present, st.neighbours, st.merge_index)
-        edges.negative[p] = bit if kind == 1 else 0
+        record_edges(edges.negative, p, present, st, kind, False)
     return kind == 0, ncand + (kind == 2)
 
 

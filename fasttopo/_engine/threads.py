@@ -10,7 +10,7 @@ import numpy as np
 from .keys import fill_keys, fix_ties, keys_finite, packing
 from .middle_dimension import middle_dimension, voxel_order
 from .neighbourhood import Grid, dual_connectivity, geometry, stencil, stencils_buffer
-from .scan import Edges, Side, scan_rows, scan_rows_bordered
+from .scan import NO_EDGES, Edges, Side, scan_rows, scan_rows_bordered
 from .union_find import image_pairs, sentinel_padding, sweep, unpad
 
 __all__ = ["cores", "pool", "scratch", "as_3d", "index_dtype", "stencils", "stencil_buffer",
@@ -112,7 +112,8 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
 
     def direction(reverse, blocks):
         st = stencils(bits3.shape, ndim, connectivity)[1 if reverse else 0]
-        edges = Edges(negative, (2 if reverse else 1) if middle and reverse == dual else 0)
+        edges = (Edges(negative, 2 if reverse else 1) if middle and reverse == dual
+                 else NO_EDGES)
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
         cand = scratch("candidates", n, np.uint64)

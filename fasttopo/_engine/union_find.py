@@ -31,7 +31,7 @@ from .gather import gather_values
 from .intrinsics import prefetch, read_only
 from .keys import Packing, fill_keys, fix_ties, keys_finite, packing, radix_sort_u64, unpack
 from .neighbourhood import grid, representatives_cube, set_border, stencils_from_buffer
-from .scan import PAD_DUAL, PAD_FORWARD, Edges, Side, scan_rows
+from .scan import NO_EDGES, PAD_DUAL, PAD_FORWARD, Side, record_edges, scan_rows
 
 __all__ = ["NOT_FINITE", "NO_SENTINEL", "sweep", "unpad", "sentinel_padding", "image_pairs",
            "collect_pairs"]
@@ -133,8 +133,8 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
         rcode >>= np.uint64(8)
         q = s + offsets[r]
         rs = exterior if parent[q] == pad_value else _find(parent, q)
-        if record:
-            negative[s] = 1 << merge_index[r]
+        if record:  # (the scan left 0 here: a candidate is not regular)
+            record_edges(negative, s, present, st, np.uint8(1 << merge_index[r]), True)
         while rcode != 0:
             r = np.int64(rcode & np.uint64(255)) - 1
             rcode >>= np.uint64(8)
@@ -157,7 +157,7 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
             out_d[cnt] = young if reverse else s
             cnt += (rq != rs) & (keys[young] != ks)
             if record and rq != rs:
-                negative[s] |= 1 << merge_index[r]
+                record_edges(negative, s, present, st, np.uint8(1 << merge_index[r]), True)
             parent[young] = old
             rs = old
         parent[s] = rs  # later finds through the candidate go straight to its root
@@ -271,7 +271,6 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
     keys, parent, cand, scratch, rings, pair_b, pair_d = _workspace(shape3)
     g = grid(shape3, ndim)
     rows = (np.int64(0), g.shape3[0] * g.shape3[1])
-    no_edges = Edges(np.zeros(1, dtype=np.uint8), np.int64(0))
     for b in range(start, stop):
         pk, first, sentinel, finite = _keys_of(bits[b], kind, signbit, allones, superlevel,
                                                keys, g)
@@ -291,14 +290,14 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
             side = Side(np.bool_(True), parent, st_r if reverse else st_f, cand)
             idle = Side(np.bool_(False), parent, side.stencil, cand)
             if reverse:
-                ncand = scan_rows(keys, g, pk, rows, idle, side, rings, no_edges)[2]
+                ncand = scan_rows(keys, g, pk, rows, idle, side, rings, NO_EDGES)[2]
             else:
-                ncand = scan_rows(keys, g, pk, rows, side, idle, rings, no_edges)[0]
+                ncand = scan_rows(keys, g, pk, rows, side, idle, rings, NO_EDGES)[0]
             radix_sort_u64(cand, ncand, scratch, pk.index_bits // 8, reverse)
             if not pk.exact:
                 fix_ties(cand, ncand, keys, pk.index_bits, reverse)
             n = sweep(keys, side, ncand, pk.index_bits, reverse, g.npad, (pair_b, pair_d),
-                      np.int64(0), rings, no_edges)
+                      np.int64(0), rings, NO_EDGES)
             if not reverse:
                 pair_b[n] = first
                 pair_d[n] = -1
