@@ -196,3 +196,13 @@ def test_cube_kernels_match_a_flood(rng, connectivity):
         assert classify_cube(np.uint32(mask), st.neighbours, st.connectivity) == _kind(groups)
         assert representatives_cube(np.uint32(mask), st.neighbours,
                                     st.connectivity) == _packed(groups)
+
+
+@pytest.mark.parametrize("levels", [1, 2, 7, 1 << 40])
+def test_stable_order_matches_numpy(rng, levels):
+    # fix_ties' merge sort of long runs: NumPy's stable argsort is the reference
+    from fasttopo._engine.keys import _stable_order
+
+    for n in (0, 1, 2, 3, 16, 17, 100, 1025):
+        values = rng.integers(0, levels, n).astype(np.uint64)
+        np.testing.assert_array_equal(_stable_order(values), np.argsort(values, kind="stable"))

@@ -212,13 +212,6 @@ def sentinel_padding(keys, g, kmax):
 
 
 @njit(cache=True, nogil=True)
-def _stencils(stencil_buf):
-    """``stencils_from_buffer`` behind a call (the parallel kernels' array analysis trips
-    over the inlined views)."""
-    return stencils_from_buffer(stencil_buf)
-
-
-@njit(cache=True, nogil=True)
 def _workspace(shape3):
     """Scratch arrays of ``image_pairs`` for (D, H, W) images of shape ``shape3``:
     ``(keys, parent, candidates, sort scratch, rings, pair births, pair deaths)``."""
@@ -266,7 +259,7 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
     counts, row_b, row_d = out
     cap = row_b.shape[1]
     # (a copy per call: the views' reference counts then stay in this core's cache)
-    st_f, st_r = _stencils(stencil_buf.copy())
+    st_f, st_r = stencils_from_buffer(stencil_buf.copy())
     shape3 = np.array(bits.shape[1:], dtype=np.int64)
     keys, parent, cand, scratch, rings, pair_b, pair_d = _workspace(shape3)
     g = grid(shape3, ndim)
