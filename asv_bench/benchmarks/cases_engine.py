@@ -75,13 +75,26 @@ _FIRST_CALL = textwrap.dedent("""
     import numpy as np
     import fasttopo
     rng = np.random.default_rng(0)
+
+    def nn_layer():
+        try:
+            import torch
+            import fasttopo.nn
+        except ImportError:
+            return
+        x = torch.rand(2, 1, 32, 32, dtype=torch.float64, requires_grad=True)
+        fasttopo.nn.persistence(x)
+
     for name, run in [("64x64 float64", lambda: fasttopo.persistence(rng.random((64, 64)))),
                       ("64x64 uint8", lambda: fasttopo.persistence(
                           (rng.random((64, 64)) * 255).astype(np.uint8))),
                       ("300x300", lambda: fasttopo.persistence(rng.random((300, 300)))),
                       ("20^3 volume", lambda: fasttopo.persistence(rng.random((20, 20, 20)))),
                       ("1D signal", lambda: fasttopo.persistence(rng.random(500))),
-                      ("batch", lambda: fasttopo.persistence_batch(rng.random((16, 32, 32))))]:
+                      ("batch", lambda: fasttopo.persistence_batch(rng.random((16, 32, 32)))),
+                      ("300x300 uint16", lambda: fasttopo.persistence(
+                          (rng.random((300, 300)) * 999).astype(np.uint16))),
+                      ("nn.persistence", nn_layer)]:
         start = time.process_time()
         run()
         print(f"{name} {time.process_time() - start:.1f}", end="; ")

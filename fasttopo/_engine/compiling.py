@@ -7,10 +7,12 @@ module is edited.  The engine's kernels call one another across modules,
 so their cache entries are stamped with a hash of *all* the engine's
 sources instead: any edit to the package recompiles its kernels.
 
-Compiling the kernels takes tens of seconds the first time on a new
-machine (after that they load from the cache in milliseconds); when a
-compilation lasts more than a second, a line on stderr says so once per
-process.  ``fasttopo warmup`` compiles them all ahead of time.
+Compiling the kernels takes about 13 s for the first 2D image on a new
+machine and a few seconds more for a volume (after that they load from
+the cache in milliseconds; see ``docs/development.rst``, "What a first
+call compiles"); when a compilation lasts more than a second, a line on
+stderr says so once per process.  ``fasttopo warmup`` compiles them all
+ahead of time.
 """
 
 import glob
