@@ -8,7 +8,7 @@ import torch
 from .. import _engine
 from .._persistence import _check_options
 from .._validation import _as_int, check_bool, check_finite
-from ._tensor_diagrams import Diagrams
+from ._tensor_diagrams import Diagrams, Meta, Rows
 
 __all__ = ["persistence"]
 
@@ -155,12 +155,12 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     max_dim, connectivity = _check_options(len(shape), max_dim, connectivity)
     superlevel = check_bool(superlevel, "superlevel")
     n_items = math.prod(batch_shape)
+    meta = Meta(batch_shape, shape, superlevel, connectivity, max_dim, "cubical")
     if n_items == 0:
         empty = x.reshape(-1)[:0]   # attached to x's graph: losses of it are a zero with grad
-        return Diagrams._make(empty, empty, np.zeros(0, np.int8), np.zeros(0, np.int64),
-                              np.zeros(0, np.int64), np.zeros(0, np.int64), batch_shape, shape,
-                              superlevel, connectivity, max_dim, "cubical",
-                              np.zeros(0), np.zeros(0))
+        none = np.zeros(0, np.int64)
+        return Diagrams._make(empty, empty, Rows(np.zeros(0, np.int8), none, none, none),
+                              meta, np.zeros(0), np.zeros(0))
     values = cpu_values(x)
     stack = values.reshape((n_items,) + shape)
     found = _engine.pairs(stack, max_dim, connectivity, superlevel, _engine.cores())
@@ -168,6 +168,6 @@ def persistence(x, *, max_dim=None, connectivity=None, superlevel=False, spatial
     # cells in the flattened batch; the birth cell stands in for an essential death
     birth_cells, death_cells = _engine.batch_cells(item, births, deaths, stack[0].size)
     # the values are gathered from x when first used (one index_select per loss)
-    return Diagrams._gathered(x.reshape(-1), birth_cells, death_cells, found.dim, item, births,
-                              deaths, batch_shape, shape, superlevel, connectivity, max_dim,
-                              "cubical", found.birth, found.death)
+    return Diagrams._gathered(x.reshape(-1), birth_cells, death_cells,
+                              Rows(found.dim, item, births, deaths), meta, found.birth,
+                              found.death)

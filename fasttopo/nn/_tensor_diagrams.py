@@ -1,6 +1,7 @@
 """The batched diagram type of ``fasttopo.nn``: flat tensors plus CPU-side indices."""
 
 import math
+from collections import namedtuple
 
 import numpy as np
 import torch
@@ -10,6 +11,11 @@ from .._diagram import PersistenceDiagram
 __all__ = ["Diagrams"]
 
 _KINDS = ("cubical", "rips", "alpha", "custom")
+# The fields of ``Diagrams`` travel in two groups: one entry per pair (``Rows``) and
+# what holds for the whole batch (``Meta``).
+Rows = namedtuple("Rows", ["dim", "item", "birth_index", "death_index"])
+Meta = namedtuple("Meta", ["batch_shape", "shape", "superlevel", "connectivity", "max_dim",
+                           "kind"])
 
 
 def _as_index(values, n, name):
@@ -144,53 +150,54 @@ class Diagrams:
         death_index = (np.full(n, -1, np.int64) if death_index is None
                        else _as_index(death_index, n, "death_index"))
         values = torch.stack([birth.detach(), death.detach()]).to("cpu", torch.float64)
-        self._set(birth, death, dim, item, birth_index, death_index, batch_shape,
-                  None if shape is None else tuple(int(s) for s in shape), bool(superlevel),
-                  None if connectivity is None else int(connectivity),
-                  int(dim.max(initial=0)) if max_dim is None else int(max_dim), kind,
+        meta = Meta(batch_shape, None if shape is None else tuple(int(s) for s in shape),
+                    bool(superlevel), None if connectivity is None else int(connectivity),
+                    int(dim.max(initial=0)) if max_dim is None else int(max_dim), kind)
+        self._set(birth, death, Rows(dim, item, birth_index, death_index), meta,
                   values[0].numpy(), values[1].numpy())
 
-    def _set(self, birth, death, dim, item, birth_index, death_index, batch_shape, shape,
-             superlevel, connectivity, max_dim, kind, birth_np, death_np, source=None):
+    def _set(self, birth, death, rows, meta, birth_np, death_np, source=None):
         # ``source`` (cubical diagrams of fasttopo.nn.persistence): the flattened input
         # and, per row, the flat indices of the birth and death cells in it (the birth
         # cell standing in for an essential death); ``birth``/``death`` are then
         # gathered from it when first asked for (None until then), and the losses
         # gather the rows they use straight from it (``values``)
+        # (``rows``: a ``Rows``; ``meta``: a ``Meta``; ``birth_np``/``death_np``: the
+        # values as float64 NumPy arrays)
         self._birth, self._death = birth, death
         self._source = source
-        self.dim, self.item = dim, item
-        self.birth_index, self.death_index = birth_index, death_index
-        self.batch_shape, self.shape = batch_shape, shape
-        self.superlevel, self.connectivity = superlevel, connectivity
-        self.max_dim, self.kind = max_dim, kind
+        self.dim, self.item, self.birth_index, self.death_index = rows
+        (self.batch_shape, self.shape, self.superlevel, self.connectivity, self.max_dim,
+         self.kind) = meta
         self._birth_np, self._death_np = birth_np, death_np
         return self
 
     @classmethod
-    def _make(cls, *args):
+    def _make(cls, birth, death, rows, meta, birth_np, death_np, source=None):
         """Fast constructor from already consistent fields (no checks, no copies)."""
-        return object.__new__(cls)._set(*args)
+        return object.__new__(cls)._set(birth, death, rows, meta, birth_np, death_np, source)
 
     @classmethod
-    def _gathered(cls, flat, birth_cells, death_cells, *fields):
+    def _gathered(cls, flat, birth_cells, death_cells, rows, meta, birth_np, death_np):
         """Diagrams whose values are ``flat[birth_cells]``, ``flat[death_cells]``.
 
         ``flat`` is a 1-D tensor (the input, flattened), the cells are int64
         NumPy arrays (one per row; any value for an essential death).  The
         values are gathered lazily, with the grad mode of this call, and only
-        if ``flat`` has not been modified in place since; ``fields`` are those
-        of ``_make`` after ``birth`` and ``death``.
+        if ``flat`` has not been modified in place since; the other arguments
+        are those of ``_make``.
         """
         if not torch.is_grad_enabled():
             flat = flat.detach()
-        return cls._make(None, None, *fields,
+        return cls._make(None, None, rows, meta, birth_np, death_np,
                          (flat, birth_cells, death_cells, flat._version))
 
-    def _fields(self):
-        return (self.birth, self.death, self.dim, self.item, self.birth_index,
-                self.death_index, self.batch_shape, self.shape, self.superlevel,
-                self.connectivity, self.max_dim, self.kind, self._birth_np, self._death_np)
+    def _rows(self):
+        return Rows(self.dim, self.item, self.birth_index, self.death_index)
+
+    def _meta(self):
+        return Meta(self.batch_shape, self.shape, self.superlevel, self.connectivity,
+                    self.max_dim, self.kind)
 
     def values(self, rows=None):
         """Birth and death values of some rows, with gradient.
@@ -329,13 +336,13 @@ class Diagrams:
         if len(supers) > 1:
             raise ValueError("diagrams mix sublevel and superlevel filtrations")
         dim = cat("dim", np.int8)
-        return cls._make(
-            torch.tensor(birth_np, dtype=dtype, device=device),
-            torch.tensor(death_np, dtype=dtype, device=device), dim, item,
-            cat("birth_index", np.int64), cat("death_index", np.int64), batch_shape,
-            shapes.pop() if len(shapes) == 1 else None, supers.pop() if supers else False,
-            conns.pop() if len(conns) == 1 else None, int(dim.max(initial=0)), "cubical",
-            birth_np, death_np)
+        rows = Rows(dim, item, cat("birth_index", np.int64), cat("death_index", np.int64))
+        meta = Meta(batch_shape, shapes.pop() if len(shapes) == 1 else None,
+                    supers.pop() if supers else False, conns.pop() if len(conns) == 1 else None,
+                    int(dim.max(initial=0)), "cubical")
+        return cls._make(torch.tensor(birth_np, dtype=dtype, device=device),
+                         torch.tensor(death_np, dtype=dtype, device=device), rows, meta,
+                         birth_np, death_np)
 
     # ------------------------------------------------------------------ basics
     def __len__(self):
@@ -379,9 +386,7 @@ class Diagrams:
 
     def _take(self, rows):
         """The subset of rows ``rows`` (sorted int array), keeping the batch."""
-        fields = (self.dim[rows], self.item[rows], self.birth_index[rows],
-                  self.death_index[rows], self.batch_shape, self.shape, self.superlevel,
-                  self.connectivity, self.max_dim, self.kind, self._birth_np[rows],
+        fields = (Rows(*(a[rows] for a in self._rows())), self._meta(), self._birth_np[rows],
                   self._death_np[rows])
         if self._source is not None and self._birth is None:
             flat, birth_cells, death_cells, version = self._source
@@ -399,9 +404,8 @@ class Diagrams:
 
     def detach(self):
         """The same diagrams with values detached from the autograd graph."""
-        fields = list(self._fields())
-        fields[0], fields[1] = self.birth.detach(), self.death.detach()
-        return Diagrams._make(*fields)
+        return Diagrams._make(self.birth.detach(), self.death.detach(), self._rows(),
+                              self._meta(), self._birth_np, self._death_np)
 
     def to_padded(self, dim=None, fill=0.0):
         """Padded ``(*batch_shape, L)`` tensors of births and deaths, and a mask.

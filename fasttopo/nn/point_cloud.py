@@ -12,7 +12,7 @@ from scipy.spatial.distance import pdist
 
 from .._validation import _as_int
 from ._cubical import check_tensor, cpu_values
-from ._tensor_diagrams import Diagrams
+from ._tensor_diagrams import Diagrams, Meta, Rows
 
 __all__ = ["rips_persistence", "alpha_persistence"]
 
@@ -191,8 +191,8 @@ def _persistence(points, max_dim, kind, edges_of):
     if ess_rows.size:
         death = death.index_fill(0, torch.from_numpy(ess_rows).to(points.device), np.inf)
         death_np[ess_rows] = np.inf
-    return Diagrams._make(birth, death, dims, item, births, deaths, batch_shape, (n,), False,
-                          None, max_dim, kind, birth_np, death_np)
+    return Diagrams._make(birth, death, Rows(dims, item, births, deaths),
+                          Meta(batch_shape, (n,), False, None, max_dim, kind), birth_np, death_np)
 
 
 def rips_persistence(points, *, max_dim=0, max_edge_length=None):
