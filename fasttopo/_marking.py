@@ -120,21 +120,23 @@ def _to_flat(q, H, W, pz, py, Hp, Wp):
 
 
 @njit(cache=True, nogil=True)
-def mark_sweep(order, starts, shape3, ndim, connectivity, births, groups, labels, out,
-               parent, head, nxt, rank):
+def mark_sweep(order, starts, shape3, ndim, connectivity, pairs, out, scratch):
     """Label, for each selected pair, the component of its birth pixel just before its death.
 
-    ``order``/``starts`` come from ``bucket_pixels`` (padded indices).  ``births`` (k,) are
-    the flat birth indices of the selected pairs sorted by the filtration
-    position of their death pixel, ``groups`` (k,) the rank of that death
-    pixel among the distinct ones (pairs ending at the same pixel share
-    it), ``labels`` (k,) their labels.  ``out`` (n,) int32 is zero on entry
-    and receives the labels: a pixel gets the label of the first pair (in
-    this order) whose component contains it.  ``parent``, ``head``, ``nxt``
-    (padded size) and ``rank`` are scratch.  Returns the number of pairs
+    ``order``/``starts`` come from ``bucket_pixels`` (padded indices).  ``pairs =
+    (births, groups, labels)``: ``births`` (k,) are the flat birth indices of
+    the selected pairs sorted by the filtration position of their death
+    pixel, ``groups`` (k,) the rank of that death pixel among the distinct
+    ones (pairs ending at the same pixel share it), ``labels`` (k,) their
+    labels.  ``out`` (n,) int32 is zero on entry and receives the labels: a
+    pixel gets the label of the first pair (in this order) whose component
+    contains it.  ``scratch = (parent, head, nxt, rank)`` (padded size) is
+    the union-find's scratch.  Returns the number of pairs
     marked, or ``-(i + 1)`` if the birth pixel of pair ``i`` had not entered
     before its death pixel (a diagram that does not belong to the image).
     """
+    births, groups, labels = pairs
+    parent, head, nxt, rank = scratch
     D, H, W = shape3[0], shape3[1], shape3[2]
     pz = 1 if ndim >= 3 else 0
     py = 1 if ndim >= 2 else 0

@@ -412,8 +412,9 @@ def _mark(image, births, deaths, connectivity, superlevel):
     head = np.empty(npad, dtype=idx)
     nxt = np.empty(npad, dtype=idx)
     rank = np.empty(npad, dtype=np.uint8)
-    done = mark_sweep(order, starts, shape3, image.ndim, connectivity, births.astype(np.int64),
-                      groups.astype(np.int64), label_of, labels, parent, head, nxt, rank)
+    done = mark_sweep(order, starts, shape3, image.ndim, connectivity,
+                      (births.astype(np.int64), groups.astype(np.int64), label_of),
+                      labels, (parent, head, nxt, rank))
     if done < 0:
         raise ValueError("diagram does not belong to image: a birth pixel comes after its death "
                          "pixel in the filtration order")
