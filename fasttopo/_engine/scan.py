@@ -64,9 +64,13 @@ def record_edges(negative, cell, present, stencil, kind, merge):
     raise NotImplementedError("record_edges runs inside the kernels only")
 
 
-@overload(record_edges)
+@overload(record_edges, inline="always")
 def _record_edges(negative, cell, present, stencil, kind, merge):
     """The recording code of the kernels, typed away when ``negative`` is None.
+
+    Inlined where it is called (after typing, so only the variant a kernel
+    is typed with is compiled): a call per pixel would count references of
+    every array it is passed.
 
     Scan (``merge`` false): a regular pixel (``kind`` 1) records the bit of
     its first present neighbour, others 0.  Sweep (``merge`` true, ``kind``
