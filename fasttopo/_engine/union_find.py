@@ -201,11 +201,11 @@ def unpad(indices, padded, pad, shape3):
 
 
 @njit(cache=True, nogil=True)
-def sentinel_padding(keys, g, kmax):
-    """Write the largest uint64 key into the padding of ``keys`` if no pixel has it
-    (``kmax`` is the largest pixel key); returns whether it did (see ``scan_rows``)."""
-    top = np.uint64(0xFFFFFFFFFFFFFFFF)
-    if kmax >= top:
+def sentinel_padding(keys, g, kmax, top):
+    """Write ``top``, the largest key of the dtype of ``keys``, into the padding if no
+    pixel has it (``kmax`` is the largest pixel key); returns whether it did (see
+    ``scan_rows``)."""
+    if kmax >= np.uint64(top):
         return False
     set_border(keys, g.padded, g.pad, top)
     return True
@@ -231,7 +231,7 @@ def _keys_of(bits, kind, signbit, allones, superlevel, keys, g):
                                            g.padded, g.pad)
     finite = keys_finite(kind, kmin, kmax, superlevel, signbit, allones)
     pk = packing(kmin, kmax, varying, g.npad + 1, _SMALL_WIDTH, True)
-    sentinel = sentinel_padding(keys, g, kmax) if finite else False
+    sentinel = sentinel_padding(keys, g, kmax, np.uint64(0xFFFFFFFFFFFFFFFF)) if finite else False
     return pk, first, sentinel, finite
 
 
