@@ -35,8 +35,8 @@ from numba.extending import overload
 from .keys import pack
 from .neighbourhood import classify_cube, first_neighbour_bit, set_row_padding
 
-__all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "NO_EDGES", "record_edges", "scan_rows",
-           "scan_rows_bordered"]
+__all__ = ["PAD_FORWARD", "PAD_DUAL", "Side", "Edges", "NO_EDGES", "NO_SWEEP_EDGES", "record_row",
+           "scan_rows", "scan_rows_bordered"]
 
 PAD_FORWARD = -1  # padding is never part of the sublevel set
 PAD_DUAL = -2     # padding is the exterior cell, present from the start
@@ -48,9 +48,11 @@ Side = namedtuple("Side", ["active", "parent", "stencil", "candidates"])
 # Negative edges: ``record`` 0 (none), 1 (forward) or 2 (reverse) direction's bits
 # go into ``negative`` (a slot per padded cell), or nowhere if it is None (``NO_EDGES``).
 Edges = namedtuple("Edges", ["negative", "record"])
-# Edges recorded nowhere: the kernels compile without the recording code (only
-# dimension 1 of volumes needs it; ``record_edges`` is a no-op for them).
+# Edges recorded nowhere, for ``scan_rows``: it compiles without its recording code
+# (only dimension 1 of volumes needs it; ``record_row`` is a no-op for them).  The
+# sweep and the bordered scan take ``NO_SWEEP_EDGES`` (their recording code is short).
 NO_EDGES = Edges(None, 0)
+NO_SWEEP_EDGES = Edges(np.zeros(1, dtype=np.uint8), 0)
 # A run of rows handled in one vectorised pass: padded cell of its first pixel,
 # offset of that pixel in the pass buffers, row count, padded row length, the
 # pixels lo..hi-1 of each row, the first cell of the block (``lowest``) and the
@@ -59,32 +61,29 @@ _Segment = namedtuple("_Segment", ["base", "offset", "nrows", "row_length", "lo"
                                    "lowest", "exterior"])
 
 
-def record_edges(negative, cell, present, stencil, kind, merge):
-    """Record the negative edges of ``cell`` (see the overload below; not for Python)."""
-    raise NotImplementedError("record_edges runs inside the kernels only")
+def record_row(negative, masks, rows, pixels, full, reverse, stencil, kinds):
+    """Record the negative edges of one row of the scan (see the overload; kernels only)."""
+    raise NotImplementedError("record_row runs inside the kernels only")
 
 
-@overload(record_edges, inline="always")
-def _record_edges(negative, cell, present, stencil, kind, merge):
-    """The recording code of the kernels, typed away when ``negative`` is None.
+@overload(record_row)
+def _record_row(negative, masks, rows, pixels, full, reverse, stencil, kinds):
+    """The scan's recording code, typed away when ``negative`` is None (``NO_EDGES``).
 
-    Inlined where it is called (after typing, so only the variant a kernel
-    is typed with is compiled): a call per pixel would count references of
-    every array it is passed.
-
-    Scan (``merge`` false): a regular pixel (``kind`` 1) records the bit of
-    its first present neighbour, others 0.  Sweep (``merge`` true, ``kind``
-    the bits of the edges that joined components) ORs ``kind`` in.
+    ``rows = (uo, ub)``: the row's offset in ``masks`` and its padded cell;
+    ``pixels = (lo, hi)``.  A regular pixel (``kinds[x]`` 1) records the
+    bit of its first present neighbour, the others 0.  One call per row.
     """
     if isinstance(negative, types.NoneType):
-        return lambda negative, cell, present, stencil, kind, merge: None
+        return lambda negative, masks, rows, pixels, full, reverse, stencil, kinds: None
 
-    def record(negative, cell, present, stencil, kind, merge):
-        if merge:
-            negative[cell] |= kind
-        else:
-            bit = first_neighbour_bit(present, stencil.neighbours, stencil.merge_index)
-            negative[cell] = bit if kind == 1 else 0
+    def record(negative, masks, rows, pixels, full, reverse, stencil, kinds):
+        uo, ub = rows
+        for x in range(pixels[0], pixels[1]):
+            m = masks[uo + np.uint64(x)]
+            bit = first_neighbour_bit((full & ~m) if reverse else m, stencil.neighbours,
+                                      stencil.merge_index)
+            negative[ub + np.uint64(x)] = bit if kinds[x] == 1 else 0
     return record
 
 
@@ -215,10 +214,7 @@ def _settle_rows(keys, side, reverse, seg, masks, best, packing, ncand, kinds, e
             candidates[c] = pack(keys[ub + x], 2 * (base + np.int64(x)), packing.kmin,
                                  packing.kmax, packing.shift, packing.index_bits, reverse)
         if record:
-            for x in range(lo, hi):
-                m = masks[uo + np.uint64(x)]
-                record_edges(negative, ub + np.uint64(x), (full & ~m) if reverse else m, st,
-                             kinds[x], False)
+            record_row(negative, masks, (uo, ub), (lo, hi), full, reverse, st, kinds)
     return ncand, roots
 
 
@@ -234,8 +230,9 @@ def _settle_border(keys, side, reverse, p, case, earlier, seg, packing, ncand, e
     parent[p] = p if kind == 0 else best
     side.candidates[ncand] = pack(kp, 2 * p + 1, packing.kmin, packing.kmax, packing.shift,
                                   packing.index_bits, reverse)
-    if edges.record == (2 if reverse else 1):
-        record_edges(edges.negative, p, present, st, kind, False)
+    if edges.record == (2 if reverse else 1):  # (bordered scans always get an array)
+        bit = first_neighbour_bit(present, st.neighbours, st.merge_index)
+        edges.negative[p] = bit if kind == 1 else 0
     return kind == 0, ncand + (kind == 2)
 
 

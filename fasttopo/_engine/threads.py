@@ -10,7 +10,7 @@ import numpy as np
 from .keys import fill_keys, fix_ties, keys_finite, packing
 from .middle_dimension import middle_dimension, voxel_order
 from .neighbourhood import Grid, dual_connectivity, geometry, stencil, stencils_buffer
-from .scan import NO_EDGES, Edges, Side, scan_rows, scan_rows_bordered
+from .scan import NO_EDGES, NO_SWEEP_EDGES, Edges, Side, scan_rows, scan_rows_bordered
 from .union_find import image_pairs, sentinel_padding, sweep, unpad
 
 __all__ = ["cores", "pool", "scratch", "as_3d", "index_dtype", "stencils", "stencil_buffer",
@@ -116,8 +116,11 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
 
     def direction(reverse, blocks):
         st = stencils(bits3.shape, ndim, connectivity)[1 if reverse else 0]
-        edges = (Edges(negative, 2 if reverse else 1) if middle and reverse == dual
-                 else NO_EDGES)
+        recording = middle and reverse == dual
+        edges = Edges(negative, 2 if reverse else 1) if recording else None
+        # (scan_rows compiles without its recording code for NO_EDGES)
+        scan_edges = (edges if edges is not None
+                      else NO_EDGES if scan is scan_rows else NO_SWEEP_EDGES)
         parent = scratch("parent", npad + 1, idx)
         parent[npad] = npad
         cand = scratch("candidates", n, np.uint64)
@@ -131,7 +134,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             side = Side(True, parent, st, cand[r0 * width:])
             idle = Side(False, parent, st, cand[r0 * width:])
             res = scan(keys, g, pk, (r0, r1), idle if reverse else side,
-                       side if reverse else idle, rings, edges)
+                       side if reverse else idle, rings, scan_edges)
             return res[2:] if reverse else res[:2]
 
         if blocks == 1:
@@ -152,7 +155,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
         out_b = scratch("births", roots + 2, idx)
         out_d = scratch("deaths", roots + 2, idx)
         count = sweep(keys, Side(True, parent, st, view), m, pk.index_bits, reverse, npad,
-                      (out_b, out_d), 0, rings, edges)
+                      (out_b, out_d), 0, rings, NO_SWEEP_EDGES if edges is None else edges)
         if count < 0:  # pragma: no cover - bounded by the number of roots
             raise RuntimeError("internal error: pair buffer overflow in the union-find sweep")
         if reverse:  # found by decreasing birth; report increasing

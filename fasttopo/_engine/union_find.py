@@ -31,7 +31,7 @@ from .gather import gather_values
 from .intrinsics import prefetch, read_only
 from .keys import Packing, fill_keys, fix_ties, keys_finite, packing, radix_sort_u64, unpack
 from .neighbourhood import grid, representatives_cube, set_border, stencils_from_buffer
-from .scan import NO_EDGES, PAD_DUAL, PAD_FORWARD, Side, record_edges, scan_rows
+from .scan import NO_EDGES, NO_SWEEP_EDGES, PAD_DUAL, PAD_FORWARD, Side, scan_rows
 
 __all__ = ["NOT_FINITE", "NO_SENTINEL", "sweep", "unpad", "sentinel_padding", "image_pairs",
            "collect_pairs"]
@@ -133,8 +133,8 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
         rcode >>= np.uint64(8)
         q = s + offsets[r]
         rs = exterior if parent[q] == pad_value else _find(parent, q)
-        if record:  # (the scan left 0 here: a candidate is not regular)
-            record_edges(negative, s, present, st, np.uint8(1 << merge_index[r]), True)
+        if record:
+            negative[s] = 1 << merge_index[r]
         while rcode != 0:
             r = np.int64(rcode & np.uint64(255)) - 1
             rcode >>= np.uint64(8)
@@ -157,7 +157,7 @@ def sweep(keys, side, ncand, index_bits, reverse, exterior, out, start, rings, e
             out_d[cnt] = young if reverse else s
             cnt += (rq != rs) & (keys[young] != ks)
             if record and rq != rs:
-                record_edges(negative, s, present, st, np.uint8(1 << merge_index[r]), True)
+                negative[s] |= 1 << merge_index[r]
             parent[young] = old
             rs = old
         parent[s] = rs  # later finds through the candidate go straight to its root
@@ -290,7 +290,7 @@ def image_pairs(bits, image_kind, ndim, stencil_buf, directions, start, stop, ou
             if not pk.exact:
                 fix_ties(cand, ncand, keys, pk.index_bits, reverse)
             n = sweep(keys, side, ncand, pk.index_bits, reverse, g.npad, (pair_b, pair_d),
-                      np.int64(0), rings, NO_EDGES)
+                      np.int64(0), rings, NO_SWEEP_EDGES)
             if not reverse:
                 pair_b[n] = first
                 pair_d[n] = -1
