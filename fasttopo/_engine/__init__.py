@@ -27,9 +27,11 @@ Modules: ``keys`` (order-preserving keys, packing, sorting),
 ``neighbourhood`` (ring, stencils, padded grid), ``scan`` (the raster
 scan), ``union_find`` (the sweep and the small-image kernels),
 ``middle_dimension`` + ``cubical_reduction.pyx`` (dimension 1 of volumes),
-``gather`` (values and +-inf), ``threads`` (large images, scratch buffers),
+``gather`` (values and +-inf), ``threads`` (the threaded path of large
+images, the threads around the small-image kernel, scratch buffers),
 ``intrinsics`` (Numba intrinsics), ``compiling`` (the Numba cache and the
-first-call notice).
+first-call notice), ``warmup`` (``fasttopo warmup``).  What each first call
+compiles, and why: ``docs/development.rst``, "What a first call compiles".
 """
 
 import math
