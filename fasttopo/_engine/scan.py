@@ -261,6 +261,39 @@ def _segment_masks(keys, offsets, seg, length, earlier, rings):
 
 
 @njit(inline="always")
+def _scan_setup(keys, grid, forward, reverse, rows):
+    """``(seg_rows, lowest, scratch)`` of a scan of ``rows``.
+
+    Rows are handled in segments of consecutive rows of one plane (at most
+    ``seg_rows``), so that the vectorised loops run over about ``_SEGMENT``
+    cells even when rows are short; ``lowest`` is the first padded cell of
+    the rows; ``scratch``: ring masks, best neighbours of each side, their
+    keys, the kinds of a row.
+    """
+    H, W = grid.shape3[1], grid.shape3[2]
+    Hp, Wp, pad = grid.padded[1], grid.padded[2], grid.pad
+    seg_rows = max(1, _SEGMENT // Wp)
+    lowest = ((rows[0] // H + pad[0]) * Hp + (rows[0] % H + pad[1])) * Wp
+    cells = min(seg_rows, rows[1] - rows[0]) * Wp
+    return seg_rows, lowest, (np.empty(cells, dtype=np.uint32),
+            np.empty(cells if forward.active else 1, dtype=np.int64),
+            np.empty(cells if reverse.active else 1, dtype=np.int64),
+            np.empty(cells, dtype=keys.dtype), np.empty(W, dtype=np.int8))
+
+
+@njit(inline="always")
+def _next_segment(grid, row0, row_stop, seg_rows):
+    """``(row1, seg, length)``: the segment of rows row0 .. row1-1 (within one plane),
+    the padded cell of its first pixel and the cells it spans."""
+    H, W = grid.shape3[1], grid.shape3[2]
+    Hp, Wp, pad = grid.padded[1], grid.padded[2], grid.pad
+    z0 = row0 // H
+    row1 = min(row_stop, row0 + seg_rows, (z0 + 1) * H)  # stay within the plane
+    seg = ((z0 + pad[0]) * Hp + (row0 - z0 * H + pad[1])) * Wp + pad[2]
+    return row1, seg, (row1 - row0 - 1) * Wp + W
+
+
+@njit(inline="always")
 def _pad_rows(forward, reverse, grid, row0, row1, dual_pad):
     """The padding cells owned by rows row0 .. row1-1 in each active side's parent."""
     shape3, padded, pad = grid.shape3, grid.padded, grid.pad
@@ -304,27 +337,14 @@ def scan_rows(keys, grid, packing, rows, forward, reverse, rings, edges):
     again.
     """
     row_start, row_stop = rows
-    shape3, padded, pad, exterior = grid.shape3, grid.padded, grid.pad, grid.npad
+    W, Wp, exterior = grid.shape3[2], grid.padded[2], grid.npad
     offsets = forward.stencil.offsets
-    H, W = shape3[1], shape3[2]
-    Hp, Wp = padded[1], padded[2]
-    # rows are handled in segments of consecutive rows of one plane, so that the
-    # vectorised loops run over ~_SEGMENT cells even when rows are short
-    seg_rows = max(1, _SEGMENT // Wp)
-    cells = min(seg_rows, row_stop - row_start) * Wp
-    earlier = np.empty(cells, dtype=np.uint32)
-    best_f = np.empty(cells if forward.active else 1, dtype=np.int64)
-    best_r = np.empty(cells if reverse.active else 1, dtype=np.int64)
-    kbest = np.empty(cells, dtype=keys.dtype)
-    kinds = np.empty(W, dtype=np.int8)
+    seg_rows, lowest, scratch = _scan_setup(keys, grid, forward, reverse, rows)
+    earlier, best_f, best_r, kbest, kinds = scratch
     nc_f = nr_f = nc_r = nr_r = 0
-    lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
     row0 = row_start
     while row0 < row_stop:
-        z0 = row0 // H
-        row1 = min(row_stop, row0 + seg_rows, (z0 + 1) * H)  # stay within the plane
-        seg = ((z0 + pad[0]) * Hp + (row0 - z0 * H + pad[1])) * Wp + pad[2]
-        length = (row1 - row0 - 1) * Wp + W
+        row1, seg, length = _next_segment(grid, row0, row_stop, seg_rows)
         _segment_masks(keys, offsets, seg, length, earlier, rings)
         if forward.active:
             _best_row(keys, seg, length, forward.stencil.neighbour_offsets, False, best_f, kbest)
@@ -364,22 +384,13 @@ def scan_rows_bordered(keys, grid, packing, rows, forward, reverse, rings, edges
     offsets = forward.stencil.offsets
     D, H, W = shape3[0], shape3[1], shape3[2]
     Hp, Wp = padded[1], padded[2]
-    seg_rows = max(1, _SEGMENT // Wp)
-    cells = min(seg_rows, row_stop - row_start) * Wp
-    earlier = np.empty(cells, dtype=np.uint32)
-    best_f = np.empty(cells if forward.active else 1, dtype=np.int64)
-    best_r = np.empty(cells if reverse.active else 1, dtype=np.int64)
-    kbest = np.empty(cells, dtype=keys.dtype)
-    kinds = np.empty(W, dtype=np.int8)
+    seg_rows, lowest, scratch = _scan_setup(keys, grid, forward, reverse, rows)
+    earlier, best_f, best_r, kbest, kinds = scratch
     lo, hi = 1, W - 1
     nc_f = nr_f = nc_r = nr_r = 0
-    lowest = ((row_start // H + pad[0]) * Hp + (row_start % H + pad[1])) * Wp
     row0 = row_start
     while row0 < row_stop:
-        z0 = row0 // H
-        row1 = min(row_stop, row0 + seg_rows, (z0 + 1) * H)  # stay within the plane
-        seg = ((z0 + pad[0]) * Hp + (row0 - z0 * H + pad[1])) * Wp + pad[2]
-        length = (row1 - row0 - 1) * Wp + W
+        row1, seg, length = _next_segment(grid, row0, row_stop, seg_rows)
         _segment_masks(keys, offsets, seg, length, earlier, rings)
         if hi > lo:
             if forward.active:

@@ -29,7 +29,7 @@ from numba import njit
 
 from .gather import gather_values
 from .intrinsics import prefetch, read_only
-from .keys import Packing, fill_keys, fix_ties, keys_finite, packing, radix_sort_u64, unpack
+from .keys import fill_keys, fix_ties, keys_finite, packing, radix_sort_u64, unpack
 from .neighbourhood import grid, representatives_cube, set_border, stencils_from_buffer
 from .scan import NO_EDGES, NO_SWEEP_EDGES, PAD_DUAL, PAD_FORWARD, Side, scan_rows
 
