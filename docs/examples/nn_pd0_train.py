@@ -42,8 +42,9 @@ from skimage.color import rgb2gray
 from skimage.transform import resize
 
 import fasttopo
-from fasttopo.nn.approximation import (PD0Approximator, approximate_diagrams,
-                                       save_approximator, score_diagrams, training_loss)
+from fasttopo.nn.approximation import (PD0Approximator, approximate_diagrams, pair_loss,
+                                       pair_targets, save_approximator, score_diagrams,
+                                       training_loss)
 
 PATCH = 32
 TRAIN_NAMES = ("brick", "grass", "gravel", "camera", "coins", "astronaut")
@@ -122,7 +123,7 @@ def evaluate(model, patches, k=10):
 
 def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=None,
           eval_every=250, log_every=50, checkpoint_dir=None, log=print, progress=True,
-          matched=True):
+          matched=True, regression_k=20):
     """Train ``model`` in place; return the learning curve (a list of dicts).
 
     Stops after ``steps`` steps or ``minutes`` of wall-clock time, whichever
@@ -149,9 +150,13 @@ def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, done / 0.05 + 0.01) * 0.5 * (1 + np.cos(np.pi * done))
         patches = next(stream)
-        masks, _ = fasttopo.persistence_targets_batch(patches, k=k, n_jobs=1)
-        loss = training_loss(model(torch.from_numpy(patches)), torch.from_numpy(masks),
-                             matched=matched)
+        x = torch.from_numpy(patches)
+        if model.config.get("encoding", "ranks") == "pairs":
+            _, points = fasttopo.persistence_targets_batch(patches, k=regression_k, n_jobs=1)
+            loss = pair_loss(model(x), x, pair_targets(patches, points, k=k))
+        else:
+            masks, _ = fasttopo.persistence_targets_batch(patches, k=k, n_jobs=1)
+            loss = training_loss(model(x), torch.from_numpy(masks), matched=matched)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -192,6 +197,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--fixed-ranks", action="store_true",
                         help="the paper's loss: channel r on the r-th point (default: matched)")
+    parser.add_argument("--encoding", choices=("pairs", "ranks"), default="pairs",
+                        help="output encoding (fasttopo.nn.approximation; default pairs)")
+    parser.add_argument("--pools", type=int, nargs="*", default=[],
+                        help="window sizes of the erosion / dilation input channels")
     parser.add_argument("--out", default="pd0_approximator.npz")
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--log", default=None, help="also append the log lines to this file")
@@ -206,12 +215,13 @@ def main(argv=None):
                 f.write(line + "\n")
 
     if args.quick:
-        model = PD0Approximator(widths=(4, 4, 4, 4), gcn_width=4)
+        model = PD0Approximator(widths=(4, 4, 4, 4), gcn_width=4, encoding=args.encoding,
+                                pools=args.pools)
         images = training_images(digits=40, faces=10)
         monitor = heldout_patches(1, seed=1)
         steps, eval_every = min(args.steps, 6), 6
     else:
-        model = PD0Approximator()  # widths (16, 32, 48, 64), gcn_width 16
+        model = PD0Approximator(encoding=args.encoding, pools=args.pools)
         images = training_images()
         monitor = heldout_patches(12, seed=1)  # 144 held-out patches for the curve
         steps, eval_every = args.steps, 250
