@@ -4,8 +4,9 @@ The torch-free half of :mod:`fasttopo.nn.approximation` (Slater and
 Weighill, AAAI 2023): the forward pass of the shipped
 :class:`~fasttopo.nn.approximation.PD0Approximator` written with NumPy
 (convolutions as ``sliding_window_view`` + ``tensordot``, batch norms
-folded), the decoding of its per-rank pixel scores into
-:class:`~fasttopo.PersistenceDiagram` objects, and the paper's scores.
+folded), the decoding of its outputs (birth / death maps with offsets,
+:func:`decode_pairs`, or per-rank pixel scores, :func:`decode_diagrams`)
+into :class:`~fasttopo.PersistenceDiagram` objects, and the paper's scores.
 Importing this module does not import torch; neither the forward pass nor
 the decoding calls the exact engine.  The encoding and the decoding rule are
 described in :mod:`fasttopo.nn.approximation`.
@@ -548,7 +549,8 @@ def approximate_diagrams(patches, *, k=10, threshold=None, candidates=True, path
     k : int, optional
         At most this many points per patch (default 10).
     threshold, candidates : optional
-        As in :func:`decode_diagrams`.
+        As in :func:`fasttopo.nn.approximate_diagrams` (:func:`decode_pairs`
+        or :func:`decode_diagrams`, after the model's encoding).
     path : str or path-like, optional
         Weights saved by ``fasttopo.nn.approximation.save_approximator``
         (default: the shipped model).

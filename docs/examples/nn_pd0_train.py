@@ -1,17 +1,23 @@
 """Train the PD0 approximator (Slater and Weighill, AAAI 2023) on offline images.
 
 As in the paper: the training images are shuffled every epoch, taken 16 at
-a time, one random 32 x 32 patch per image per step; the targets (one mask
-per lifetime rank, 1 at the birth and death pixel of the r-th longest-lived
-dimension-0 point) are computed on the fly by the exact engine
-(:func:`fasttopo.persistence_targets_batch`); dice loss; Adam.
+a time, one random 32 x 32 patch per image per step (random flip / quarter
+turn); the targets are computed on the fly by the exact engine
+(:func:`fasttopo.persistence_targets_batch`); Adam (warm-up, cosine decay).
 
-Two deviations (``fasttopo.nn.approximation.training_loss``): the dice loss
-alone fell into the all-zero output from scratch (saturated logits), so a
-weighted binary cross-entropy is added; and by default the ranks are
-*matched*: each finite output channel must catch one of the top-10 points,
-whichever rank it has (``--fixed-ranks``: channel r learns the r-th point, as
-in the paper).
+Output encoding (``--encoding``, see :mod:`fasttopo.nn.approximation`):
+
+* ``pairs`` (default, the shipped model): birth and death maps of the top
+  10 points as sets, plus the offset from each birth pixel to its death
+  pixel and the death value; loss ``fasttopo.nn.approximation.pair_loss``
+  (cross-entropy on the candidate pixels, smooth L1 on offset and value,
+  the latter at the birth pixels of the top 20 points);
+* ``ranks`` (the paper's per-rank masks): dice loss plus a weighted binary
+  cross-entropy (the dice loss alone fell into the all-zero output from
+  scratch), ranks *matched* to the channels by default (``--fixed-ranks``:
+  channel r learns the r-th point, as in the paper).
+
+``--pools 5 9 17`` adds erosion / dilation input channels (local filters).
 
 Training images (all shipped offline): ``skimage.data`` brick, grass,
 gravel, camera, coins, astronaut (each cut into 64 x 64 tiles, every tile
@@ -22,10 +28,11 @@ backgrounds have few points).  The held-out
 images (other ``skimage.data`` images) are only used for the learning
 curve and the evaluation (``nn_pd0_evaluate.py``).
 
-Run (the shipped model)::
+Run (the shipped model; deterministic for the seed, about 75 minutes on
+one thread of a shared 2-core host)::
 
-    python docs/examples/nn_pd0_train.py --minutes 25 --threads 2 \
-        --out fasttopo/models/pd0_approximator.npz --log train.log
+    python docs/examples/nn_pd0_train.py --steps 32000 --threads 1 \
+        --pools 5 9 17 --out fasttopo/models/pd0_approximator.npz --log train.log
 
 ``--quick`` trains a tiny model for a few steps (what the tests run).
 """
@@ -166,7 +173,7 @@ def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=
         if bar is not None:
             bar.update(1)
         if step % log_every == 0 or step == steps or out_of_time:
-            # "dice_loss": the mean training loss (dice + weighted cross-entropy)
+            # "dice_loss": the mean training loss (dice + BCE, or pair_loss)
             row = {"step": step, "seconds": round(elapsed, 1),
                    "dice_loss": float(np.mean(running))}
             running = []
@@ -234,7 +241,8 @@ def main(argv=None):
                   log=log, progress=not args.quick, matched=not args.fixed_ranks)
     save_approximator(model, args.out, seed=args.seed, steps=curve[-1]["step"],
                       batch_size=16, lr=args.lr, train_images=len(images),
-                      loss=("dice + BCE, " + ("fixed" if args.fixed_ranks else "matched")
+                      loss=("pair_loss (BCE + smooth L1)" if args.encoding == "pairs" else
+                            "dice + BCE, " + ("fixed" if args.fixed_ranks else "matched")
                             + " ranks"),
                       learning_curve=curve)
     log(f"saved {args.out}")

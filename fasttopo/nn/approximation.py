@@ -504,9 +504,10 @@ def approximate_diagrams(patches, *, k=10, model=None, threshold=None, candidate
 
     The network of [1]_ (:class:`PD0Approximator`) marks the birth and death
     pixels of the ``k`` longest-lived points of the sublevel filtration
-    (V-construction, ``connectivity=1``); :func:`decode_diagrams` reads the
-    pairs back.  The exact engine is never called.  Runs on the CPU by
-    default (or wherever ``model`` is).
+    (V-construction, ``connectivity=1``); :func:`decode_pairs` (model
+    encoding ``"pairs"``, the shipped one) or :func:`decode_diagrams`
+    (``"ranks"``) reads the pairs back.  The exact engine is never called.
+    Runs on the CPU by default (or wherever ``model`` is).
 
     Parameters
     ----------
@@ -519,12 +520,15 @@ def approximate_diagrams(patches, *, k=10, model=None, threshold=None, candidate
     model : PD0Approximator, optional
         Default: the pretrained model shipped in the package.
     threshold : float, optional
-        Score both pixels of a rank need for the point to be reported
-        (default 0.05: the best harmonic mean of "found" and "present" on
-        300 patches of the training images, among 0.02 to 0.5).
+        ``"pairs"``: least birth probability of a reported finite point
+        (default 0: always ``k`` points where the patch has enough
+        candidates; "found" rewards recall).  ``"ranks"``: score both
+        pixels of a rank need for the point to be reported (default 0.05:
+        the best harmonic mean of "found" and "present" on 300 patches of
+        the training images, among 0.02 to 0.5).
     candidates : bool, optional
-        Choose birth and death pixels among the local candidates (default);
-        see :func:`decode_diagrams`.
+        ``"ranks"`` only: choose birth and death pixels among the local
+        candidates (default); see :func:`decode_diagrams`.
     batch_size : int, optional
         Patches per forward pass.
 
