@@ -315,7 +315,7 @@ def decode_diagrams(scores, patches, *, k=None, threshold=0.5, candidates=True):
     return out
 
 
-def decode_pairs(outputs, patches, *, k=10, threshold=0.0, sigma=1.5, tau=0.05):
+def decode_pairs(outputs, patches, *, k=10, threshold=0.0, sigma=2.5, tau=0.05):
     """Points of the top-k PD0 from ``"pairs"`` outputs (no persistence computation).
 
     The ``"pairs"`` encoding (:data:`PAIR_CHANNELS` maps per patch) is a
@@ -340,7 +340,9 @@ def decode_pairs(outputs, patches, *, k=10, threshold=0.0, sigma=1.5, tau=0.05):
     4. a point whose (birth, death) values repeat an earlier one is dropped
        (ties of a plateau), until ``k`` points are kept.
 
-    ``sigma`` and ``tau`` were chosen on patches of the training images.
+    The defaults ``sigma=2.5``, ``tau=0.05`` gave the most true top-10
+    points found on 300 patches of the *training* images, among ``sigma``
+    in 1 to 4 and ``tau`` in 0.02 to 0.5 (the spread was 55-61 %).
 
     Parameters
     ----------

@@ -239,7 +239,7 @@ def main(argv=None):
                   seed=args.seed, monitor=monitor, eval_every=eval_every,
                   log_every=2 if args.quick else 50, checkpoint_dir=args.checkpoint_dir,
                   log=log, progress=not args.quick, matched=not args.fixed_ranks)
-    save_approximator(model, args.out, seed=args.seed, steps=curve[-1]["step"],
+    save_approximator(model, args.out, seed=args.seed, steps=curve[-1]["step"], args=vars(args),
                       batch_size=16, lr=args.lr, train_images=len(images),
                       loss=("pair_loss (BCE + smooth L1)" if args.encoding == "pairs" else
                             "dice + BCE, " + ("fixed" if args.fixed_ranks else "matched")
