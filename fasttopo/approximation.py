@@ -4,8 +4,9 @@ The torch-free half of :mod:`fasttopo.nn.approximation` (Slater and
 Weighill, AAAI 2023): the forward pass of the shipped
 :class:`~fasttopo.nn.approximation.PD0Approximator` written with NumPy
 (convolutions as ``sliding_window_view`` + ``tensordot``, batch norms
-folded), the decoding of its per-rank pixel scores into
-:class:`~fasttopo.PersistenceDiagram` objects, and the paper's scores.
+folded), the decoding of its outputs (birth / death maps with offsets,
+:func:`decode_pairs`, or per-rank pixel scores, :func:`decode_diagrams`)
+into :class:`~fasttopo.PersistenceDiagram` objects, and the paper's scores.
 Importing this module does not import torch; neither the forward pass nor
 the decoding calls the exact engine.  The encoding and the decoding rule are
 described in :mod:`fasttopo.nn.approximation`.
@@ -20,10 +21,17 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._diagram import PersistenceDiagram
 
-__all__ = ["approximate_diagrams", "decode_diagrams", "score_diagrams", "read_weights",
-           "PRETRAINED_PATH"]
+__all__ = ["approximate_diagrams", "decode_diagrams", "decode_pairs", "score_diagrams",
+           "read_weights", "PRETRAINED_PATH", "ENCODINGS", "PAIR_CHANNELS", "OFFSET_SCALE"]
 
 PRETRAINED_PATH = pathlib.Path(__file__).resolve().parent / "models" / "pd0_approximator.npz"
+
+#: Output encodings of the network: one map per lifetime rank, or birth / death maps + pairing.
+ENCODINGS = ("ranks", "pairs")
+#: Channels of the ``"pairs"`` encoding: birth logit, death logit, row and column offset
+#: (in units of ``OFFSET_SCALE`` pixels) from a birth pixel to its death pixel, death value.
+PAIR_CHANNELS = 5
+OFFSET_SCALE = 8.0
 
 
 def read_weights(path=None):
@@ -147,8 +155,8 @@ def _upsample(w, prefix, x):
     return y + bias[None, :, None, None]
 
 
-def features(patches):
-    """The network's 4 input channels ``(B, 4, H, W)`` (see ``PD0Approximator.features``)."""
+def features(patches, pools=()):
+    """The network's input channels (see ``PD0Approximator.features``)."""
     x = patches.astype(np.float32)[:, None]
     lo = x.min(axis=(2, 3), keepdims=True)
     hi = x.max(axis=(2, 3), keepdims=True)
@@ -158,14 +166,19 @@ def features(patches):
                      pad[:, :, 1:-1, 2:]])
     birth = (near >= x).all(axis=0)
     death = (near <= x).sum(axis=0) >= 2
-    return np.concatenate([x, np.maximum(x - near.min(axis=0), 0), birth, death],
-                          axis=1).astype(np.float32)
+    channels = [x, np.maximum(x - near.min(axis=0), 0), birth, death]
+    for size in pools:
+        h = size // 2
+        padded = np.pad(x, ((0, 0), (0, 0), (h, h), (h, h)), mode="edge")
+        windows = sliding_window_view(padded, (size, size), axis=(2, 3))
+        channels += [x - windows.min(axis=(4, 5)), windows.max(axis=(4, 5)) - x]
+    return np.concatenate(channels, axis=1).astype(np.float32)
 
 
-def forward(weights, patches):
-    """Logits ``(B, k, H, W)`` of the network whose folded weights are ``weights``."""
+def forward(weights, patches, pools=()):
+    """Outputs ``(B, C, H, W)`` of the network whose folded weights are ``weights``."""
     w = weights
-    x = _residual(w, "stem.1", _conv_bn(w, "stem.0", features(patches)))
+    x = _residual(w, "stem.1", _conv_bn(w, "stem.0", features(patches, pools)))
     levels = [x]
     for i in range(3):
         x = _residual(w, f"down.{i}.1", _residual(w, f"down.{i}.0", x, stride=2))
@@ -302,6 +315,143 @@ def decode_diagrams(scores, patches, *, k=None, threshold=0.5, candidates=True):
     return out
 
 
+def decode_pairs(outputs, patches, *, k=10, threshold=0.0, sigma=2.5, tau=0.05):
+    """Points of the top-k PD0 from ``"pairs"`` outputs (no persistence computation).
+
+    The ``"pairs"`` encoding (:data:`PAIR_CHANNELS` maps per patch) is a
+    birth map and a death map (logits: is this pixel the birth, resp. death,
+    pixel of one of the ``k - 1`` longest-lived finite points), and, read at
+    birth pixels, the offset to the death pixel (rows, columns, in units of
+    :data:`OFFSET_SCALE` pixels) and the death value of the min-max
+    rescaled patch (the keypoint-plus-offset association of CenterNet).
+
+    Decoding, per patch, with two local tests of the patch (a possible birth
+    pixel has no lower 4-neighbour; a possible death pixel has two
+    4-neighbours lower or equal):
+
+    1. the essential class is born at the global minimum (exact: it is the
+       first pixel of the sublevel filtration);
+    2. the other possible birth pixels are taken by decreasing birth score
+       (those scoring below ``threshold`` are not);
+    3. each is paired with the possible death pixel ``d`` of higher value
+       that minimises ``-log s(d) + |d - (b + offset)|^2 / (2 sigma^2) +
+       |v(d) - predicted death value| / tau`` (``s`` the death score): the
+       pixel where the offset points, of about the predicted value;
+    4. a point whose (birth, death) values repeat an earlier one is dropped
+       (ties of a plateau), until ``k`` points are kept.
+
+    The defaults ``sigma=2.5``, ``tau=0.05`` gave the most true top-10
+    points found on 300 patches of the *training* images, among ``sigma``
+    in 1 to 4 and ``tau`` in 0.02 to 0.5 (the spread was 55-61 %).
+
+    Parameters
+    ----------
+    outputs : (B, 5, H, W) array_like
+        Network outputs (logits for channels 0 and 1).
+    patches : (B, H, W) array_like
+        The patches; birth and death values are read from them.
+    k : int, optional
+        At most this many points per patch, the essential class included.
+    threshold : float, optional
+        Least birth probability of a reported finite point (default 0:
+        always ``k`` points when the patch has that many candidates).
+    sigma : float, optional
+        Tolerance, in pixels, around the pixel the offset points to.
+    tau : float, optional
+        Tolerance on the death value (rescaled patch, in [0, 1]).
+
+    Returns
+    -------
+    diagrams : list of PersistenceDiagram
+        One dimension-0 diagram per patch, sublevel, ``connectivity=1``,
+        the essential class first, then by decreasing lifetime.
+
+    Raises
+    ------
+    ValueError
+        If ``outputs`` is not ``(B, 5, H, W)``, ``patches`` not ``(B, H, W)``
+        of the same ``B``, ``H``, ``W``, either holds NaN or infinities, or
+        ``k < 1``.
+
+    References
+    ----------
+    .. [1] J. Slater, T. Weighill, "Persistent homology through image
+       segmentation (student abstract)", AAAI 2023,
+       https://doi.org/10.1609/aaai.v37i13.27011.
+    .. [2] X. Zhou, D. Wang, P. Kraehenbuehl, "Objects as points",
+       arXiv:1904.07850, 2019, https://doi.org/10.48550/arXiv.1904.07850.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopo.approximation import decode_pairs
+    >>> patch = np.array([[0.0, 0.9, 0.2], [0.8, 0.9, 0.9], [0.9, 0.9, 0.9]])
+    >>> outputs = np.zeros((1, 5, 3, 3))
+    >>> outputs[0, :2] = -5.0
+    >>> outputs[0, 0, 0, 2] = 5.0                  # a birth at (0, 2) ...
+    >>> outputs[0, 3, 0, 2] = -1 / 8               # ... whose death is one column left
+    >>> outputs[0, 4, 0, 2] = 1.0                  # ... at the top value
+    >>> decode_pairs(outputs, patch[None])[0].to_pairs()
+    array([[0. , inf],
+           [0.2, 0.9]])
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    patches = np.asarray(patches)
+    if outputs.ndim != 4 or outputs.shape[1] != PAIR_CHANNELS or patches.ndim != 3 \
+            or outputs.shape[0] != patches.shape[0] or outputs.shape[2:] != patches.shape[1:]:
+        raise ValueError(f"outputs must be (B, {PAIR_CHANNELS}, H, W) and patches (B, H, W) of "
+                         f"the same B, H, W, got shapes {outputs.shape} and {patches.shape}")
+    if not (np.isfinite(outputs).all() and np.isfinite(patches).all()):
+        raise ValueError("outputs and patches must be finite (no NaN or infinity)")
+    if int(k) < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    count, _, height, width = outputs.shape
+    shape = (height, width)
+    flat = patches.reshape(count, -1)
+    values = flat.astype(np.float64)
+    lo = values.min(axis=1, keepdims=True)
+    normalised = (values - lo) / np.maximum(values.max(axis=1, keepdims=True) - lo, 1e-12)
+    can_birth, can_death = _candidates(patches)
+    rows, cols = np.divmod(np.arange(height * width), width)
+    out = outputs.reshape(count, PAIR_CHANNELS, -1)
+    birth_score = -np.logaddexp(0.0, -out[:, 0])        # log sigmoid
+    death_score = -np.logaddexp(0.0, -out[:, 1])
+    diagrams = []
+    for b in range(count):
+        essential = int(np.argmin(values[b]))
+        births = np.flatnonzero(can_birth[b])
+        births = births[births != essential]
+        births = births[np.argsort(-birth_score[b, births], kind="stable")]
+        deaths = np.flatnonzero(can_death[b])
+        birth_index, death_index, seen = [essential], [-1], set()
+        for i in births:
+            if len(birth_index) >= k or birth_score[b, i] < np.log(max(threshold, 1e-300)):
+                break
+            later = deaths[values[b, deaths] > values[b, i]]
+            if not len(later):
+                continue
+            row = rows[i] + OFFSET_SCALE * out[b, 2, i]
+            col = cols[i] + OFFSET_SCALE * out[b, 3, i]
+            cost = (-death_score[b, later]
+                    + ((rows[later] - row) ** 2 + (cols[later] - col) ** 2) / (2 * sigma ** 2)
+                    + np.abs(normalised[b, later] - out[b, 4, i]) / tau)
+            j = int(later[np.argmin(cost)])
+            key = (values[b, i], values[b, j])
+            if key in seen:
+                continue
+            seen.add(key)
+            birth_index.append(int(i))
+            death_index.append(j)
+        birth_index = np.array(birth_index, dtype=np.int64)
+        death_index = np.array(death_index, dtype=np.int64)
+        birth = values[b, birth_index]
+        death = np.where(death_index < 0, np.inf, values[b, np.maximum(death_index, 0)])
+        order = np.argsort(birth - death, kind="stable")  # essential first, then lifetime
+        diagrams.append(PersistenceDiagram(np.zeros(len(birth), np.int8), birth[order],
+                                           death[order], birth_index[order],
+                                           death_index[order], shape=shape, connectivity=1))
+    return diagrams
+
 
 def check_patches(patches):
     """Validated ``(B, H, W)`` real, finite ndarray (H, W multiples of 8)."""
@@ -387,7 +537,7 @@ def score_diagrams(predicted, exact, *, k=10):
             "bottleneck": np.array(bottleneck)}
 
 
-def approximate_diagrams(patches, *, k=10, threshold=0.05, candidates=True, path=None,
+def approximate_diagrams(patches, *, k=10, threshold=None, candidates=True, path=None,
                          batch_size=128):
     """:func:`fasttopo.nn.approximate_diagrams` without torch (NumPy forward pass).
 
@@ -401,7 +551,8 @@ def approximate_diagrams(patches, *, k=10, threshold=0.05, candidates=True, path
     k : int, optional
         At most this many points per patch (default 10).
     threshold, candidates : optional
-        As in :func:`decode_diagrams`.
+        As in :func:`fasttopo.nn.approximate_diagrams` (:func:`decode_pairs`
+        or :func:`decode_diagrams`, after the model's encoding).
     path : str or path-like, optional
         Weights saved by ``fasttopo.nn.approximation.save_approximator``
         (default: the shipped model).
@@ -439,10 +590,15 @@ def approximate_diagrams(patches, *, k=10, threshold=0.05, candidates=True, path
         raise ValueError(f"k must be >= 1, got {k}")
     array = check_patches(patches)
     if path is None:
-        _, weights = _pretrained()
+        config, weights = _pretrained()
     else:
-        weights = _fold(read_weights(path)[1])
-    logits = np.concatenate([forward(weights, array[s:s + batch_size])
+        config, arrays, _ = read_weights(path)
+        weights = _fold(arrays)
+    pools = config.get("pools", [])
+    logits = np.concatenate([forward(weights, array[s:s + batch_size], pools)
                              for s in range(0, len(array), batch_size)])
+    if config.get("encoding", "ranks") == "pairs":
+        return decode_pairs(logits, array, k=k, threshold=0.0 if threshold is None else threshold)
     scores = 1 / (1 + np.exp(-logits[:, :k].astype(np.float64)))
-    return decode_diagrams(scores, array, threshold=threshold, candidates=candidates)
+    return decode_diagrams(scores, array, threshold=0.05 if threshold is None else threshold,
+                           candidates=candidates)

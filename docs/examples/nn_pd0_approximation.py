@@ -66,10 +66,12 @@ def draw_learning_curve(axes):
     """The shipped model's learning curve (stored in its metadata)."""
     from fasttopo.nn.approximation import load_approximator
 
-    curve = load_approximator().metadata["learning_curve"]
+    metadata = load_approximator().metadata
+    curve = metadata["learning_curve"]
     steps = [row["step"] for row in curve]
     axes[0].plot(steps, [row["dice_loss"] for row in curve])
-    axes[0].set(xlabel="step (16 patches)", ylabel="training loss (dice + BCE)")
+    axes[0].set(xlabel="step (16 patches)", ylabel="training loss",
+                title=metadata.get("loss", ""))
     scored = [row for row in curve if "found" in row]
     x = [row["step"] for row in scored]
     axes[1].plot(x, [row["found"] for row in scored], label="top-10 found")

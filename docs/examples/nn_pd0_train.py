@@ -1,17 +1,23 @@
 """Train the PD0 approximator (Slater and Weighill, AAAI 2023) on offline images.
 
 As in the paper: the training images are shuffled every epoch, taken 16 at
-a time, one random 32 x 32 patch per image per step; the targets (one mask
-per lifetime rank, 1 at the birth and death pixel of the r-th longest-lived
-dimension-0 point) are computed on the fly by the exact engine
-(:func:`fasttopo.persistence_targets_batch`); dice loss; Adam.
+a time, one random 32 x 32 patch per image per step (random flip / quarter
+turn); the targets are computed on the fly by the exact engine
+(:func:`fasttopo.persistence_targets_batch`); Adam (warm-up, cosine decay).
 
-Two deviations (``fasttopo.nn.approximation.training_loss``): the dice loss
-alone fell into the all-zero output from scratch (saturated logits), so a
-weighted binary cross-entropy is added; and by default the ranks are
-*matched*: each finite output channel must catch one of the top-10 points,
-whichever rank it has (``--fixed-ranks``: channel r learns the r-th point, as
-in the paper).
+Output encoding (``--encoding``, see :mod:`fasttopo.nn.approximation`):
+
+* ``pairs`` (default, the shipped model): birth and death maps of the top
+  10 points as sets, plus the offset from each birth pixel to its death
+  pixel and the death value; loss ``fasttopo.nn.approximation.pair_loss``
+  (cross-entropy on the candidate pixels, smooth L1 on offset and value,
+  the latter at the birth pixels of the top 20 points);
+* ``ranks`` (the paper's per-rank masks): dice loss plus a weighted binary
+  cross-entropy (the dice loss alone fell into the all-zero output from
+  scratch), ranks *matched* to the channels by default (``--fixed-ranks``:
+  channel r learns the r-th point, as in the paper).
+
+``--pools 5 9 17`` adds erosion / dilation input channels (local filters).
 
 Training images (all shipped offline): ``skimage.data`` brick, grass,
 gravel, camera, coins, astronaut (each cut into 64 x 64 tiles, every tile
@@ -22,10 +28,11 @@ backgrounds have few points).  The held-out
 images (other ``skimage.data`` images) are only used for the learning
 curve and the evaluation (``nn_pd0_evaluate.py``).
 
-Run (the shipped model)::
+Run (the shipped model; deterministic for the seed, about 75 minutes on
+one thread of a shared 2-core host)::
 
-    python docs/examples/nn_pd0_train.py --minutes 25 --threads 2 \
-        --out fasttopo/models/pd0_approximator.npz --log train.log
+    python docs/examples/nn_pd0_train.py --steps 32000 --threads 1 \
+        --pools 5 9 17 --out fasttopo/models/pd0_approximator.npz --log train.log
 
 ``--quick`` trains a tiny model for a few steps (what the tests run).
 """
@@ -42,8 +49,9 @@ from skimage.color import rgb2gray
 from skimage.transform import resize
 
 import fasttopo
-from fasttopo.nn.approximation import (PD0Approximator, approximate_diagrams,
-                                       save_approximator, score_diagrams, training_loss)
+from fasttopo.nn.approximation import (PD0Approximator, approximate_diagrams, pair_loss,
+                                       pair_targets, save_approximator, score_diagrams,
+                                       training_loss)
 
 PATCH = 32
 TRAIN_NAMES = ("brick", "grass", "gravel", "camera", "coins", "astronaut")
@@ -122,7 +130,7 @@ def evaluate(model, patches, k=10):
 
 def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=None,
           eval_every=250, log_every=50, checkpoint_dir=None, log=print, progress=True,
-          matched=True):
+          matched=True, regression_k=20):
     """Train ``model`` in place; return the learning curve (a list of dicts).
 
     Stops after ``steps`` steps or ``minutes`` of wall-clock time, whichever
@@ -149,9 +157,13 @@ def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, done / 0.05 + 0.01) * 0.5 * (1 + np.cos(np.pi * done))
         patches = next(stream)
-        masks, _ = fasttopo.persistence_targets_batch(patches, k=k, n_jobs=1)
-        loss = training_loss(model(torch.from_numpy(patches)), torch.from_numpy(masks),
-                             matched=matched)
+        x = torch.from_numpy(patches)
+        if model.config.get("encoding", "ranks") == "pairs":
+            _, points = fasttopo.persistence_targets_batch(patches, k=regression_k, n_jobs=1)
+            loss = pair_loss(model(x), x, pair_targets(patches, points, k=k))
+        else:
+            masks, _ = fasttopo.persistence_targets_batch(patches, k=k, n_jobs=1)
+            loss = training_loss(model(x), torch.from_numpy(masks), matched=matched)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -161,7 +173,7 @@ def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=
         if bar is not None:
             bar.update(1)
         if step % log_every == 0 or step == steps or out_of_time:
-            # "dice_loss": the mean training loss (dice + weighted cross-entropy)
+            # "dice_loss": the mean training loss (dice + BCE, or pair_loss)
             row = {"step": step, "seconds": round(elapsed, 1),
                    "dice_loss": float(np.mean(running))}
             running = []
@@ -192,6 +204,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--fixed-ranks", action="store_true",
                         help="the paper's loss: channel r on the r-th point (default: matched)")
+    parser.add_argument("--encoding", choices=("pairs", "ranks"), default="pairs",
+                        help="output encoding (fasttopo.nn.approximation; default pairs)")
+    parser.add_argument("--pools", type=int, nargs="*", default=[],
+                        help="window sizes of the erosion / dilation input channels")
     parser.add_argument("--out", default="pd0_approximator.npz")
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--log", default=None, help="also append the log lines to this file")
@@ -206,12 +222,13 @@ def main(argv=None):
                 f.write(line + "\n")
 
     if args.quick:
-        model = PD0Approximator(widths=(4, 4, 4, 4), gcn_width=4)
+        model = PD0Approximator(widths=(4, 4, 4, 4), gcn_width=4, encoding=args.encoding,
+                                pools=args.pools)
         images = training_images(digits=40, faces=10)
         monitor = heldout_patches(1, seed=1)
         steps, eval_every = min(args.steps, 6), 6
     else:
-        model = PD0Approximator()  # widths (16, 32, 48, 64), gcn_width 16
+        model = PD0Approximator(encoding=args.encoding, pools=args.pools)
         images = training_images()
         monitor = heldout_patches(12, seed=1)  # 144 held-out patches for the curve
         steps, eval_every = args.steps, 250
@@ -222,9 +239,10 @@ def main(argv=None):
                   seed=args.seed, monitor=monitor, eval_every=eval_every,
                   log_every=2 if args.quick else 50, checkpoint_dir=args.checkpoint_dir,
                   log=log, progress=not args.quick, matched=not args.fixed_ranks)
-    save_approximator(model, args.out, seed=args.seed, steps=curve[-1]["step"],
+    save_approximator(model, args.out, seed=args.seed, steps=curve[-1]["step"], args=vars(args),
                       batch_size=16, lr=args.lr, train_images=len(images),
-                      loss=("dice + BCE, " + ("fixed" if args.fixed_ranks else "matched")
+                      loss=("pair_loss (BCE + smooth L1)" if args.encoding == "pairs" else
+                            "dice + BCE, " + ("fixed" if args.fixed_ranks else "matched")
                             + " ranks"),
                       learning_curve=curve)
     log(f"saved {args.out}")
