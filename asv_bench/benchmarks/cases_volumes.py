@@ -12,7 +12,8 @@ import numpy as np
 from .case import Case, Measure
 from fasttopo import persistence
 
-DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+# the project's real volumes: ../shared/data from the repository root (as in tests/data.py)
+DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 _MEMORY = textwrap.dedent("""
     import gc, json, sys
