@@ -203,6 +203,21 @@ def _candidates(patches):
     return birth.reshape(len(x), -1), death.reshape(len(x), -1)
 
 
+def _check_outputs(outputs, patches, name, channels):
+    """``(outputs as float64, patches)`` checked: (B, channels, H, W) and (B, H, W) of the
+    same B, H, W (``channels`` an int, or a letter for any), both finite."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    patches = np.asarray(patches)
+    if outputs.ndim != 4 or patches.ndim != 3 or outputs.shape[0] != patches.shape[0] \
+            or outputs.shape[2:] != patches.shape[1:] \
+            or (isinstance(channels, int) and outputs.shape[1] != channels):
+        raise ValueError(f"{name} must be (B, {channels}, H, W) and patches (B, H, W) of the "
+                         f"same B, H, W, got shapes {outputs.shape} and {patches.shape}")
+    if not (np.isfinite(outputs).all() and np.isfinite(patches).all()):
+        raise ValueError(f"{name} and patches must be finite (no NaN or infinity)")
+    return outputs, patches
+
+
 def decode_diagrams(scores, patches, *, k=None, threshold=0.5, candidates=True):
     """Points of the top-k PD0 from per-rank pixel scores (no persistence computation).
 
@@ -258,14 +273,7 @@ def decode_diagrams(scores, patches, *, k=None, threshold=0.5, candidates=True):
     array([[0. , inf],
            [0.2, 0.9]])
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    patches = np.asarray(patches)
-    if scores.ndim != 4 or patches.ndim != 3 or scores.shape[0] != patches.shape[0] \
-            or scores.shape[2:] != patches.shape[1:]:
-        raise ValueError(f"scores must be (B, C, H, W) and patches (B, H, W) of the same B, H, "
-                         f"W, got shapes {scores.shape} and {patches.shape}")
-    if not (np.isfinite(scores).all() and np.isfinite(patches).all()):
-        raise ValueError("scores and patches must be finite (no NaN or infinity)")
+    scores, patches = _check_outputs(scores, patches, "scores", "C")
     count, channels = scores.shape[:2]
     if k is not None and int(k) < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -395,14 +403,7 @@ def decode_pairs(outputs, patches, *, k=10, threshold=0.0, sigma=2.5, tau=0.05):
     array([[0. , inf],
            [0.2, 0.9]])
     """
-    outputs = np.asarray(outputs, dtype=np.float64)
-    patches = np.asarray(patches)
-    if outputs.ndim != 4 or outputs.shape[1] != PAIR_CHANNELS or patches.ndim != 3 \
-            or outputs.shape[0] != patches.shape[0] or outputs.shape[2:] != patches.shape[1:]:
-        raise ValueError(f"outputs must be (B, {PAIR_CHANNELS}, H, W) and patches (B, H, W) of "
-                         f"the same B, H, W, got shapes {outputs.shape} and {patches.shape}")
-    if not (np.isfinite(outputs).all() and np.isfinite(patches).all()):
-        raise ValueError("outputs and patches must be finite (no NaN or infinity)")
+    outputs, patches = _check_outputs(outputs, patches, "outputs", PAIR_CHANNELS)
     if int(k) < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     count, _, height, width = outputs.shape
