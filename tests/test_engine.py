@@ -61,3 +61,38 @@ def test_kernel_cache_is_stamped_with_all_engine_sources():
         locator = kernel._cache._impl.locator
         assert type(locator).__name__.startswith("Engine")
         assert locator.get_source_stamp() == compiling.engine_stamp()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+@pytest.mark.parametrize("superlevel", [False, True])
+def test_64_bit_extremes_take_the_bordered_scan(rng, monkeypatch, dtype, superlevel):
+    # keys of 64-bit integers at their extreme leave no room for the padding's sentinel
+    # key: single images (small and large) and stacks then take scan_rows_bordered. The
+    # pairs must be those of an image with the same order (ranks as float64): the
+    # pixel indices depend on the order only
+    from fasttopo._engine import threads
+
+    calls = []
+    bordered = threads.scan_rows_bordered
+    monkeypatch.setattr(threads, "scan_rows_bordered",
+                        lambda *args: calls.append(1) or bordered(*args))
+    info = np.iinfo(dtype)
+    extreme = info.min if superlevel else info.max
+    for shape in ((20, 21), (300, 260), (6, 7, 8)):
+        image = rng.integers(0, 5, size=shape).astype(dtype) + dtype(info.min // 2 + 7)
+        image.flat[rng.integers(image.size)] = extreme
+        ranks = np.unique(image, return_inverse=True)[1].reshape(shape).astype(np.float64)
+        calls.clear()
+        got = fasttopo.persistence(image, superlevel=superlevel)
+        assert calls, "the bordered scan was not used"
+        want = fasttopo.persistence(ranks, superlevel=superlevel)
+        for name in ("dim", "birth_index", "death_index"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        np.testing.assert_array_equal(image.flat[got.birth_index], got.exact_birth)
+    stack = rng.integers(0, 5, size=(5, 9, 10)).astype(dtype) + dtype(info.min // 2 + 7)
+    stack[2, 3, 4] = extreme
+    ranks = np.unique(stack, return_inverse=True)[1].reshape(stack.shape).astype(np.float64)
+    for got, want in zip(fasttopo.persistence_batch(stack, superlevel=superlevel),
+                         fasttopo.persistence_batch(ranks, superlevel=superlevel)):
+        np.testing.assert_array_equal(got.birth_index, want.birth_index)
+        np.testing.assert_array_equal(got.death_index, want.death_index)
