@@ -29,8 +29,37 @@ def candidates(patches):
 _FOUR = ndimage.generate_binary_structure(2, 1)
 
 
-def decode(outputs, patches, *, k=10, rank="birth", tries=3):
-    """Diagrams (at most ``k`` points) from head outputs ``(B, HEAD, H, W)`` of patches."""
+def pair_logits(flat, normalised, i, deaths, width, key=None):
+    """Pairing logits of birth pixel ``i`` with the pixels ``deaths`` of one patch.
+
+    ``flat`` the patch's outputs ``(HEAD, H*W)``, ``normalised`` its values
+    rescaled to [0, 1]; the formula of
+    :func:`fasttopo.nn.approximation.pair_logits`.
+    """
+    key = flat[7 + EMBED:][:, deaths].T if key is None else key          # (D, EMBED)
+    logit = key @ flat[7:7 + EMBED, i] / np.sqrt(EMBED) + flat[6, deaths]
+    rows, cols = np.divmod(deaths, width)
+    target_row = i // width + OFFSET_SCALE * flat[2, i]
+    target_col = i % width + OFFSET_SCALE * flat[3, i]
+    logit -= ((rows - target_row) ** 2 + (cols - target_col) ** 2) / (2 * SIGMA ** 2)
+    precision = np.logaddexp(0.0, flat[5, i]) * VALUE_PRECISION + 1.0
+    return logit - precision * np.abs(normalised[deaths] - flat[4, i])
+
+
+def decode(outputs, patches, *, k=10, threshold=0.0, rank="birth", tries=3):
+    """Diagrams (at most ``k`` points) from head outputs ``(B, HEAD, H, W)`` of patches.
+
+    Arguments already validated.  The essential class is born at the global
+    minimum; the other possible birth pixels (outside the global minimum's
+    plateau) are taken by decreasing birth logit (``rank="birth"``) or
+    predicted lifetime (``"life"``), at most ``tries * k`` of them, those of
+    birth probability below ``threshold`` left out; each is paired with the
+    death value of largest softmax mass of the pairing logits (over the
+    possible death pixels of higher value), and a (birth, death) value pair
+    already reported is skipped.
+    """
+    least = np.log(threshold / (1 - threshold)) if 0 < threshold < 1 else (
+        -np.inf if threshold <= 0 else np.inf)
     count, channels, h, w = outputs.shape
     n = h * w
     flat = outputs.reshape(count, channels, n).astype(np.float64)
@@ -38,7 +67,6 @@ def decode(outputs, patches, *, k=10, rank="birth", tries=3):
     lo = values.min(1, keepdims=True)
     normalised = (values - lo) / np.maximum(values.max(1, keepdims=True) - lo, 1e-12)
     can_birth, can_death = candidates(patches)
-    rows, cols = np.divmod(np.arange(n), w)
     out = []
     for b in range(count):
         essential = int(np.argmin(values[b]))
@@ -47,9 +75,9 @@ def decode(outputs, patches, *, k=10, rank="birth", tries=3):
         births = np.flatnonzero(can_birth[b] & (labels.reshape(-1) != labels.flat[essential]))
         score = flat[b, 0 if rank == "birth" else 1]
         births = births[np.argsort(-score[births], kind="stable")][:tries * k]
+        births = births[flat[b, 0, births] >= least]
         deaths = np.flatnonzero(can_death[b])
-        key = flat[b, 7 + EMBED:, deaths]                         # (D, E)
-        bias = flat[b, 6, deaths]
+        key = flat[b, 7 + EMBED:][:, deaths].T
         death_values = values[b, deaths]
         unique, inverse = np.unique(death_values, return_inverse=True)
         birth_index, death_index, seen = [essential], [-1], set()
@@ -59,12 +87,7 @@ def decode(outputs, patches, *, k=10, rank="birth", tries=3):
             valid = death_values > values[b, i]
             if not valid.any():
                 continue
-            logit = key @ flat[b, 7:7 + EMBED, i] / np.sqrt(EMBED) + bias
-            tr = rows[i] + OFFSET_SCALE * flat[b, 2, i]
-            tc = cols[i] + OFFSET_SCALE * flat[b, 3, i]
-            logit -= ((rows[deaths] - tr) ** 2 + (cols[deaths] - tc) ** 2) / (2 * SIGMA ** 2)
-            precision = np.logaddexp(0.0, flat[b, 5, i]) * VALUE_PRECISION + 1.0
-            logit -= precision * np.abs(normalised[b, deaths] - flat[b, 4, i])
+            logit = pair_logits(flat[b], normalised[b], i, deaths, w, key=key)
             logit = np.where(valid, logit, -np.inf)
             p = np.exp(logit - logit.max())
             best = int(np.argmax(np.bincount(inverse, weights=p, minlength=len(unique))))

@@ -36,8 +36,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import nn_pd0_data  # noqa: E402
 from fasttopo._pd0_decode import decode  # noqa: E402
 from fasttopo.approximation import score_diagrams  # noqa: E402
-from fasttopo.nn._pd0_unet import (PD0Approximator, pair_loss, pair_targets,  # noqa: E402
-                                   save_approximator)
+from fasttopo.nn.approximation import (PD0Approximator, pair_loss,  # noqa: E402
+                                        pair_targets, save_approximator)
 
 #: Weights of the pairing loss by lifetime rank: the top 9 finite points, then 15 more.
 RANK_WEIGHTS = [1.0] * 9 + [0.5] * 15
@@ -131,6 +131,22 @@ def train(args, log):
     return model, curve, True
 
 
+def save(model, args, curve, steps):
+    save_approximator(model, args.out, seed=args.seed, steps=steps, planned_steps=args.steps,
+                      batch=args.batch, lr=args.lr, synthetic=args.synthetic,
+                      script="docs/examples/nn_pd0_train.py", learning_curve=curve)
+
+
+def export(args):
+    """Write the model of the last checkpoint in ``args.dir`` to ``args.out``."""
+    state = torch.load(pathlib.Path(args.dir) / "checkpoint.pt", weights_only=False)
+    model = PD0Approximator(**state["config"])
+    model.load_state_dict(state["model"])
+    save(model.eval(), args, state["curve"], state["step"])
+    print(json.dumps({"exported": args.out, "step": state["step"]}))
+    return model, state["curve"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny model, a few steps")
@@ -150,7 +166,11 @@ def main(argv=None):
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--out", default="pd0_approximator.npz")
+    parser.add_argument("--export", action="store_true",
+                        help="only write --out from --dir's last checkpoint")
     args = parser.parse_args(argv)
+    if args.export:
+        return export(args)
     if args.quick:
         args.steps, args.widths, args.batch = min(args.steps, 4), [4, 4, 4, 4], 8
         args.val_every = args.log_every = 2
@@ -167,9 +187,7 @@ def main(argv=None):
     start = time.perf_counter()
     model, curve, finished = train(args, log)
     if finished:
-        save_approximator(model, args.out, seed=args.seed, steps=args.steps, batch=args.batch,
-                          lr=args.lr, synthetic=args.synthetic,
-                          script="docs/examples/nn_pd0_train.py", learning_curve=curve)
+        save(model.eval(), args, curve, args.steps)
         log({"saved": args.out, "seconds this run": round(time.perf_counter() - start)})
     return model, curve
 
