@@ -8,10 +8,12 @@ from ._diagram import PersistenceDiagram
 #: Width of the query and key embeddings of the pairing head.
 EMBED = 16
 #: Head channels: birth logit, lifetime, row and column offset to the death pixel (in units
-#: of OFFSET_SCALE pixels), death value, value precision, death bias, EMBED query, EMBED key.
-HEAD = 7 + 2 * EMBED
+#: of OFFSET_SCALE pixels), death value, value precision, death bias, spatial precision,
+#: EMBED query, EMBED key.
+HEAD = 8 + 2 * EMBED
 OFFSET_SCALE = 8.0
-#: Width, in pixels, of the pairing's spatial term around the pixel the offset points to.
+#: Width, in pixels, of the pairing's spatial term around the pixel the offset points to
+#: (divided by the square root of softplus(spatial precision channel) + 0.05).
 SIGMA = 2.0
 #: Scale of the pairing's value precision (softplus(channel) * VALUE_PRECISION + 1).
 VALUE_PRECISION = 50.0
@@ -36,12 +38,13 @@ def pair_logits(flat, normalised, i, deaths, width, key=None):
     rescaled to [0, 1]; the formula of
     :func:`fasttopo.nn.approximation.pair_logits`.
     """
-    key = flat[7 + EMBED:][:, deaths].T if key is None else key          # (D, EMBED)
-    logit = key @ flat[7:7 + EMBED, i] / np.sqrt(EMBED) + flat[6, deaths]
+    key = flat[8 + EMBED:][:, deaths].T if key is None else key          # (D, EMBED)
+    logit = key @ flat[8:8 + EMBED, i] / np.sqrt(EMBED) + flat[6, deaths]
     rows, cols = np.divmod(deaths, width)
     target_row = i // width + OFFSET_SCALE * flat[2, i]
     target_col = i % width + OFFSET_SCALE * flat[3, i]
-    logit -= ((rows - target_row) ** 2 + (cols - target_col) ** 2) / (2 * SIGMA ** 2)
+    spatial = np.logaddexp(0.0, flat[7, i]) + 0.05
+    logit -= spatial * ((rows - target_row) ** 2 + (cols - target_col) ** 2) / (2 * SIGMA ** 2)
     precision = np.logaddexp(0.0, flat[5, i]) * VALUE_PRECISION + 1.0
     return logit - precision * np.abs(normalised[deaths] - flat[4, i])
 
@@ -77,7 +80,7 @@ def decode(outputs, patches, *, k=10, threshold=0.0, rank="birth", tries=3):
         births = births[np.argsort(-score[births], kind="stable")][:tries * k]
         births = births[flat[b, 0, births] >= least]
         deaths = np.flatnonzero(can_death[b])
-        key = flat[b, 7 + EMBED:][:, deaths].T
+        key = flat[b, 8 + EMBED:][:, deaths].T
         death_values = values[b, deaths]
         unique, inverse = np.unique(death_values, return_inverse=True)
         birth_index, death_index, seen = [essential], [-1], set()

@@ -135,7 +135,7 @@ def decode_outputs(outputs, patches, *, k=10, threshold=0.0):
     ----------
     outputs : (B, HEAD, H, W) array_like
         Network outputs (:class:`fasttopo.nn.approximation.PD0Approximator`),
-        ``HEAD`` = 39 channels.
+        ``HEAD`` = 40 channels.
     patches : (B, H, W) array_like
         The patches; birth and death values are read from them.
     k : int, optional

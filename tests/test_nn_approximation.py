@@ -142,8 +142,8 @@ def slow_targets(patch, dgm, k=10):
     finite = dgm.death_index >= 0
     lifetime = (dgm.death - dgm.birth)[finite] / (flat.max() - flat.min())
     order = np.argsort(-lifetime, kind="stable")
-    points = [(int(dgm.birth_index[finite][o]), float(dgm.death[finite][o]), lifetime[o])
-              for o in order]
+    points = [(int(dgm.birth_index[finite][o]), float(dgm.death[finite][o]), lifetime[o],
+               int(dgm.death_index[finite][o])) for o in order]
 
     def plateau(i):
         seen, todo = {i}, [i]
@@ -159,7 +159,7 @@ def slow_targets(patch, dgm, k=10):
 
     birth = np.zeros(h * w)
     life = np.zeros(h * w)
-    for rank, (i, _, lt) in enumerate(points):
+    for rank, (i, _, lt, _) in enumerate(points):
         for p in plateau(i):
             life[p] = lt
             birth[p] = rank < k - 1
@@ -171,7 +171,7 @@ def test_pair_targets_against_a_slow_reference():
     patches = np.concatenate([camera_patches(3), rng.integers(0, 3, (2, 16, 16))[:, :, :]
                               .repeat(2, 1).repeat(2, 2).astype(np.float32)])
     exact = fasttopo.persistence_batch(patches, max_dim=0, connectivity=1)
-    birth, life, births, deaths = approx.pair_targets(patches, exact, m=24)
+    birth, life, births, deaths, death_pixels = approx.pair_targets(patches, exact, m=24)
     for b, dgm in enumerate(exact):
         want_birth, want_life, points, plateau = slow_targets(patches[b], dgm)
         np.testing.assert_array_equal(birth[b], want_birth)
@@ -179,8 +179,9 @@ def test_pair_targets_against_a_slow_reference():
         for m in range(24):
             if m < len(points):
                 assert births[b, m] in plateau(points[m][0]) and deaths[b, m] == points[m][1]
+                assert death_pixels[b, m] == points[m][3]
             else:
-                assert births[b, m] == -1
+                assert births[b, m] == -1 and death_pixels[b, m] == -1
 
 
 def test_short_training_lowers_the_loss():
@@ -198,7 +199,7 @@ def test_short_training_lowers_the_loss():
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
-        assert len(parts) == 3
+        assert len(parts) == 4
     assert losses[-1] < 0.6 * losses[0]
 
 

@@ -113,7 +113,8 @@ def train(args, log):
             row = {"step": step, "seconds": round(time.perf_counter() - start, 1),
                    "lr": float(f"{lr:.3g}"), "birth_loss": round(float(mean[0]), 4),
                    "lifetime_loss": round(float(mean[1]), 5),
-                   "pair_loss": round(float(mean[2]), 4)}
+                   "regression_loss": round(float(mean[2]), 4),
+                   "pair_loss": round(float(mean[3]), 4)}
             if step % args.val_every == 0 or step == args.steps:
                 row["validation"] = validate(model, val, val_exact)
             curve.append(row)

@@ -97,7 +97,7 @@ class PD0Approximator(nn.Module):
     norm and ReLU per level, 2 x 2 max pooling between levels: 32 -> 16 -> 8
     -> 4 pixels for the default four), a decoder that upsamples (nearest),
     concatenates the skip connection of the same level and convolves again,
-    and a 1 x 1 head of ``HEAD`` = 39 channels at full resolution (described
+    and a 1 x 1 head of ``HEAD`` = 40 channels at full resolution (described
     in :mod:`fasttopo.nn.approximation`).  The input is the patch rescaled to
     [0, 1] with a few local channels (:func:`features`).
 
@@ -132,7 +132,7 @@ class PD0Approximator(nn.Module):
     >>> from fasttopo.nn.approximation import PD0Approximator
     >>> model = PD0Approximator(widths=(4, 4, 4), pools=()).eval()
     >>> model(torch.rand(2, 32, 32)).shape
-    torch.Size([2, 39, 32, 32])
+    torch.Size([2, 40, 32, 32])
     """
 
     def __init__(self, k=10, widths=(32, 48, 64, 96), pools=(5, 9, 17)):
@@ -172,7 +172,7 @@ def pair_logits(outputs, patches, births):
     flat = outputs.flatten(2)
     idx = births.clamp_min(0)
     g = torch.gather(flat, 2, idx[:, None, :].expand(b, channels, idx.shape[1]))   # (B, C, M)
-    logits = (torch.bmm(g[:, 7:7 + EMBED].transpose(1, 2), flat[:, 7 + EMBED:]) / np.sqrt(EMBED)
+    logits = (torch.bmm(g[:, 8:8 + EMBED].transpose(1, 2), flat[:, 8 + EMBED:]) / np.sqrt(EMBED)
               + flat[:, 6][:, None, :])
     pos = torch.arange(h * w, device=outputs.device)
     r, c = (pos // w).to(outputs.dtype), (pos % w).to(outputs.dtype)
@@ -183,20 +183,46 @@ def pair_logits(outputs, patches, births):
     lo = x.amin(1, keepdim=True)
     xn = (x - lo) / (x.amax(1, keepdim=True) - lo).clamp_min(1e-12)
     precision = F.softplus(g[:, 5]) * VALUE_PRECISION + 1.0
-    return (logits - dist2 / (2 * SIGMA ** 2)
+    spatial = F.softplus(g[:, 7]) + 0.05
+    return (logits - spatial[..., None] * dist2 / (2 * SIGMA ** 2)
             - precision[..., None] * (xn[:, None, :] - g[:, 4][..., None]).abs())
 
 
 def pair_loss(outputs, patches, targets, *, rank_weights=None):
-    """Training loss: birth cross-entropy + lifetime L1 + pairing cross-entropy.
+    """Training loss of :class:`PD0Approximator`, and its four terms.
 
-    ``targets`` from :func:`pair_targets`.  The pairing term is the negative
-    log of the softmax mass (over the possible death pixels of higher value)
-    of the pixels that hold the true death value.
+    * birth: binary cross-entropy of the birth logits (positives weighted
+      2x) over the possible birth pixels;
+    * lifetime: smooth L1 of the lifetime channel over the possible birth
+      pixels;
+    * regression: smooth L1 of the offset (to the death pixel) and of the
+      death value (weighted 4x) at the supervised birth pixels;
+    * pairing: minus the log of the softmax mass of :func:`pair_logits`
+      (over the possible death pixels of higher value than the birth) on the
+      pixels that hold the true death value, at the supervised birth pixels.
+
+    Parameters
+    ----------
+    outputs : (B, HEAD, H, W) tensor
+        Network outputs.
+    patches : (B, H, W) ndarray or tensor
+        The patches.
+    targets : tuple
+        :func:`pair_targets` of the patches.
+    rank_weights : (M,) array_like, optional
+        Weight of the supervised points by lifetime rank (default all 1).
+
+    Returns
+    -------
+    loss : 0-d tensor
+        ``birth + 5 lifetime + regression + 0.5 pairing``.
+    terms : tuple of 4 floats
+        The four terms (detached), for the log.
     """
-    birth, life, births, deaths = (torch.as_tensor(t) for t in targets)
+    birth, life, births, deaths, death_pixels = (torch.as_tensor(t) for t in targets)
     array = patches.detach().cpu().numpy() if isinstance(patches, torch.Tensor) else patches
     can_birth, can_death = (torch.from_numpy(c) for c in candidates(np.asarray(array)))
+    count, _, h, w = outputs.shape
     x = torch.as_tensor(array).flatten(1).to(outputs.dtype)
     o = outputs.flatten(2)
     cb = can_birth.to(outputs.dtype)
@@ -206,7 +232,8 @@ def pair_loss(outputs, patches, targets, *, rank_weights=None):
     l_life = (F.smooth_l1_loss(o[:, 1], life.to(outputs.dtype), beta=0.02, reduction="none")
               * cb).sum() / cb.sum()
     logits = pair_logits(outputs, torch.as_tensor(array), births)
-    xb = torch.gather(x, 1, births.clamp_min(0))
+    idx = births.clamp_min(0)
+    xb = torch.gather(x, 1, idx)
     valid = can_death[:, None, :] & (x[:, None, :] > xb[..., None])
     target = valid & (x[:, None, :] == deaths.to(x.dtype)[..., None])
     ok = (births >= 0) & target.any(-1)
@@ -215,9 +242,19 @@ def pair_loss(outputs, patches, targets, *, rank_weights=None):
     if rank_weights is None:
         rank_weights = torch.ones(births.shape[1])
     weights = torch.as_tensor(rank_weights, dtype=outputs.dtype)[None, :] * ok.to(outputs.dtype)
-    l_pair = (ce * weights).sum() / weights.sum().clamp_min(1.0)
-    loss = l_birth + 5.0 * l_life + 0.5 * l_pair
-    return loss, (float(l_birth.detach()), float(l_life.detach()), float(l_pair.detach()))
+    total = weights.sum().clamp_min(1.0)
+    l_pair = (ce * weights).sum() / total
+    g = torch.gather(o[:, 2:5], 2, idx[:, None, :].expand(count, 3, idx.shape[1]))  # (B, 3, M)
+    dp = death_pixels.clamp_min(0)
+    lo, hi = x.amin(1, keepdim=True), x.amax(1, keepdim=True)
+    want = torch.stack([(dp // w - idx // w).to(outputs.dtype) / OFFSET_SCALE,
+                        (dp % w - idx % w).to(outputs.dtype) / OFFSET_SCALE,
+                        (torch.gather(x, 1, dp) - lo) / (hi - lo).clamp_min(1e-12)], dim=1)
+    error = F.smooth_l1_loss(g, want, beta=0.02, reduction="none")
+    error = error[:, 0] + error[:, 1] + 4.0 * error[:, 2]
+    l_reg = (error * weights).sum() / total
+    loss = l_birth + 5.0 * l_life + l_reg + 0.5 * l_pair
+    return loss, tuple(float(t.detach()) for t in (l_birth, l_life, l_reg, l_pair))
 
 
 def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
@@ -228,7 +265,8 @@ def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
     (lifetime / patch range on every pixel of a birth plateau), ``births``
     ``(B, m)`` (a pixel of the birth plateau of each of the ``m``
     longest-lived finite points, chosen at random with ``rng``, -1 where
-    fewer) and ``deaths`` ``(B, m)`` (their death values).
+    fewer), ``deaths`` ``(B, m)`` (their death values) and ``death_pixels``
+    ``(B, m)`` (their death pixels, -1 where fewer).
     """
     from skimage.measure import label
 
@@ -239,6 +277,7 @@ def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
     life = np.zeros((count, n), np.float32)
     births = np.full((count, m), -1, np.int64)
     deaths = np.zeros((count, m), patches.dtype)
+    death_pixels = np.full((count, m), -1, np.int64)
     for b, dgm in enumerate(diagrams):
         flat = patches[b].reshape(-1)
         scale = max(float(flat.max()) - float(flat.min()), 1e-12)
@@ -260,7 +299,8 @@ def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
             members = np.flatnonzero(plateau == labels[r])
             births[b, r] = members[rng.integers(len(members))] if len(members) > 1 else bi[r]
             deaths[b, r] = flat[di[r]]
-    return birth, life, births, deaths
+            death_pixels[b, r] = di[r]
+    return birth, life, births, deaths, death_pixels
 
 
 # -------------------------------------------------------------------------- weights
