@@ -87,8 +87,8 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
         raise TypeError(f"diagrams must be a sequence of diagrams, got "
                         f"{type(diagrams).__name__}")
     dim = _check_dim(dim)
-    for d in diagrams:
-        _check_dim_of(dim, d)
+    for i, d in enumerate(diagrams):
+        _check_dim_of(dim, d, f"diagrams[{i}]")
     parsed = [_points(d, f"diagrams[{i}]") for i, d in enumerate(diagrams)]
     n = len(parsed)
     iu, ju = np.triu_indices(n, k=1)
