@@ -34,7 +34,7 @@ import fasttopo
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import nn_pd0_data  # noqa: E402
-from fasttopo._pd0_decode import decode  # noqa: E402
+from fasttopo.approximation.decoding import decode  # noqa: E402
 from fasttopo.approximation import score_diagrams  # noqa: E402
 from fasttopo.nn.approximation import (PD0Approximator, pair_loss,  # noqa: E402
                                         pair_targets, save_approximator)

@@ -34,10 +34,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._pd0_decode import EMBED, HEAD, OFFSET_SCALE, SIGMA, VALUE_PRECISION, candidates, decode
-from .._pd0_model import FORMAT, check_config, read_model
-from ..approximation import (PRETRAINED_PATH, check_arguments, decode_outputs,
-                             score_diagrams)
+from ..approximation.decoding import (EMBED, HEAD, OFFSET_SCALE, SIGMA, VALUE_PRECISION,
+                                      candidates, decode)
+from ..approximation.inference import (PRETRAINED_PATH, check_arguments, decode_outputs,
+                                       score_diagrams)
+from ..approximation.model_file import FORMAT, check_config, read_model
 
 __all__ = ["PD0Approximator", "features", "pair_logits", "pair_loss", "pair_targets",
            "approximate_diagrams", "decode_outputs", "score_diagrams", "load_approximator",
@@ -166,7 +167,7 @@ class PD0Approximator(nn.Module):
 def pair_logits(outputs, patches, births):
     """Pairing logits ``(B, M, H*W)`` of the birth pixels ``births`` ``(B, M)`` (int64).
 
-    The same formula as the NumPy decoding (``fasttopo._pd0_decode``).
+    The same formula as the NumPy decoding (``fasttopo.approximation.decoding``).
     """
     b, channels, h, w = outputs.shape
     flat = outputs.flatten(2)
