@@ -20,13 +20,57 @@ SIGMA = 2.0
 VALUE_PRECISION = 50.0
 
 
+#: The 8 pixels around a pixel, in ring order (each 4-adjacent to the next): N, NE, E, SE,
+#: S, SW, W, NW; the 4-neighbours are the even positions.
+RING = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+
+
+def order_ranks(patches):
+    """Rank ``(B, H, W)`` int64 of every pixel in the filtration order of its patch:
+    by value, ties by flat index (the engine's order)."""
+    x = np.asarray(patches)
+    flat = x.reshape(len(x), -1)
+    ranks = np.empty(flat.shape, np.int64)
+    np.put_along_axis(ranks, np.argsort(flat, axis=1, kind="stable"),
+                      np.arange(flat.shape[1])[None, :], axis=1)
+    return ranks.reshape(x.shape)
+
+
+def ring_tests(ranks):
+    """Local tests on the 3 x 3 window of every pixel, from filtration ranks ``(B, H, W)``.
+
+    ``earlier``: the 8 pixels of the ring entered before the centre ``(8, B, H, W)``;
+    returns ``(birth, death)`` bool ``(B, H, W)``: no 4-neighbour entered before (a
+    possible birth pixel), and 4-neighbours entered before that fall in two or more
+    runs of the ring (two lower 4-neighbours joined through the ring's lower pixels are
+    already connected, so the pixel cannot merge them: a possible death pixel needs two
+    such runs).  Both are necessary conditions, not persistence.
+    """
+    big = np.iinfo(np.int64).max
+    h, w = ranks.shape[1:]
+    padded = np.pad(ranks, ((0, 0), (1, 1), (1, 1)), constant_values=big)
+    earlier = np.stack([padded[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] < ranks
+                        for dy, dx in RING])
+    four = earlier[0::2]
+    joined = np.stack([earlier[2 * k] & earlier[2 * k + 1] & earlier[(2 * k + 2) % 8]
+                       for k in range(4)])
+    runs = four.sum(0) - joined.sum(0)             # 0 when the four are joined all round
+    runs = np.where(four.any(0) & (runs < 1), 1, runs)
+    return ~four.any(0), runs >= 2
+
+
 def candidates(patches):
-    """Possible birth pixels (no lower 4-neighbour) and possible death pixels (two
-    4-neighbours lower or equal) of ``(B, H, W)`` patches, as ``(B, H*W)`` bool arrays."""
-    x = np.asarray(patches, dtype=np.float64)
-    pad = np.pad(x, ((0, 0), (1, 1), (1, 1)), constant_values=np.inf)
-    near = np.stack([pad[:, :-2, 1:-1], pad[:, 2:, 1:-1], pad[:, 1:-1, :-2], pad[:, 1:-1, 2:]])
-    return (near >= x).all(0).reshape(len(x), -1), ((near <= x).sum(0) >= 2).reshape(len(x), -1)
+    """Possible birth and death pixels of ``(B, H, W)`` patches, ``(B, H*W)`` bool arrays.
+
+    A birth pixel of a dimension-0 point has no 4-neighbour before it in the
+    filtration order (value, then flat index); a death pixel has
+    4-neighbours before it in two separate runs of its 3 x 3 ring
+    (:func:`ring_tests`).  Local tests: every birth and death pixel passes
+    them, other pixels may.
+    """
+    x = np.asarray(patches)
+    birth, death = ring_tests(order_ranks(x))
+    return birth.reshape(len(x), -1), death.reshape(len(x), -1)
 
 
 _FOUR = ndimage.generate_binary_structure(2, 1)

@@ -3,6 +3,8 @@ convolutions, channels-last 3 x 3 convolutions as nine shifted matrix products."
 
 import numpy as np
 
+from .decoding import candidates
+
 
 def fold(arrays, eps=1e-5):
     """Per block: ``[(weight, bias), (weight, bias)]`` with the batch norms folded in,
@@ -38,10 +40,11 @@ def features(patches, pools):
     near = np.stack([pad[:, :, :-2, 1:-1], pad[:, :, 2:, 1:-1], pad[:, :, 1:-1, :-2],
                      pad[:, :, 1:-1, 2:]])
     h, w = x.shape[2:]
-    rows = np.broadcast_to(np.linspace(-1, 1, h, dtype=np.float32)[:, None], x.shape)
-    cols = np.broadcast_to(np.linspace(-1, 1, w, dtype=np.float32)[None, :], x.shape)
-    channels = [x, np.maximum(x - near.min(axis=0), 0), (near >= x).all(axis=0),
-                (near <= x).sum(axis=0) >= 2, rows, cols]
+    birth, death = (m.reshape(x.shape) for m in candidates(patches.astype(np.float32)))
+    rows = (np.arange(h, dtype=np.float32) * 2 - (h - 1)) / np.float32(max(h - 1, 1))
+    cols = (np.arange(w, dtype=np.float32) * 2 - (w - 1)) / np.float32(max(w - 1, 1))
+    channels = [x, np.maximum(x - near.min(axis=0), 0), birth, death,
+                np.broadcast_to(rows[:, None], x.shape), np.broadcast_to(cols[None, :], x.shape)]
     for size in pools:
         half = size // 2
         windows = sliding_window_view(np.pad(x, ((0, 0), (0, 0), (half, half), (half, half)),

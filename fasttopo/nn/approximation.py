@@ -49,11 +49,12 @@ def features(patches, pools=(5, 9, 17)):
     """Input channels ``(B, 6 + 2 len(pools), H, W)`` of ``(B, H, W)`` patches.
 
     0: the patch rescaled to [0, 1] (min-max); 1: its excess over the lowest
-    4-neighbour; 2: 1 where no 4-neighbour is lower (possible birth pixels);
-    3: 1 where two 4-neighbours are lower or equal (possible death pixels);
-    4, 5: row and column in [-1, 1]; then, per window size ``s`` of
-    ``pools``, the excess over the minimum and the deficit under the maximum
-    of the ``s x s`` window.  Local tests and filters, no persistence.
+    4-neighbour; 2, 3: 1 on the possible birth and death pixels (the local
+    tests of :func:`fasttopo.approximation.decoding.candidates`, computed on
+    the CPU without gradient); 4, 5: row and column in [-1, 1]; then, per
+    window size ``s`` of ``pools``, the excess over the minimum and the
+    deficit under the maximum of the ``s x s`` window.  Local tests and
+    filters, no persistence.
     """
     x = patches.unsqueeze(1)
     lo = x.amin(dim=(2, 3), keepdim=True)
@@ -62,13 +63,14 @@ def features(patches, pools=(5, 9, 17)):
     pad = F.pad(x, (1, 1, 1, 1), value=2.0)
     near = torch.stack([pad[:, :, :-2, 1:-1], pad[:, :, 2:, 1:-1],
                         pad[:, :, 1:-1, :-2], pad[:, :, 1:-1, 2:]])
-    birth = (near >= x).all(dim=0).to(x.dtype)
-    death = ((near <= x).sum(dim=0) >= 2).to(x.dtype)
     h, w = x.shape[2:]
-    rows = torch.linspace(-1, 1, h, dtype=x.dtype, device=x.device).view(1, 1, h, 1)
-    cols = torch.linspace(-1, 1, w, dtype=x.dtype, device=x.device).view(1, 1, 1, w)
+    birth, death = candidates(patches.detach().cpu().numpy())
+    birth, death = (torch.from_numpy(m.reshape(-1, 1, h, w)).to(x.dtype).to(x.device)
+                    for m in (birth, death))
+    rows = (torch.arange(h, dtype=x.dtype, device=x.device) * 2 - (h - 1)) / max(h - 1, 1)
+    cols = (torch.arange(w, dtype=x.dtype, device=x.device) * 2 - (w - 1)) / max(w - 1, 1)
     channels = [x, (x - near.amin(dim=0)).clamp_min(0.0), birth, death,
-                rows.expand_as(x), cols.expand_as(x)]
+                rows.view(1, 1, h, 1).expand_as(x), cols.view(1, 1, 1, w).expand_as(x)]
     for size in pools:
         channels += [x + F.max_pool2d(-x, size, 1, size // 2),
                      F.max_pool2d(x, size, 1, size // 2) - x]
@@ -264,8 +266,8 @@ def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
     Returns ``birth`` ``(B, H*W)`` (1 on the plateaus of the birth pixels
     of the ``k - 1`` longest-lived finite points), ``life`` ``(B, H*W)``
     (lifetime / patch range on every pixel of a birth plateau), ``births``
-    ``(B, m)`` (a pixel of the birth plateau of each of the ``m``
-    longest-lived finite points, chosen at random with ``rng``, -1 where
+    ``(B, m)`` (a possible birth pixel of the birth plateau of each of the
+    ``m`` longest-lived finite points, chosen at random with ``rng``, -1 where
     fewer), ``deaths`` ``(B, m)`` (their death values) and ``death_pixels``
     ``(B, m)`` (their death pixels, -1 where fewer).
     """
@@ -279,6 +281,7 @@ def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
     births = np.full((count, m), -1, np.int64)
     deaths = np.zeros((count, m), patches.dtype)
     death_pixels = np.full((count, m), -1, np.int64)
+    can_birth, _ = candidates(patches)
     for b, dgm in enumerate(diagrams):
         flat = patches[b].reshape(-1)
         scale = max(float(flat.max()) - float(flat.min()), 1e-12)
@@ -297,7 +300,7 @@ def pair_targets(patches, diagrams, *, k=10, m=24, rng=None):
         top[labels[:k - 1]] = True
         birth[b] = top[plateau]
         for r in range(min(m, len(bi))):
-            members = np.flatnonzero(plateau == labels[r])
+            members = np.flatnonzero((plateau == labels[r]) & can_birth[b])
             births[b, r] = members[rng.integers(len(members))] if len(members) > 1 else bi[r]
             deaths[b, r] = flat[di[r]]
             death_pixels[b, r] = di[r]

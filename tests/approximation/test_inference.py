@@ -56,14 +56,40 @@ def test_candidates_hold_every_birth_and_death_pixel():
     for b, dgm in enumerate(fasttopo.persistence_batch(patches, max_dim=0, connectivity=1)):
         assert can_birth[b, dgm.birth_index].all()
         assert can_death[b, dgm.death_index[dgm.death_index >= 0]].all()
-    # the slow definition: no 4-neighbour lower / two 4-neighbours lower or equal
-    patch = patches[0].astype(np.float64)
-    for r in range(32):
-        for c in range(32):
-            near = [patch[rr, cc] for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1))
-                    if 0 <= rr < 32 and 0 <= cc < 32]
-            assert can_birth[0, r * 32 + c] == all(v >= patch[r, c] for v in near)
-            assert can_death[0, r * 32 + c] == (sum(v <= patch[r, c] for v in near) >= 2)
+    # the slow definition, for every patch: order by (value, flat index); a birth has no
+    # 4-neighbour before it; a death has 4-neighbours before it in two components of the
+    # pixels of its 3 x 3 window (centre excluded) that are before it
+    for b in (0, 5, 8):
+        patch = patches[b].astype(np.float64)
+        h, w = patch.shape
+
+        def before(q, p):
+            return (patch.flat[q], q) < (patch.flat[p], p)
+
+        for p in range(h * w):
+            r, c = divmod(p, w)
+            four = [rr * w + cc for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1))
+                    if 0 <= rr < h and 0 <= cc < w]
+            window = {rr * w + cc for rr in range(r - 1, r + 2) for cc in range(c - 1, c + 2)
+                      if 0 <= rr < h and 0 <= cc < w and (rr, cc) != (r, c)
+                      and before(rr * w + cc, p)}
+            groups, seen = 0, set()
+            for start in (q for q in four if q in window):
+                if start in seen:
+                    continue
+                groups += 1
+                todo = [start]
+                seen.add(start)
+                while todo:
+                    q = todo.pop()
+                    qr, qc = divmod(q, w)
+                    for n in ((qr - 1) * w + qc, (qr + 1) * w + qc, q - 1, q + 1):
+                        nr, nc = divmod(n, w)
+                        if n in window and n not in seen and abs(nr - qr) + abs(nc - qc) == 1:
+                            seen.add(n)
+                            todo.append(n)
+            assert can_birth[b, p] == (not any(before(q, p) for q in four))
+            assert can_death[b, p] == (groups >= 2)
 
 
 def test_decoding_the_truth_gives_the_exact_top_10():
