@@ -37,7 +37,7 @@ import nn_pd0_data  # noqa: E402
 from fasttopo.approximation.decoding import decode  # noqa: E402
 from fasttopo.approximation import score_diagrams  # noqa: E402
 from fasttopo.nn.approximation import (PD0Approximator, pair_loss,  # noqa: E402
-                                        pair_targets, save_approximator)
+                                       pair_targets, save_approximator)
 
 #: Weights of the pairing loss by lifetime rank: the top 9 finite points, then 15 more.
 RANK_WEIGHTS = [1.0] * 9 + [0.5] * 15

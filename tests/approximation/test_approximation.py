@@ -7,8 +7,9 @@ torch = pytest.importorskip("torch")
 
 import fasttopo  # noqa: E402
 import fasttopo.approximation as numpy_approx  # noqa: E402
+from helpers.data import camera_patches  # noqa: E402
 from helpers.examples import load_example  # noqa: E402
-from fasttopo.approximation import decoding, forward, model_file  # noqa: E402
+from fasttopo.approximation import decoding, forward  # noqa: E402
 from fasttopo.nn import approximation as approx  # noqa: E402
 
 
@@ -34,15 +35,6 @@ def tiny(width=4, levels=3, pools=(5,), seed=0):
                 module.bias.uniform_(-0.2, 0.2)
         model.head.weight.mul_(20.0)           # outputs of a few units: decoding is exercised
     return model.eval()
-
-
-def camera_patches(count=6, seed=0):
-    from skimage import data
-
-    image = data.camera()
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, 512 - 32, (count, 2))
-    return np.stack([image[i:i + 32, j:j + 32] for i, j in starts]).astype(np.float32) / 255
 
 
 def test_model_shapes_and_input_channels():
@@ -122,7 +114,7 @@ def test_pair_logits_equal_the_decoding_formula():
     for b in range(2):
         for m, i in enumerate(births[b].tolist()):
             want = decoding.pair_logits(outputs[b].reshape(numpy_approx.HEAD, -1),
-                                           normalised[b], i, np.arange(64), 8)
+                                        normalised[b], i, np.arange(64), 8)
             np.testing.assert_allclose(got[b, m].numpy(), want, rtol=1e-10, atol=1e-10)
 
 

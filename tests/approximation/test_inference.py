@@ -6,20 +6,11 @@ import numpy as np
 import pytest
 
 import fasttopo
+from helpers.data import camera_patches
 from helpers.examples import load_example
 from fasttopo import approximation as approx
 from fasttopo.approximation.decoding import HEAD, OFFSET_SCALE, candidates
 from fasttopo.distances import bottleneck_distance
-
-
-def camera_patches(count=6, seed=0):
-    """uint8-valued patches (many ties) as float32 in [0, 1]."""
-    from skimage import data
-
-    image = data.camera()
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, 512 - 32, (count, 2))
-    return np.stack([image[i:i + 32, j:j + 32] for i, j in starts]).astype(np.float32) / 255
 
 
 def patch_sets():
@@ -252,7 +243,7 @@ def set_in(mapping, key, value):
     (lambda h: set_in(h, "metadata", [1, 2]), None, "metadata"),
 ])
 def test_bad_model_files_are_refused_naming_the_file(tmp_path, change_header, change_arrays,
-                                                    match):
+                                                     match):
     path = rewrite(tmp_path, change_header, change_arrays)
     with pytest.raises(ValueError, match=match) as info:
         approx.read_weights(path)
