@@ -117,6 +117,14 @@ def train(args, log):
                    "pair_loss": round(float(mean[3]), 4)}
             if step % args.val_every == 0 or step == args.steps:
                 row["validation"] = validate(model, val, val_exact)
+                found = row["validation"]["birth"]["found"]
+                if found > max((r["validation"]["birth"]["found"] for r in curve
+                                if "validation" in r), default=-1.0):
+                    # the model selected on the training images' held-out pieces
+                    best = {"model": model.state_dict(), "step": step,
+                            "curve": curve + [row], "config": model.config}
+                    torch.save(best, str(d / "best.pt") + ".tmp")
+                    os.replace(str(d / "best.pt") + ".tmp", d / "best.pt")
             curve.append(row)
             log(row)
         stop = bool(args.stop_after) and step >= args.stop_after
@@ -139,8 +147,8 @@ def save(model, args, curve, steps):
 
 
 def export(args):
-    """Write the model of the last checkpoint in ``args.dir`` to ``args.out``."""
-    state = torch.load(pathlib.Path(args.dir) / "checkpoint.pt", weights_only=False)
+    """Write the model of ``args.dir``'s best (or last) checkpoint to ``args.out``."""
+    state = torch.load(pathlib.Path(args.dir) / args.checkpoint, weights_only=False)
     model = PD0Approximator(**state["config"])
     model.load_state_dict(state["model"])
     save(model.eval(), args, state["curve"], state["step"])
@@ -168,7 +176,9 @@ def main(argv=None):
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--out", default="pd0_approximator.npz")
     parser.add_argument("--export", action="store_true",
-                        help="only write --out from --dir's last checkpoint")
+                        help="only write --out from a checkpoint of --dir")
+    parser.add_argument("--checkpoint", default="best.pt", choices=["best.pt", "checkpoint.pt"],
+                        help="for --export: the best on the held-out pieces, or the last")
     args = parser.parse_args(argv)
     if args.export:
         return export(args)
