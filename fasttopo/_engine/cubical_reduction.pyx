@@ -42,6 +42,7 @@ cdef struct Grid:
     Py_ssize_t stride[3]
     const int32_t* pos
     const int32_t* order
+    const int32_t* col_order    # the edges' order (``order`` but for image persistence)
 
 
 cdef inline int direction(int axis, int sign) noexcept nogil:
@@ -119,7 +120,7 @@ cdef inline int64_t square_id(Grid* g, int64_t key) noexcept nogil:
 
 cdef inline int64_t edge_id(Grid* g, int64_t key) noexcept nogil:
     cdef int j = <int>(key & 63)
-    cdef Py_ssize_t owner = g.order[key >> 8]
+    cdef Py_ssize_t owner = g.col_order[key >> 8]
     cdef Py_ssize_t other = owner + SIGN[j] * g.stride[AXIS[j]]
     cdef Py_ssize_t u = owner if owner < other else other
     return 3 * u + AXIS[j]
@@ -296,8 +297,125 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
     return out
 
 
+cdef inline int64_t edge_key_between(const int32_t* pos, Py_ssize_t a, Py_ssize_t b,
+                                     int d) noexcept nogil:
+    """Key of the edge from voxel ``a`` to ``b`` (direction ``d`` from ``a``) by ``pos``."""
+    return edge_key(pos[a], d) if pos[a] > pos[b] else edge_key(pos[b], 5 - d)
+
+
+def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
+                  const int32_t[::1] order_t, const uint8_t[::1] negative,
+                  int32_t[::1] pivots, Py_ssize_t Hp, Py_ssize_t Wp, int32_t first_real,
+                  Py_ssize_t start, Py_ssize_t stop):
+    """``apparent_pairs`` for the image of H1 of the source into H1 of the target.
+
+    The cohomology matrix of image persistence (Bauer & Schmahl 2023,
+    arXiv:2201.04170; anti-transposed, as ``reduce_columns`` reduces it):
+    columns are the edges in decreasing order of the *source* ``pos_s``,
+    the pivot of a column is its earliest square in the *target* order
+    ``pos_t``.  Edges that are negative in the source (``negative``, bit
+    per direction) create no class of the source, hence none of the image:
+    they are skipped (clearing).  An edge whose earliest square has it as
+    its latest face in the source order is an apparent pair (no earlier
+    column can hold that square); unlike ``apparent_pairs`` its two cells
+    may have different owners, so the pair is returned.
+
+    Returns
+    -------
+    columns : (k,) int64
+        Source keys of the other columns (to ``reduce_columns`` with
+        ``col_order`` = the source order).
+    births, deaths : (m,) int64
+        Source owner of the edge and target owner of the square of each
+        apparent pair (zero length included).
+    """
+    cdef Grid g
+    g.stride[0] = Hp * Wp
+    g.stride[1] = Wp
+    g.stride[2] = 1
+    g.pos = &pos_t[0]
+    g.order = &order_t[0]
+    cdef Py_ssize_t face[6]
+    cdef int d, e, c, best_e, best_c
+    for d in range(6):
+        face[d] = SIGN[d] * g.stride[AXIS[d]]
+    cdef const int32_t* S = &pos_s[0]
+    cdef const int32_t* T = &pos_t[0]
+    cdef vector[int64_t] columns
+    cdef vector[int64_t] out_b
+    cdef vector[int64_t] out_d
+    cdef Py_ssize_t v, u, w
+    cdef Py_ssize_t corner[4]
+    cdef int32_t top, value
+    cdef int64_t key, best, mine
+    cdef int da, db
+    with nogil:
+        for v in range(start, stop):
+            if S[v] < first_real:
+                continue
+            for d in range(6):
+                u = v + face[d]
+                if S[u] < 0 or S[u] > S[v] or (negative[v] >> d) & 1:
+                    continue
+                # the edge (v, u) is a column: its earliest square in the target order
+                best = -1
+                best_e = 0
+                best_c = 0
+                for e in range(6):
+                    if AXIS[e] == AXIS[d]:
+                        continue
+                    corner[0] = v
+                    corner[1] = u
+                    corner[2] = v + face[e]
+                    corner[3] = u + face[e]
+                    top = -1
+                    c = 0
+                    for w in range(4):
+                        value = T[corner[w]]
+                        if value < 0:
+                            top = -2
+                            break
+                        if value > top:
+                            top = value
+                            c = <int>w
+                    if top < 0:
+                        continue
+                    # the owner's two edges point into the square
+                    da = d if (c & 1) == 0 else 5 - d
+                    db = e if c < 2 else 5 - e
+                    key = square_key(top, da, db)
+                    if best < 0 or key < best:
+                        best = key
+                        best_e = e
+                        best_c = c
+                if best < 0:
+                    continue
+                # apparent if (v, u) is the square's latest edge in the source order
+                mine = edge_key(S[v], d)
+                w = v + face[best_e]
+                if (edge_key_between(S, w, w + face[d], d) < mine
+                        and edge_key_between(S, v, w, best_e) < mine
+                        and edge_key_between(S, u, u + face[best_e], best_e) < mine):
+                    pivots[square_id(&g, best)] = <int32_t>(3 * (u if d < 3 else v) + AXIS[d])
+                    out_b.push_back(v)
+                    out_d.push_back(order_t[best >> 8])
+                else:
+                    columns.push_back(mine)
+    return (_to_array(columns), _to_array(out_b), _to_array(out_d))
+
+
+cdef _to_array(vector[int64_t]& values):
+    out = np.empty(values.size(), dtype=np.int64)
+    cdef int64_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(<Py_ssize_t>values.size()):
+        o[i] = values[i]
+    return out
+
+
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
-                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp):
+                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp,
+                   const int32_t[::1] col_order=None):
     """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
 
     ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
@@ -307,6 +425,11 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     to be added again; the others are recomputed from the coboundary.
     Returns ``births, deaths`` (int64): the owner voxels of the edge and of
     the square of every pair found (apparent pairs are not repeated).
+
+    For image persistence (``image_columns``) the columns' keys are
+    positions in another order, ``col_order`` (default ``order``); ``pos``
+    and ``order`` then order the squares (the pivots).  Columns that reduce
+    to zero are then the edges that create no class of the image.
     """
     cdef Grid g
     g.stride[0] = Hp * Wp
@@ -314,6 +437,7 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     g.stride[2] = 1
     g.pos = &pos[0]
     g.order = &order[0]
+    g.col_order = &order[0] if col_order is None else &col_order[0]
     cdef vector[int64_t] buckets[65]
     cdef RadixHeap heap
     cdef vector[int64_t] births
@@ -359,8 +483,8 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             if broken:
                 break
             if pivot < 0:
-                continue                # an essential class: impossible in a box
-            births.push_back(g.order[ekey >> 8])
+                continue                # essential (impossible in a box), or no image class
+            births.push_back(g.col_order[ekey >> 8])
             deaths.push_back(g.order[pivot >> 8])
             if not added:
                 pivots[sid] = <int32_t>eid

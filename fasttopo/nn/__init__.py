@@ -15,6 +15,7 @@ except ImportError:
 
 from ._tensor_diagrams import Diagrams  # noqa: E402
 from .approximation import PD0Approximator, approximate_diagrams  # noqa: E402
+from .betti_matching import BettiMatchingLoss, betti_matching_loss  # noqa: E402
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
                          persistence_features,
                          rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
@@ -26,4 +27,5 @@ __all__ = ["Diagrams", "persistence", "rips_persistence", "alpha_persistence",
            "localized_loss", "persistence_features", "CubicalPersistence", "RipsPersistence",
            "AlphaPersistence",
            "TotalPersistence", "TopKLifetimes", "WassersteinLoss", "LifetimeSortedLoss",
-           "LocalizedLoss", "PD0Approximator", "approximate_diagrams"]
+           "LocalizedLoss", "PD0Approximator", "approximate_diagrams", "betti_matching_loss",
+           "BettiMatchingLoss"]
