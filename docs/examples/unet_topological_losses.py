@@ -82,26 +82,30 @@ def dataset(n, size=128, seed=0):
 
 
 class UNet(torch.nn.Module):
-    """Two down- and up-sampling levels, 8-16-32 channels."""
+    """Two down- and up-sampling levels, 8-16-32 channels (``ndim=3``: the same in 3D)."""
 
-    def __init__(self, width=8):
+    def __init__(self, width=8, ndim=2):
         super().__init__()
+        conv = torch.nn.Conv2d if ndim == 2 else torch.nn.Conv3d
+        up = torch.nn.ConvTranspose2d if ndim == 2 else torch.nn.ConvTranspose3d
+        self.pool = (torch.nn.functional.max_pool2d if ndim == 2
+                     else torch.nn.functional.max_pool3d)
 
         def block(i, o):
-            return torch.nn.Sequential(torch.nn.Conv2d(i, o, 3, padding=1), torch.nn.ReLU(),
-                                       torch.nn.Conv2d(o, o, 3, padding=1), torch.nn.ReLU())
+            return torch.nn.Sequential(conv(i, o, 3, padding=1), torch.nn.ReLU(),
+                                       conv(o, o, 3, padding=1), torch.nn.ReLU())
         w = width
         self.d1, self.d2, self.mid = block(1, w), block(w, 2 * w), block(2 * w, 4 * w)
-        self.u2 = torch.nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2)
+        self.u2 = up(4 * w, 2 * w, 2, stride=2)
         self.c2 = block(4 * w, 2 * w)
-        self.u1 = torch.nn.ConvTranspose2d(2 * w, w, 2, stride=2)
+        self.u1 = up(2 * w, w, 2, stride=2)
         self.c1 = block(2 * w, w)
-        self.out = torch.nn.Conv2d(w, 1, 1)
+        self.out = conv(w, 1, 1)
 
     def forward(self, x):
         a = self.d1(x)
-        b = self.d2(torch.nn.functional.max_pool2d(a, 2))
-        m = self.mid(torch.nn.functional.max_pool2d(b, 2))
+        b = self.d2(self.pool(a, 2))
+        m = self.mid(self.pool(b, 2))
         b = self.c2(torch.cat([self.u2(m), b], 1))
         a = self.c1(torch.cat([self.u1(b), a], 1))
         return self.out(a)
