@@ -1,4 +1,4 @@
-"""Betti matching beside three other topological losses: a small UNet on synthetic roads and vessels.
+"""Betti matching beside three other topological losses: a small UNet on synthetic roads, vessels.
 
 The comparison of Stucki et al. (ICML 2023, Table 2: BCE / Dice against
 the topological losses, scored by Dice, clDice, the Betti number error and
@@ -52,6 +52,7 @@ from skimage.morphology import skeletonize
 
 import fasttopo
 import fasttopo.nn as tnn
+from _gallery import mean_sd, rst_table, write_tables  # docs/examples is on the path
 
 HERE = pathlib.Path(__file__).resolve().parent
 LOSSES = ("bce", "bce+lifetime", "bce+localized", "bce+betti")
@@ -281,7 +282,6 @@ METRICS = (("dice", "Dice"), ("cldice", "clDice"), ("betti", "Betti error"),
 
 def table(results, timing=True, paper=None):
     """The rst table of one data set: mean +- sd over seeds (and the paper's rows)."""
-    from _gallery import mean_sd, rst_table
 
     header = ["loss"] + [label for _, label in METRICS] + (["s/iter"] if timing else [])
     rows = []
@@ -312,7 +312,6 @@ def main(argv=None):
     torch.set_num_threads(1)
     # one Numba thread too: Numba's spinning OpenMP workers slow torch's kernels down
     numba.set_num_threads(1)
-    sys.path.insert(0, str(HERE))
     seeds = tuple(int(s) for s in args.seeds.split(","))
     tables = []
     for name in args.data.split(","):
@@ -327,7 +326,6 @@ def main(argv=None):
         print(f"\n{name}\n{text}")
         tables.append((f"**{name}**", text))
     if args.write:
-        from _gallery import write_tables
         tag = "quick" if args.quick else "full"
         write_tables(f"betti_matching_segmentation.{tag}", "betti_matching_segmentation.py",
                      list(argv if argv is not None else sys.argv[1:]), tables)

@@ -35,6 +35,7 @@ on one thread) or ``--quick``.
 import argparse
 import importlib.util
 import pathlib
+import sys
 import time
 
 import numba
@@ -45,6 +46,7 @@ from skimage.morphology import skeletonize
 
 import fasttopo
 import fasttopo.nn as tnn
+from _gallery import mean_sd, rst_table, write_tables  # docs/examples is on the path
 
 HERE = pathlib.Path(__file__).resolve().parent
 T = 16.0
@@ -144,7 +146,7 @@ def segment(method, out):
     return out > 0.0
 
 
-def train(method, data, iterations=300, batch=4, seed=0, log=None):
+def train(method, data, iterations=300, batch=4, seed=0, lam=0.01, log=None):
     """Train one UNet; returns the model, seconds in all and in the topological term."""
     images, masks, dists = (torch.from_numpy(a) for a in data)
     torch.manual_seed(seed)
@@ -158,13 +160,14 @@ def train(method, data, iterations=300, batch=4, seed=0, log=None):
         start = time.perf_counter()
         opt.zero_grad()
         out = model(images[idx])
-        loss, t = loss_fn(method, out, masks[idx], dists[idx], rng)
+        loss, t = loss_fn(method, out, masks[idx], dists[idx], rng, lam=lam)
         loss.backward()
         opt.step()
         total += time.perf_counter() - start
         topo_time += t
         if log and (it % 50 == 0 or it == iterations - 1):
-            print(f"[{method}] it {it} loss {loss.item():.4f}", file=log, flush=True)
+            print(f"[{method} seed {seed}] it {it} loss {loss.item():.4f}", file=log,
+                  flush=True)
     return model, total, topo_time
 
 
@@ -179,14 +182,32 @@ def relaxed(pred, truth, buffer=3):
     return comp, corr, qual
 
 
+def loop_errors(pred, truth, n_patches, rng):
+    """Mean over random 64x64 patches of the loops the prediction has in excess / misses.
+
+    The patches of :func:`fasttopo.betti_error` drawn with the same ``rng``
+    (its beta_1 error is the sum of the two).
+    """
+    rng = np.random.default_rng(rng)
+    size = [min(64, s) for s in pred.shape]
+    starts = [rng.integers(0, s - p + 1, size=n_patches) for s, p in zip(pred.shape, size)]
+    extra = missing = 0
+    for r, c in zip(*starts):
+        window = (slice(r, r + size[0]), slice(c, c + size[1]))
+        d = fasttopo.betti_numbers(pred[window])[1] - fasttopo.betti_numbers(truth[window])[1]
+        extra += max(d, 0)
+        missing += max(-d, 0)
+    return extra / n_patches, missing / n_patches
+
+
 def evaluate(method, model, data, n_patches=20, seed=0):
     images, masks, _ = data
     with torch.no_grad():
         out = model(torch.from_numpy(images)).numpy()
     pred = segment(method, out)[:, 0]
     truth = masks[:, 0] > 0.5
-    scores = {"accuracy": [], "completeness": [], "correctness": [], "quality": [], "dice": [],
-              "betti1": []}
+    scores = {key: [] for key in ("accuracy", "completeness", "correctness", "quality", "dice",
+                                  "betti1", "extra loops", "missing loops")}
     for k, (p, t) in enumerate(zip(pred, truth)):
         scores["accuracy"].append(np.mean(p == t))
         comp, corr, qual = relaxed(p, t)
@@ -196,51 +217,93 @@ def evaluate(method, model, data, n_patches=20, seed=0):
         scores["dice"].append(2 * (p & t).sum() / max(p.sum() + t.sum(), 1))
         scores["betti1"].append(fasttopo.betti_error(p, t, dims=1, patch_size=64,
                                                      n_patches=n_patches, rng=seed + k))
+        extra, missing = loop_errors(p, t, n_patches, seed + k)
+        scores["extra loops"].append(extra)
+        scores["missing loops"].append(missing)
     return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
 METHODS = ("bce", "bce+lifetime", "mse", "mse+localized")
+#: paper 002 (topological priors UNet, ISBI 2012): Betti error of beta_1
+PAPER = {"paper 002: BCE": 1.16, "paper 002: BCE + topological": 1.02}
 
 
-def run(n_train=64, n_test=16, iterations=300, size=128, methods=METHODS, log=None):
+def run(n_train=64, n_test=16, iterations=300, size=128, methods=METHODS, seeds=(0,), lam=0.01,
+        log=None):
+    """{method: {score: [value per seed]}}: one UNet per method and seed."""
     train_data = dataset(n_train, size, seed=1)
     test_data = dataset(n_test, size, seed=2)
-    results = {}
+    results = {method: {} for method in methods}
     for method in methods:
-        model, seconds, topo = train(method, train_data, iterations, log=log)
-        scores = evaluate(method, model, test_data)
-        scores["s/iter"] = seconds / iterations
-        scores["topo share"] = topo / seconds
-        results[method] = scores
+        for seed in seeds:
+            model, seconds, topo = train(method, train_data, iterations, seed=seed, lam=lam,
+                                         log=log)
+            scores = evaluate(method, model, test_data)
+            scores["s/iter"] = seconds / iterations
+            scores["topo share"] = topo / seconds
+            for key, value in scores.items():
+                results[method].setdefault(key, []).append(value)
     return results
 
 
-def table(results):
-    keys = ("accuracy", "completeness", "correctness", "quality", "dice", "betti1", "s/iter",
-            "topo share")
-    lines = ["method          " + "".join(f"{k:>13s}" for k in keys)]
+COLUMNS = (("accuracy", "accuracy"), ("completeness", "completeness"),
+           ("correctness", "correctness"), ("quality", "quality"), ("dice", "dice"),
+           ("betti1", "Betti error β1"), ("extra loops", "β1: extra"),
+           ("missing loops", "β1: missing"))
+
+
+def table(results, timing=True):
+    """The page's rst table: mean ± sd over the seeds (and, with ``timing``, the times)."""
+
+    header = ["method"] + [label for _, label in COLUMNS]
+    if timing:
+        header += ["s/iter", "topo share"]
+    rows = []
     for method, s in results.items():
-        lines.append(f"{method:16s}" + "".join(f"{s[k]:13.3f}" for k in keys))
-    return "\n".join(lines)
+        row = [method] + [mean_sd(s[key]) for key, _ in COLUMNS]
+        if timing:
+            row += [f"{np.mean(s['s/iter']):.3f}", f"{np.mean(s['topo share']):.0%}"]
+        rows.append(row)
+    betti = [label for _, label in COLUMNS].index("Betti error β1") + 1
+    for label, value in PAPER.items():
+        row = [label] + [""] * (len(header) - 1)
+        row[betti] = f"{value:.2f}"
+        rows.append(row)
+    return rst_table(header, rows)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="8 images 64x64... seconds")
-    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="8 images 64x64, 4 iterations")
+    parser.add_argument("--iterations", type=int, default=600)
+    parser.add_argument("--seeds", default="0,1,2", help="one UNet per method and seed")
+    parser.add_argument("--lam", type=float, default=0.01,
+                        help="weight of the lifetime-sorted loss")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--write", action="store_true",
+                        help="write the table into docs/examples/tables/ (the page includes it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     # one Numba thread too: the spinning OpenMP workers of Numba's parallel kernels
     # otherwise slow torch's own CPU kernels down many times in the same process
     numba.set_num_threads(1)
-    import sys
     methods = tuple(args.methods.split(","))
+    seeds = tuple(int(s) for s in args.seeds.split(","))
     if args.quick:
-        results = run(n_train=8, n_test=2, iterations=4, size=64, methods=methods)
+        results = run(n_train=8, n_test=2, iterations=4, size=64, methods=methods,
+                      seeds=seeds[:1], lam=args.lam)
     else:
-        results = run(iterations=args.iterations, methods=methods, log=sys.stdout)
-    print(table(results))
+        results = run(iterations=args.iterations, methods=methods, seeds=seeds, lam=args.lam,
+                      log=sys.stdout)
+    text = table(results, timing=not args.quick)
+    print(text)
+    if args.write:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        name = "quick" if args.quick else f"it{args.iterations}"
+        if args.lam != 0.01:
+            name += f"-lam{args.lam:g}"
+        write_tables(f"unet_topological_losses.{name}", "unet_topological_losses.py", argv,
+                     [("", text)])
     return results
 
 
