@@ -79,3 +79,66 @@ def test_loss_timing_quick(written):
     assert len(times) == 5 and all(t > 0 for t in times.values())
     text = ex.table(times, batch=2, size=64)
     assert "0.5 s x 2 windows" in text and f"{times['step (BCE)']:.3f}" in text
+
+
+def test_unet_loop_errors_split_the_betti_error():
+    ex = load_example("unet_topological_losses")
+    import fasttopo
+    truth = np.zeros((80, 80), bool)
+    truth[10:30, 10:30] = truth[50:70, 50:70] = True
+    truth[15:25, 15:25] = truth[55:65, 55:65] = False          # two rings: two loops
+    pred = truth.copy()
+    pred[55:65, 55:65] = True                                  # one loop filled (missing)
+    pred[40:48, 10:18] = True
+    pred[42:46, 12:16] = False                                 # a loop that is not there
+    extra, missing = ex.loop_errors(pred, truth, 5, 3)
+    assert extra + missing == pytest.approx(
+        fasttopo.betti_error(pred, truth, dims=1, n_patches=5, rng=3))
+    assert extra > 0 and missing > 0
+    extra, missing = ex.loop_errors(pred[:64, :64], truth[:64, :64], 1, 0)
+    assert (extra, missing) == (1.0, 0.0)                      # the patch holds both rings
+
+
+def test_betti_matching_segmentation_quick(written):
+    ex = load_example("betti_matching_segmentation")
+    tables = ex.main(["--quick", "--write"])
+    assert_page_table(written, "betti_matching_segmentation.quick")
+    assert [caption for caption, _ in tables] == ["**roads**", "**vessels**"]
+    for _, text in tables:
+        assert all(loss in text for loss in ex.LOSSES)
+
+
+def test_betti_matching_segmentation_scores():
+    ex = load_example("betti_matching_segmentation")
+    target = np.zeros((40, 40), bool)
+    target[5:35, 19:22] = True                                 # a road
+    target[19:22, 5:35] = True
+    broken = target.copy()
+    broken[8:10, 19:22] = False                                # a cut near its end
+    same = ex.scores(target, target)
+    assert same == {"dice": 1.0, "cldice": 1.0, "betti": 0.0, "betti matching": 0.0}
+    cut = ex.scores(broken, target)
+    assert cut["dice"] > 0.95 and cut["cldice"] < cut["dice"]  # clDice sees the cut more
+    assert cut["betti"] == 1.0 and cut["betti matching"] >= cut["betti"]
+    with_blob, blob_elsewhere = target.copy(), target.copy()
+    with_blob[1:4, 1:4] = True
+    blob_elsewhere[30:33, 30:33] = True                        # a second component elsewhere
+    far = ex.scores(blob_elsewhere, with_blob)
+    assert far["betti"] == 0.0 and far["betti matching"] == 2.0  # same count, wrong place
+    empty = ex.scores(np.zeros_like(target), target)
+    assert empty["dice"] == 0.0 and empty["cldice"] == 0.0
+    assert ex.cl_dice(np.zeros_like(target), target) == 0.0
+
+
+def test_synthetic_vessels():
+    ex = load_example("betti_matching_segmentation")
+    images, masks = ex.vessels(3, 24, seed=0)
+    assert images.shape == masks.shape == (3, 1, 24, 24, 24)
+    assert images.dtype == masks.dtype == np.float32
+    assert set(np.unique(masks)) == {0.0, 1.0}
+    fractions = masks.mean(axis=(1, 2, 3, 4))
+    assert (fractions > 0.002).all() and (fractions < 0.2).all()
+    # tubes are brighter than the background on average
+    assert images[masks > 0].mean() > images[masks == 0].mean() + 0.2
+    again = ex.vessels(3, 24, seed=0)
+    assert np.array_equal(again[1], masks) and np.array_equal(again[0], images)
