@@ -195,7 +195,7 @@ def train(model, data, loss, iterations, batch, seed, window, lr=2e-3, log=None,
         opt.step()
         total += time.perf_counter() - start
         if log and (it % 100 == 0 or it == iterations - 1):
-            print(f"[{tag} {loss}] it {it} bce {base.item():.4f} topo {float(topo):.4f}",
+            print(f"[{tag} {loss}] it {it} bce {base.item():.4f} topo {topo.item():.4f}",
                   file=log, flush=True)
     return total, topo_time
 
