@@ -2,9 +2,10 @@
 
 The definition (``fasttopo.betti_matching``'s docstring): sublevel
 filtrations of P, G and C = min(P, G) (superlevel: the values negated),
-pixels totally ordered by (value, flat index) as everywhere in fasttopo.
+pixels totally ordered by (value, the other image's value, flat index).
 Filtering P, G and C by one common index set -- the ranks of all the
-(value, pixel) pairs of P and G together -- makes the inclusions
+(value, other value, pixel) triples of P and G together (C's are the
+smaller of the two at each pixel) -- makes the inclusions
 P_t, G_t within C_t maps of persistence modules indexed by that set; their
 barcodes are multisets of (birth pixel, death pixel) intervals, and the
 induced matchings of Bauer and Lesnick are applied to them literally.
@@ -42,11 +43,13 @@ def joint_ranks(prediction, target, superlevel=False):
     p = sign * np.asarray(prediction, dtype=np.float64).ravel()
     g = sign * np.asarray(target, dtype=np.float64).ravel()
     n = p.size
-    items = sorted({(float(p[i]), i) for i in range(n)} | {(float(g[i]), i) for i in range(n)})
+    tp = [(float(p[i]), float(g[i]), i) for i in range(n)]
+    tg = [(float(g[i]), float(p[i]), i) for i in range(n)]
+    items = sorted(set(tp) | set(tg))
     rank = {item: r for r, item in enumerate(items)}
-    P = np.array([rank[(float(p[i]), i)] for i in range(n)])
-    G = np.array([rank[(float(g[i]), i)] for i in range(n)])
-    return P, G, np.minimum(P, G), np.array([v for v, _ in items])
+    P = np.array([rank[t] for t in tp])
+    G = np.array([rank[t] for t in tg])
+    return P, G, np.minimum(P, G), np.array([v for v, _, _ in items])
 
 
 def cubical(shape, construction):

@@ -413,6 +413,117 @@ cdef _to_array(vector[int64_t]& values):
     return out
 
 
+cdef inline int sorted_coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
+    """``coboundary`` with the keys in increasing order (at most four: insertion sort)."""
+    cdef int n = coboundary(g, edge, keys), a, b
+    cdef int64_t v
+    for a in range(1, n):
+        v = keys[a]
+        b = a - 1
+        while b >= 0 and keys[b] > v:
+            keys[b + 1] = keys[b]
+            b -= 1
+        keys[b + 1] = v
+    return n
+
+
+cdef inline void add_sorted(vector[int64_t]& work, const int64_t* other, Py_ssize_t m,
+                            vector[int64_t]& spare) noexcept nogil:
+    """``work`` += ``other`` over Z/2: the symmetric difference of two increasing lists."""
+    cdef Py_ssize_t i = 0, j = 0, n = work.size()
+    spare.clear()
+    while i < n and j < m:
+        if work[i] < other[j]:
+            spare.push_back(work[i])
+            i += 1
+        elif work[i] > other[j]:
+            spare.push_back(other[j])
+            j += 1
+        else:
+            i += 1
+            j += 1
+    while i < n:
+        spare.push_back(work[i])
+        i += 1
+    while j < m:
+        spare.push_back(other[j])
+        j += 1
+    work.swap(spare)
+
+
+def reduce_sorted(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
+                  const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp,
+                  const int32_t[::1] col_order=None):
+    """``reduce_columns`` with the working column as an increasing list (merges, no heap).
+
+    Image persistence has many more columns to reduce than one filtration
+    has (the orders of the edges and of the squares differ), most of them
+    short: merging short sorted lists beats the radix heap there.  Same
+    arguments and result as ``reduce_columns``.
+    """
+    cdef Grid g
+    g.stride[0] = Hp * Wp
+    g.stride[1] = Wp
+    g.stride[2] = 1
+    g.pos = &pos[0]
+    g.order = &order[0]
+    g.col_order = &order[0] if col_order is None else &col_order[0]
+    cdef vector[int64_t] work, spare, births, deaths, pool, starts
+    cdef int64_t keys[4]
+    cdef int64_t ekey, sid = 0, pivot, other, eid, slot
+    cdef int n, c
+    cdef bint added, broken = False
+    cdef Py_ssize_t i
+    starts.push_back(0)
+    with nogil:
+        for i in range(columns.shape[0] - 1, -1, -1):
+            ekey = columns[i]
+            eid = edge_id(&g, ekey)
+            n = sorted_coboundary(&g, eid, keys)
+            if n == 0:
+                continue
+            sid = square_id(&g, keys[0])
+            if pivots[sid] == -1:    # emergent: the column is reduced as it is
+                births.push_back(g.col_order[ekey >> 8])
+                deaths.push_back(g.order[keys[0] >> 8])
+                pivots[sid] = <int32_t>eid
+                continue
+            work.assign(keys, keys + n)
+            added = False
+            while work.size() > 0:
+                pivot = work[0]
+                sid = square_id(&g, pivot)
+                other = pivots[sid]
+                if other == -1:
+                    break
+                added = True
+                if other <= -2:
+                    slot = -2 - other
+                    add_sorted(work, &pool[starts[slot]], starts[slot + 1] - starts[slot],
+                               spare)
+                else:
+                    n = sorted_coboundary(&g, other, keys)
+                    add_sorted(work, keys, n, spare)
+                if work.size() > 0 and work[0] == pivot:  # the pivot did not cancel
+                    broken = True
+                    break
+            if broken:
+                break
+            if work.size() == 0:
+                continue                # no class of the image (or essential)
+            births.push_back(g.col_order[ekey >> 8])
+            deaths.push_back(g.order[work[0] >> 8])
+            if not added:
+                pivots[sid] = <int32_t>eid
+                continue
+            pivots[sid] = <int32_t>(-2 - <int64_t>(starts.size() - 1))    # slot -2 - value
+            pool.insert(pool.end(), work.begin(), work.end())
+            starts.push_back(pool.size())
+    if broken:
+        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
+    return _to_array(births), _to_array(deaths)
+
+
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
                    const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp,
                    const int32_t[::1] col_order=None):
@@ -455,8 +566,21 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
         for i in range(columns.shape[0] - 1, -1, -1):
             ekey = columns[i]
             eid = edge_id(&g, ekey)
-            rh_reset(&heap, buckets)
             n = coboundary(&g, eid, keys)
+            if n == 0:
+                continue
+            # emergent pair: the earliest square is nobody's pivot yet, the column is reduced
+            pivot = keys[0]
+            for c in range(1, n):
+                if keys[c] < pivot:
+                    pivot = keys[c]
+            sid = square_id(&g, pivot)
+            if pivots[sid] == -1:
+                births.push_back(g.col_order[ekey >> 8])
+                deaths.push_back(g.order[pivot >> 8])
+                pivots[sid] = <int32_t>eid
+                continue
+            rh_reset(&heap, buckets)
             for c in range(n):
                 rh_push(&heap, buckets, keys[c])
             added = False
