@@ -20,8 +20,9 @@ class BettiMatching:
     ``target_matched``; the bars left unmatched are in
     ``prediction_unmatched`` and ``target_unmatched``.  Rows are grouped by
     increasing dimension.  The prediction's bars (matched and unmatched)
-    are exactly those of ``persistence(prediction, ...)``, the target's
-    those of ``persistence(target, ...)``.
+    are the diagram of ``persistence(prediction, ...)``, the target's that
+    of ``persistence(target, ...)``; birth and death pixels are the same
+    too, except where an image has ties (see :func:`betti_matching`).
 
     Attributes
     ----------
@@ -189,14 +190,20 @@ def betti_matching(prediction, target, *, max_dim=None, connectivity=None, super
 
     Notes
     -----
-    *Ties.*  Pixels are ordered by value and ties by flat index, as in
-    :func:`persistence`; the three filtrations are filtered by this total
-    order of all ``(value, pixel)`` pairs (a perturbation of the values
-    that keeps :math:`P, G \ge C`), so that every bar has a birth and a
-    death pixel and the matching is well defined for images with ties
-    (binary targets).  Bars of zero length (equal values) are not
-    reported, as in :func:`persistence`; a bar matched to one of them is
-    reported unmatched.
+    *Ties.*  The matching needs one total order of the pixels of the three
+    filtrations, a perturbation of the values that keeps :math:`P, G \ge
+    C`: pixels are ordered by value, ties by the other image's value at
+    the pixel, then by flat index (smaller first; in the superlevel
+    direction, larger values first) -- :math:`P + \epsilon G +
+    \epsilon^2 i`, :math:`G + \epsilon P + \epsilon^2 i` and :math:`C = \min(P,
+    G) + \epsilon \max(P, G) + \epsilon^2 i`.  Bars are those of this order, so
+    the matching is well defined on images with ties, such as binary
+    targets, whose features are then born and die where the prediction
+    is most confident.  (:func:`persistence` breaks ties by flat index
+    alone: the diagrams are the same, the pixels of tied bars may
+    differ.)  Bars of zero length (equal values) are not reported, as in
+    :func:`persistence`; a bar matched to one of them is reported
+    unmatched.
 
     *Essential classes.*  Each image has one, in dimension 0 (born at its
     first pixel, death ``+inf``, ``-inf`` for the superlevel filtration).

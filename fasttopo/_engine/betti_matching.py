@@ -55,6 +55,8 @@ Filtration = namedtuple("Filtration", ["keys", "kmin", "kmax", "varying", "first
 _EMPTY = np.empty(0, dtype=np.int64)
 _TOP = np.uint64(0xFFFFFFFFFFFFFFFF)
 _INT32_LIMIT = 2**31 - 16
+# below this many pixels the three filtrations run one after the other (threads cost more)
+_THREADED = 1 << 15
 
 
 def _pixel_cells(g):
@@ -366,6 +368,8 @@ def betti_matching_pairs(prediction, target, max_dim, connectivity, superlevel, 
         raise MemoryError(f"an image of {prediction.size} pixels is too large for Betti "
                           f"matching (limit about 2 billion pixels)")
     g = Grid(shape3, padded, pad, int(ndim), npad)
+    if prediction.size < _THREADED:
+        n_threads = 1
     P, G, C = _filtrations(np.ascontiguousarray(prediction), np.ascontiguousarray(target),
                            superlevel, g)
     bars = _bars(P, G, C, g, ndim, max_dim, connectivity, n_threads)

@@ -297,10 +297,10 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
     return out
 
 
-cdef inline int64_t edge_key_between(const int32_t* pos, Py_ssize_t a, Py_ssize_t b,
-                                     int d) noexcept nogil:
-    """Key of the edge from voxel ``a`` to ``b`` (direction ``d`` from ``a``) by ``pos``."""
-    return edge_key(pos[a], d) if pos[a] > pos[b] else edge_key(pos[b], 5 - d)
+cdef inline int64_t key_between(int32_t pa, int32_t pb, int d) noexcept nogil:
+    """Key of the edge between voxels at positions ``pa`` and ``pb`` (``b`` = ``a`` + direction
+    ``d``): its owner is the later one."""
+    return edge_key(pa, d) if pa > pb else edge_key(pb, 5 - d)
 
 
 def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
@@ -318,7 +318,8 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
     they are skipped (clearing).  An edge whose earliest square has it as
     its latest face in the source order is an apparent pair (no earlier
     column can hold that square); unlike ``apparent_pairs`` its two cells
-    may have different owners, so the pair is returned.
+    may have different owners, so the pair is returned when they do (one
+    owner: a bar of zero length, or none).
 
     Returns
     -------
@@ -326,8 +327,8 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
         Source keys of the other columns (to ``reduce_columns`` with
         ``col_order`` = the source order).
     births, deaths : (m,) int64
-        Source owner of the edge and target owner of the square of each
-        apparent pair (zero length included).
+        Source owner of the edge and target owner of the square of the
+        apparent pairs whose owners differ.
     """
     cdef Grid g
     g.stride[0] = Hp * Wp
@@ -344,46 +345,48 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
     cdef vector[int64_t] columns
     cdef vector[int64_t] out_b
     cdef vector[int64_t] out_d
-    cdef Py_ssize_t v, u, w
-    cdef Py_ssize_t corner[4]
-    cdef int32_t top, value
+    cdef Py_ssize_t v, u, w, low
+    cdef int32_t sn[6]
+    cdef int32_t tn[6]
+    cdef int32_t sv, tv, su, tu, tw, tz, sz, top
     cdef int64_t key, best, mine
-    cdef int da, db
+    cdef uint8_t neg
     with nogil:
         for v in range(start, stop):
-            if S[v] < first_real:
+            sv = S[v]
+            if sv < first_real:
                 continue
+            tv = T[v]
             for d in range(6):
-                u = v + face[d]
-                if S[u] < 0 or S[u] > S[v] or (negative[v] >> d) & 1:
+                sn[d] = S[v + face[d]]
+                tn[d] = T[v + face[d]]
+            neg = negative[v]
+            for d in range(6):
+                su = sn[d]
+                if su < 0 or su > sv or (neg >> d) & 1:
                     continue
-                # the edge (v, u) is a column: its earliest square in the target order
+                # the edge (v, u) is a column: its earliest square in the target order,
+                # whose owner (latest corner) has its two edges pointing into the square
+                u = v + face[d]
+                tu = tn[d]
                 best = -1
                 best_e = 0
                 best_c = 0
                 for e in range(6):
                     if AXIS[e] == AXIS[d]:
                         continue
-                    corner[0] = v
-                    corner[1] = u
-                    corner[2] = v + face[e]
-                    corner[3] = u + face[e]
-                    top = -1
-                    c = 0
-                    for w in range(4):
-                        value = T[corner[w]]
-                        if value < 0:
-                            top = -2
-                            break
-                        if value > top:
-                            top = value
-                            c = <int>w
-                    if top < 0:
+                    tw = tn[e]
+                    tz = T[u + face[e]]
+                    if tw < 0 or tz < 0 or tu < 0:
                         continue
-                    # the owner's two edges point into the square
-                    da = d if (c & 1) == 0 else 5 - d
-                    db = e if c < 2 else 5 - e
-                    key = square_key(top, da, db)
+                    top, c = tv, 0
+                    if tu > top:
+                        top, c = tu, 1
+                    if tw > top:
+                        top, c = tw, 2
+                    if tz > top:
+                        top, c = tz, 3
+                    key = square_key(top, d if (c & 1) == 0 else 5 - d, e if c < 2 else 5 - e)
                     if best < 0 or key < best:
                         best = key
                         best_e = e
@@ -391,14 +394,27 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
                 if best < 0:
                     continue
                 # apparent if (v, u) is the square's latest edge in the source order
-                mine = edge_key(S[v], d)
-                w = v + face[best_e]
-                if (edge_key_between(S, w, w + face[d], d) < mine
-                        and edge_key_between(S, v, w, best_e) < mine
-                        and edge_key_between(S, u, u + face[best_e], best_e) < mine):
-                    pivots[square_id(&g, best)] = <int32_t>(3 * (u if d < 3 else v) + AXIS[d])
-                    out_b.push_back(v)
-                    out_d.push_back(order_t[best >> 8])
+                mine = edge_key(sv, d)
+                sz = S[u + face[best_e]]
+                if (key_between(sn[best_e], sz, d) < mine and key_between(sv, sn[best_e], best_e)
+                        < mine and key_between(su, sz, best_e) < mine):
+                    # the square's id from its lowest corner (no lookup in ``order_t``)
+                    w = v + face[best_e]
+                    low = v
+                    if u < low:
+                        low = u
+                    if w < low:
+                        low = w
+                    if u + face[best_e] < low:
+                        low = u + face[best_e]
+                    pivots[3 * low + orientation(
+                        AXIS[d] if AXIS[d] < AXIS[best_e] else AXIS[best_e],
+                        AXIS[d] if AXIS[d] > AXIS[best_e] else AXIS[best_e])] = \
+                        <int32_t>(3 * (u if d < 3 else v) + AXIS[d])
+                    if best_c != 0:  # one owner: no bar (zero or negative length)
+                        out_b.push_back(v)
+                        out_d.push_back(u if best_c == 1 else w if best_c == 2
+                                        else u + face[best_e])
                 else:
                     columns.push_back(mine)
     return (_to_array(columns), _to_array(out_b), _to_array(out_d))
@@ -411,117 +427,6 @@ cdef _to_array(vector[int64_t]& values):
     for i in range(<Py_ssize_t>values.size()):
         o[i] = values[i]
     return out
-
-
-cdef inline int sorted_coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
-    """``coboundary`` with the keys in increasing order (at most four: insertion sort)."""
-    cdef int n = coboundary(g, edge, keys), a, b
-    cdef int64_t v
-    for a in range(1, n):
-        v = keys[a]
-        b = a - 1
-        while b >= 0 and keys[b] > v:
-            keys[b + 1] = keys[b]
-            b -= 1
-        keys[b + 1] = v
-    return n
-
-
-cdef inline void add_sorted(vector[int64_t]& work, const int64_t* other, Py_ssize_t m,
-                            vector[int64_t]& spare) noexcept nogil:
-    """``work`` += ``other`` over Z/2: the symmetric difference of two increasing lists."""
-    cdef Py_ssize_t i = 0, j = 0, n = work.size()
-    spare.clear()
-    while i < n and j < m:
-        if work[i] < other[j]:
-            spare.push_back(work[i])
-            i += 1
-        elif work[i] > other[j]:
-            spare.push_back(other[j])
-            j += 1
-        else:
-            i += 1
-            j += 1
-    while i < n:
-        spare.push_back(work[i])
-        i += 1
-    while j < m:
-        spare.push_back(other[j])
-        j += 1
-    work.swap(spare)
-
-
-def reduce_sorted(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
-                  const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp,
-                  const int32_t[::1] col_order=None):
-    """``reduce_columns`` with the working column as an increasing list (merges, no heap).
-
-    Image persistence has many more columns to reduce than one filtration
-    has (the orders of the edges and of the squares differ), most of them
-    short: merging short sorted lists beats the radix heap there.  Same
-    arguments and result as ``reduce_columns``.
-    """
-    cdef Grid g
-    g.stride[0] = Hp * Wp
-    g.stride[1] = Wp
-    g.stride[2] = 1
-    g.pos = &pos[0]
-    g.order = &order[0]
-    g.col_order = &order[0] if col_order is None else &col_order[0]
-    cdef vector[int64_t] work, spare, births, deaths, pool, starts
-    cdef int64_t keys[4]
-    cdef int64_t ekey, sid = 0, pivot, other, eid, slot
-    cdef int n, c
-    cdef bint added, broken = False
-    cdef Py_ssize_t i
-    starts.push_back(0)
-    with nogil:
-        for i in range(columns.shape[0] - 1, -1, -1):
-            ekey = columns[i]
-            eid = edge_id(&g, ekey)
-            n = sorted_coboundary(&g, eid, keys)
-            if n == 0:
-                continue
-            sid = square_id(&g, keys[0])
-            if pivots[sid] == -1:    # emergent: the column is reduced as it is
-                births.push_back(g.col_order[ekey >> 8])
-                deaths.push_back(g.order[keys[0] >> 8])
-                pivots[sid] = <int32_t>eid
-                continue
-            work.assign(keys, keys + n)
-            added = False
-            while work.size() > 0:
-                pivot = work[0]
-                sid = square_id(&g, pivot)
-                other = pivots[sid]
-                if other == -1:
-                    break
-                added = True
-                if other <= -2:
-                    slot = -2 - other
-                    add_sorted(work, &pool[starts[slot]], starts[slot + 1] - starts[slot],
-                               spare)
-                else:
-                    n = sorted_coboundary(&g, other, keys)
-                    add_sorted(work, keys, n, spare)
-                if work.size() > 0 and work[0] == pivot:  # the pivot did not cancel
-                    broken = True
-                    break
-            if broken:
-                break
-            if work.size() == 0:
-                continue                # no class of the image (or essential)
-            births.push_back(g.col_order[ekey >> 8])
-            deaths.push_back(g.order[work[0] >> 8])
-            if not added:
-                pivots[sid] = <int32_t>eid
-                continue
-            pivots[sid] = <int32_t>(-2 - <int64_t>(starts.size() - 1))    # slot -2 - value
-            pool.insert(pool.end(), work.begin(), work.end())
-            starts.push_back(pool.size())
-    if broken:
-        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
-    return _to_array(births), _to_array(deaths)
 
 
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
