@@ -9,7 +9,7 @@ import scipy.ndimage as ndi
 import fasttopo
 from fasttopo import (betti_matching, betti_matching_batch, betti_matching_error,
                       betti_numbers, persistence)
-from reference_betti_matching import image_barcode_two_ways, reference_betti_matching
+from helpers.betti_matching import image_barcode_two_ways, reference_betti_matching
 
 SHAPES = {1: (9,), 2: (5, 6), 3: (3, 3, 4)}
 

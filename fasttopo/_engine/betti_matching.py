@@ -1,6 +1,6 @@
 """Betti matching of two validated images: bars of P, G, C and of the images, matched (private).
 
-The one entry is ``betti_matching_pairs``.  For the prediction P, the
+The one entry is ``matched_bars``.  For the prediction P, the
 target G and C = min(P, G) it computes, per dimension, the bars of the
 three filtrations and of the images of H(P) -> H(C) and H(G) -> H(C), all
 as (birth pixel, death pixel) of the pixel orders ``(key, flat index)``:
@@ -37,10 +37,10 @@ from .induced_matching import (aggregate_roots, group_ranks, image_sweep, sort_c
 from .keys import fill_keys, image_bits, packing
 from .neighbourhood import Grid, geometry
 from .scan import NO_EDGES, NO_SWEEP_EDGES, Edges, Side, scan_rows
-from .threads import as_3d, pool, stencils
+from .buffers import as_3d, pool, stencils
 from .union_find import unpad
 
-__all__ = ["Matched", "betti_matching_pairs"]
+__all__ = ["Matched", "matched_bars"]
 
 # The result, flat C-order pixel indices (essential death -1), grouped by dimension:
 # matched bars of P and G (row i of one with row i of the other), then the unmatched
@@ -358,7 +358,7 @@ def _bars(P, G, C, g, ndim, max_dim, connectivity, n_threads):
     return bars
 
 
-def betti_matching_pairs(prediction, target, max_dim, connectivity, superlevel, n_threads=1):
+def _matched(prediction, target, max_dim, connectivity, superlevel, n_threads):
     """``Matched`` bars of two validated images of one shape and dtype."""
     ndim = prediction.ndim
     shape3 = np.array(as_3d(prediction).shape, dtype=np.int64)
@@ -402,3 +402,26 @@ def betti_matching_pairs(prediction, target, max_dim, connectivity, superlevel, 
             unpad(col, g.padded, g.pad, g.shape3)
             columns[i] = col
     return Matched(*columns)
+
+
+def matched_bars(pairs, max_dim, connectivity, superlevel, n_threads):
+    """``Matched`` bars of each validated (prediction, target) pair (one shape and dtype each).
+
+    With fewer pairs than threads the pairs run one after the other, each
+    with every thread; otherwise each thread takes every ``n_threads``-th
+    pair.  The kernels release the GIL, and the results do not depend on
+    ``n_threads``.
+    """
+    within = n_threads if len(pairs) < n_threads else 1
+
+    def one(pair):
+        return _matched(pair[0], pair[1], max_dim, connectivity, superlevel, within)
+
+    if n_threads == 1 or within > 1:
+        return [one(pair) for pair in pairs]
+    chunks = [pairs[i::n_threads] for i in range(n_threads)]
+    done = list(pool().map(lambda chunk: [one(pair) for pair in chunk], chunks))
+    out = [None] * len(pairs)
+    for i, part in enumerate(done):
+        out[i::n_threads] = part
+    return out
