@@ -4,8 +4,8 @@ import numpy as np
 
 from . import _engine
 from ._diagram import PersistenceDiagram
-from ._validation import (check_bool, check_image, check_images_type, check_int, check_n_jobs,
-                          check_options)
+from ._validation import check_bool, check_image, check_images_type, check_n_jobs, check_options
+from .metrics import _check_binary_connectivity
 
 __all__ = ["BettiMatching", "betti_matching", "betti_matching_batch", "betti_matching_error"]
 
@@ -419,21 +419,9 @@ def betti_matching_error(prediction, target, *, connectivity=None, threshold=0.5
         raise ValueError(f"prediction and target must have the same shape, got {pm.shape} "
                          f"and {tm.shape}")
     ndim = pm.ndim
-    connectivity = _check_mask_connectivity(connectivity, ndim)
+    connectivity = _check_binary_connectivity(connectivity, ndim)
     (found,) = _engine.matched_bars([(pm, tm)], ndim - 1, connectivity, True, _engine.cores())
     error = (np.bincount(found.p_dim.astype(np.int64), minlength=ndim)
              + np.bincount(found.g_dim.astype(np.int64), minlength=ndim))
     error[0] += pm.any() != tm.any()
     return error
-
-
-def _check_mask_connectivity(connectivity, ndim):
-    if connectivity is None:
-        return ndim
-    connectivity = check_int(connectivity, "connectivity")
-    if not 1 <= connectivity <= ndim:
-        raise ValueError(f"connectivity must be between 1 and ndim={ndim}, got {connectivity}")
-    if ndim == 3 and connectivity == 2:
-        raise ValueError("connectivity=2 (18-neighbour) on a 3D image has no cubical complex; "
-                         "use connectivity=1 (6/26) or 3 (26/6)")
-    return connectivity

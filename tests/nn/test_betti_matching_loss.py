@@ -77,8 +77,8 @@ def test_options(rng):
     assert "dim=1" in repr(module)
 
 
-@pytest.mark.parametrize("shape,connectivity", [((2, 2, 6, 7), 2), ((1, 1, 6, 7), 1),
-                                                ((1, 1, 4, 4, 5), 1), ((1, 1, 4, 4, 5), 3)])
+@pytest.mark.parametrize("shape,connectivity", [((2, 1, 4, 5), 2), ((1, 1, 5, 4), 1),
+                                                ((1, 1, 3, 3, 4), 1), ((1, 1, 3, 3, 4), 3)])
 def test_gradcheck(rng, shape, connectivity):
     p, g = batch(rng, shape)
     x = p.clone().requires_grad_()
@@ -134,7 +134,7 @@ def test_training_step_lowers_the_loss(rng):
     x = p.clone().requires_grad_()
     opt = torch.optim.SGD([x], lr=0.05)
     first = None
-    for _ in range(20):
+    for _ in range(10):
         opt.zero_grad()
         loss = betti_matching_loss(x, g)
         loss.backward()
