@@ -8,9 +8,11 @@ is five times faster.  The pairs here: the prediction is uniform noise
 smoothed by a Gaussian of sigma 2 and rescaled to [0, 1], the target is
 another such field thresholded at its median (binary), both float32.
 
-The Measures: a training step of a small 3D network with the loss on a
-2x1x64^3 batch, and the peak memory per voxel of one 96^3 call (in a
-subprocess: the peak resident memory above the process's size before it).
+The Measures: CPU time per call (all threads; on a busy host wall time
+grows, CPU time much less) beside the engine's time for the prediction
+alone; a training step of a small 3D network with the loss on a 2x1x64^3
+batch; the peak memory per voxel of one 96^3 call (in a subprocess: the
+peak resident memory above the process's size before it).
 """
 
 import json
@@ -110,6 +112,30 @@ def _memory(side, connectivity):
     return run
 
 
+def _cpu_and_scale(shape, repeat):
+    """Wall and CPU time of one call (best of ``repeat``, alternated with ``persistence`` of
+    the prediction, the engine's time for one of the three images, for scale)."""
+    from fasttopo import persistence
+
+    def run():
+        p, g = pair(shape)
+        betti_matching(p, g, connectivity=1)
+        persistence(p, connectivity=1)
+        wall, cpu, engine = [], [], []
+        for _ in range(repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            betti_matching(p, g, connectivity=1)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+            t0 = time.perf_counter()
+            persistence(p, connectivity=1)
+            engine.append(time.perf_counter() - t0)
+        return (f"wall {min(wall) * 1e3:7.1f} ms, CPU {min(cpu) * 1e3:7.1f} ms (all threads); "
+                f"persistence(prediction) {min(engine) * 1e3:6.1f} ms: "
+                f"{min(wall) / min(engine):4.1f}x it")
+    return run
+
+
 def cases():
     out = []
     for shape, seconds in AUTHORS.items():
@@ -123,6 +149,10 @@ def cases():
                         repeat=repeat))
         out.append(Case(f"Betti matching {name}, T-construction, superlevel",
                         lambda p=p, g=g: betti_matching(p, g, superlevel=True), repeat=repeat))
+    for shape, repeat in (((512, 512), 9), ((64, 64, 64), 3), ((96, 96, 96), 3)):
+        name = "x".join(map(str, shape)) if len(shape) == 2 else f"{shape[0]}^3"
+        out.append(Measure(f"Betti matching {name} (V): CPU time and the engine's, for scale",
+                           _cpu_and_scale(shape, repeat)))
     out.append(Measure("training step, 3-layer 3D CNN, 2x1x64^3, BCE + Betti matching loss",
                        _training_step()))
     for connectivity in (1, 3):
