@@ -29,6 +29,7 @@ scan), ``union_find`` (the sweep and the small-image kernels),
 ``middle_dimension`` + ``cubical_reduction.pyx`` (dimension 1 of volumes),
 ``gather`` (values and +-inf), ``threads`` (the threaded path of large
 images, the threads around the small-image kernel, scratch buffers),
+``cycles`` + ``loops`` (representative cycles of pairs: ``representatives``),
 ``intrinsics`` (Numba intrinsics), ``compiling`` (the Numba cache and the
 first-call notice), ``warmup`` (``fasttopo warmup``).  What each first call
 compiles, and why: ``docs/development.rst``, "What a first call compiles".
@@ -42,6 +43,7 @@ import numpy as np
 from .. import _diagram
 from .._validation import check_finite
 from . import compiling
+from .cycles import representatives
 from .gather import batch_cells, gather_values
 from .keys import fill_keys, image_bits, sentinel_room, wide_bits
 from .neighbourhood import neighbour_offsets
@@ -49,7 +51,8 @@ from .threads import as_3d, chunk_tasks, cores, pool, small_buffers, threaded_pa
 from .union_find import NO_SENTINEL, NOT_FINITE, collect_pairs
 
 __all__ = ["SMALL", "SPLIT", "Plan", "Pairs", "plan", "diagram", "diagrams", "pairs", "split",
-           "batch_cells", "cores", "as_3d", "filtration_keys", "neighbour_offsets"]
+           "batch_cells", "cores", "as_3d", "filtration_keys", "neighbour_offsets",
+           "representatives"]
 
 # below this many pixels one serial Numba call beats threads and NumPy's sort
 SMALL = 1 << 16
