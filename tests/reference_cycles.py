@@ -24,12 +24,11 @@ from reference import _cell_pixels, _cells
 
 def filtration_rank(image, superlevel=False):
     """Position of every pixel in the filtration order (value, then flat index)."""
-    values = np.asarray(image, dtype=np.float64).reshape(-1)
-    if superlevel:
-        values = -values
-    order = sorted(range(values.size), key=lambda i: (values[i], i))
-    rank = np.empty(values.size, dtype=np.int64)
-    rank[order] = np.arange(values.size)
+    values = np.asarray(image).reshape(-1).tolist()   # Python ints and floats: exact
+    sign = -1 if superlevel else 1
+    order = sorted(range(len(values)), key=lambda i: (sign * values[i], i))
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.arange(len(values))
     return rank.reshape(np.shape(image))
 
 

@@ -26,11 +26,10 @@ import numpy as np
 from numba import njit
 
 from .keys import fill_keys, image_bits
-from .loops import middle_cycles
 from .neighbourhood import dual_connectivity
 
 __all__ = ["COMPONENT", "ESSENTIAL", "HOLE", "LOOP", "steps", "order_keys", "region_cycles",
-           "representatives"]
+           "coordinates", "grown", "representatives"]
 
 # what each row asks for
 COMPONENT, ESSENTIAL, HOLE, LOOP = 0, 1, 2, 3
@@ -86,20 +85,24 @@ def _before(keys, p, q):
 
 
 @njit(inline="always")
-def _neighbour(p, step, shape3):
-    """Flat index of the neighbour of p one ``step`` away, -1 outside the image."""
+def _position(p, shape3):
+    """(z, y, x) of flat index p in a (D, H, W) grid."""
     H, W = shape3[1], shape3[2]
-    x = p % W
-    y = (p // W) % H
-    z = p // (W * H)
+    r = p // W
+    return r // H, r - (r // H) * H, p - r * W
+
+
+@njit(inline="always")
+def _neighbour(p, z, y, x, step, shape3):
+    """Flat index of the neighbour of p = (z, y, x) one ``step`` away, -1 outside."""
     z2, y2, x2 = z + step[0], y + step[1], x + step[2]
-    if z2 < 0 or z2 >= shape3[0] or y2 < 0 or y2 >= H or x2 < 0 or x2 >= W:
+    if z2 < 0 or z2 >= shape3[0] or y2 < 0 or y2 >= shape3[1] or x2 < 0 or x2 >= shape3[2]:
         return -1
-    return (z2 * H + y2) * W + x2
+    return p + (step[0] * shape3[1] + step[1]) * shape3[2] + step[2]
 
 
 @njit(cache=True, nogil=True)
-def _grown(buffer, need):
+def grown(buffer, need):
     """``buffer`` or a copy of it with room for at least ``need`` entries."""
     if need <= buffer.size:
         return buffer
@@ -118,6 +121,7 @@ def _component(keys, shape3, nbrs, b, d, stamp, seen, out, cnt):
         return out, cnt, _BIRTH_AFTER_DEATH
     start = cnt
     seen[b] = stamp
+    out = grown(out, cnt + 1)
     out[cnt] = b
     cnt += 1
     head = start
@@ -125,8 +129,9 @@ def _component(keys, shape3, nbrs, b, d, stamp, seen, out, cnt):
     while head < cnt:
         p = out[head]
         head += 1
+        z, y, x = _position(p, shape3)
         for s in range(nbrs.shape[0]):
-            q = _neighbour(p, nbrs[s], shape3)
+            q = _neighbour(p, z, y, x, nbrs[s], shape3)
             if q < 0 or seen[q] == stamp:
                 continue
             if q == d:
@@ -136,7 +141,7 @@ def _component(keys, shape3, nbrs, b, d, stamp, seen, out, cnt):
                 if _before(keys, q, b):
                     return out, cnt, _OLDER_PIXEL
                 seen[q] = stamp
-                out = _grown(out, cnt + 1)
+                out = grown(out, cnt + 1)
                 out[cnt] = q
                 cnt += 1
     if not touched:
@@ -160,8 +165,9 @@ def _hole(keys, shape3, dual, b, d, stamp, seen, near, queue, out, cnt):
     while head < size:
         p = queue[head]
         head += 1
+        z, y, x = _position(p, shape3)
         for s in range(dual.shape[0]):
-            q = _neighbour(p, dual[s], shape3)
+            q = _neighbour(p, z, y, x, dual[s], shape3)
             if q < 0:
                 return out, queue, cnt, _OPEN_HOLE
             if seen[q] == stamp or near[q] == stamp:
@@ -170,17 +176,40 @@ def _hole(keys, shape3, dual, b, d, stamp, seen, near, queue, out, cnt):
                 if _before(keys, d, q):
                     return out, queue, cnt, _LATER_PIXEL
                 seen[q] = stamp
-                queue = _grown(queue, size + 1)
+                queue = grown(queue, size + 1)
                 queue[size] = q
                 size += 1
             else:  # in the sublevel set at birth: on the cycle
                 near[q] = stamp
-                out = _grown(out, cnt + 1)
+                out = grown(out, cnt + 1)
                 out[cnt] = q
                 cnt += 1
     if near[b] != stamp:
         return out, queue, cnt, _BIRTH_NOT_ADJACENT
     return out, queue, cnt, 0
+
+
+@njit(cache=True, nogil=True)
+def _sort_stamped(segment, stamps, stamp):
+    """Sort ``segment``, the pixels with ``stamps == stamp``, in place.
+
+    When they span few more indices than they are (compact regions, the
+    usual case), a scan of ``stamps`` over their range lists them in
+    order, faster than sorting; otherwise ``np.sort``.
+    """
+    if segment.size < 32:
+        segment[:] = np.sort(segment)
+        return
+    lo = segment.min()
+    hi = segment.max()
+    if hi - lo > 8 * segment.size:
+        segment[:] = np.sort(segment)
+        return
+    j = 0
+    for p in range(lo, hi + 1):
+        if stamps[p] == stamp:
+            segment[j] = p
+            j += 1
 
 
 @njit(cache=True, nogil=True)
@@ -195,8 +224,9 @@ def region_cycles(keys, shape3, nbrs, dual, kinds, births, deaths):
     """
     n = keys.size
     k = kinds.size
-    seen = np.full(n, -1, dtype=np.int32)
-    near = np.full(n, -1, dtype=np.int32)
+    searched = (kinds == COMPONENT).any() or (kinds == HOLE).any()
+    seen = np.full(n if searched else 1, -1, dtype=np.int32)
+    near = np.full(n if searched else 1, -1, dtype=np.int32)
     out = np.empty(1024, dtype=np.int64)
     queue = np.empty(1024, dtype=np.int64)
     starts = np.zeros(k + 1, dtype=np.int64)
@@ -214,7 +244,7 @@ def region_cycles(keys, shape3, nbrs, dual, kinds, births, deaths):
             if births[i] != first:
                 status[i] = _NOT_FIRST
             else:
-                out = _grown(out, cnt + n)
+                out = grown(out, cnt + n)
                 for p in range(n):
                     out[cnt + p] = p
                 cnt += n
@@ -227,15 +257,23 @@ def region_cycles(keys, shape3, nbrs, dual, kinds, births, deaths):
         if status[i] != 0:
             cnt = start
         elif kind != ESSENTIAL:
-            out[start:cnt] = np.sort(out[start:cnt])
+            _sort_stamped(out[start:cnt], seen if kind == COMPONENT else near, i)
         starts[i + 1] = cnt
     return out[:cnt], starts, status
 
 
-def _coordinates(flat, starts, shape):
-    """(k, ndim) int64 coordinate arrays of the segments of ``flat``."""
-    coords = np.stack(np.unravel_index(flat, shape), axis=-1).astype(np.int64, copy=False)
-    coords = coords.reshape(-1, len(shape))
+@njit(cache=True, nogil=True)
+def coordinates(flat, shape3, ndim):
+    """(len(flat), ndim) int64 C-order coordinates of flat indices into a (D, H, W) grid."""
+    out = np.empty((flat.size, ndim), dtype=np.int64)
+    for i in range(flat.size):
+        c = _position(flat[i], shape3)
+        for a in range(ndim):
+            out[i, a] = c[3 - ndim + a]
+    return out
+
+
+def _split(coords, starts):
     return [coords[s:e] for s, e in zip(starts[:-1].tolist(), starts[1:].tolist())]
 
 
@@ -257,9 +295,10 @@ def representatives(image, dims, births, deaths, connectivity, superlevel):
     pixels, starts, status = region_cycles(
         keys, shape3, steps(ndim, connectivity),
         steps(ndim, dual_connectivity(ndim, connectivity)), kinds, births, deaths)
-    found = _coordinates(pixels, starts, image.shape)
+    found = _split(coordinates(pixels, shape3, ndim), starts)
     loops = np.flatnonzero(kinds == LOOP)
     if loops.size:
+        from .loops import middle_cycles  # (it imports this module's helpers)
         walks, loop_status = middle_cycles(keys, image.shape, connectivity, births[loops],
                                            deaths[loops])
         for j, row in enumerate(loops.tolist()):

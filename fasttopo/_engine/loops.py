@@ -44,6 +44,7 @@ import numpy as np
 from numba import njit
 
 from .cubical_reduction import apparent_pairs, reduce_columns
+from .cycles import coordinates, grown
 
 __all__ = ["middle_cycles"]
 
@@ -133,21 +134,12 @@ def _path_back(parent, end, out, cnt):
     while x >= 0:
         length += 1
         x = parent[x]
-    out = _room(out, cnt + length)
+    out = grown(out, cnt + length)
     x = end
     for i in range(length):
         out[cnt + length - 1 - i] = x
         x = parent[x]
     return out, cnt + length
-
-
-@njit(cache=True, nogil=True)
-def _room(buffer, need):
-    if need <= buffer.size:
-        return buffer
-    out = np.empty(max(need, 2 * buffer.size), dtype=buffer.dtype)
-    out[:buffer.size] = buffer
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -186,12 +178,12 @@ def _v_loop(pos, negative, faces, b, direction, stamp, seen, parent, queue, out,
                 continue
             seen[q] = stamp
             parent[q] = p
-            queue = _room(queue, size + 1)
+            queue = grown(queue, size + 1)
             queue[size] = q
             size += 1
     if found < 0:
         return out, queue, -1
-    out = _room(out, cnt + 1)
+    out = grown(out, cnt + 1)
     out[cnt] = b
     out, cnt = _path_back(parent, found, out, cnt + 1)
     return out, queue, cnt
@@ -254,7 +246,7 @@ def _t_loop(rank, pivots, strides, b, local, stamp, seen, parent, axis_of, queue
                 seen[other] = stamp
                 parent[other] = c
                 axis_of[other] = a
-                queue = _room(queue, size + 1)
+                queue = grown(queue, size + 1)
                 queue[size] = other
                 size += 1
     if seen[v1] != stamp:
@@ -263,7 +255,7 @@ def _t_loop(rank, pivots, strides, b, local, stamp, seen, parent, axis_of, queue
     corners = np.empty(0, dtype=np.int64)
     corners, length = _path_back(parent, v1, corners, 0)
     cur = b
-    out = _room(out, cnt + length + 1)
+    out = grown(out, cnt + length + 1)
     out[cnt] = b
     cnt += 1
     for i in range(1, length):
@@ -429,7 +421,7 @@ def middle_cycles(keys, shape, connectivity, births, deaths):
                               birth_cell[picks[valid]].astype(np.int64), masks[valid])
     if not ok.all():  # pragma: no cover - every birth edge of a pair is positive
         raise RuntimeError("internal error: no loop through the birth edge of a pair")
-    coords = np.stack(np.unravel_index(flat[cells], shape), axis=-1).astype(np.int64)
+    coords = coordinates(flat[cells], np.array(shape, dtype=np.int64), 3)
     out = [np.empty((0, 3), dtype=np.int64) for _ in range(len(row_code))]
     for i, r in enumerate(valid.tolist()):
         out[r] = coords[starts[i]:starts[i + 1]]
