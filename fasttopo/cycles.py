@@ -143,14 +143,17 @@ def representative_cycles(image, diagram):
     ...                   [5, 1, 9, 2, 5],
     ...                   [5, 1, 1, 1, 5],
     ...                   [0, 5, 5, 5, 5]])
-    >>> dgm = persistence(image)
+    >>> dgm = persistence(image, connectivity=1)       # V-construction
     >>> loop = dgm.select(1)
     >>> loop.to_array()
     array([[1., 2., 9.]])
-    >>> representative_cycles(image, loop)[0].tolist()   # the ring, closed by its 2
+    >>> representative_cycles(image, loop)[0].tolist()  # 4-connected: the ring, corners too
     [[1, 1], [1, 2], [1, 3], [2, 1], [2, 3], [3, 1], [3, 2], [3, 3]]
-    >>> [len(c) for c in representative_cycles(image, dgm.select(0))]
-    [8, 25]
+    >>> representative_cycles(image, persistence(image).select(1))[0].tolist()  # T: 8-connected
+    [[1, 2], [2, 1], [2, 3], [3, 2]]
+    >>> zero = dgm.select(0)    # the ring's component dies at the 5 that joins it to the 0
+    >>> zero.death_coordinates()[0], [len(c) for c in representative_cycles(image, zero)]
+    (array([3, 0]), [17, 25])
     """
     diagram = _check_diagram(diagram)
     image = check_image(image)

@@ -15,6 +15,7 @@ except ImportError:
 
 from ._tensor_diagrams import Diagrams  # noqa: E402
 from .approximation import PD0Approximator, approximate_diagrams  # noqa: E402
+from .cycles import CycleWeights, cycle_indices, cycle_weights  # noqa: E402
 from .functional import (alpha_persistence, lifetime_sorted_loss, localized_loss, persistence,
                          persistence_features,
                          rips_persistence, topk_lifetimes, total_persistence, wasserstein_loss)
@@ -26,4 +27,5 @@ __all__ = ["Diagrams", "persistence", "rips_persistence", "alpha_persistence",
            "localized_loss", "persistence_features", "CubicalPersistence", "RipsPersistence",
            "AlphaPersistence",
            "TotalPersistence", "TopKLifetimes", "WassersteinLoss", "LifetimeSortedLoss",
-           "LocalizedLoss", "PD0Approximator", "approximate_diagrams"]
+           "LocalizedLoss", "PD0Approximator", "approximate_diagrams", "cycle_indices",
+           "cycle_weights", "CycleWeights"]
