@@ -58,9 +58,10 @@ def _grid(shape):
     D, H, W = shape
     Dp, Hp, Wp = D + 2, H + 2, W + 2
     strides = np.array([Hp * Wp, Wp, 1], dtype=np.int64)
-    z, y, x = np.unravel_index(np.arange(D * H * W), shape)
-    interior = ((z + 1) * Hp + (y + 1)) * Wp + (x + 1)
-    return (Dp, Hp, Wp), strides, interior.astype(np.int64)
+    interior = ((np.arange(1, D + 1, dtype=np.int64)[:, None, None] * Hp
+                 + np.arange(1, H + 1, dtype=np.int64)[None, :, None]) * Wp
+                + np.arange(1, W + 1, dtype=np.int64)[None, None, :])
+    return (Dp, Hp, Wp), strides, interior.reshape(-1)
 
 
 def _positions(keys, padded, interior, dual):
@@ -142,30 +143,99 @@ def _path_back(parent, end, out, cnt):
     return out, cnt + length
 
 
+# A* over the padded grid: the heap holds (f << _NODE_BITS) | cell, smallest first (ties by
+# cell: deterministic); ``state`` per cell: ``stamp`` open (``cost`` valid), ``-1 - stamp``
+# closed, anything else unseen
+_NODE_BITS = 40
+_NODE_MASK = (1 << _NODE_BITS) - 1
+
+
+@njit(inline="always")
+def _push(heap, size, key):
+    heap = grown(heap, size + 1)
+    i = size
+    while i > 0:
+        up = (i - 1) >> 1
+        if heap[up] <= key:
+            break
+        heap[i] = heap[up]
+        i = up
+    heap[i] = key
+    return heap, size + 1
+
+
+@njit(inline="always")
+def _pop(heap, size):
+    top = heap[0]
+    size -= 1
+    last = heap[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and heap[child + 1] < heap[child]:
+            child += 1
+        if heap[child] >= last:
+            break
+        heap[i] = heap[child]
+        i = child
+    if size > 0:
+        heap[i] = last
+    return top, size
+
+
+@njit(inline="always")
+def _distance(p, q, strides):
+    """Manhattan distance between two cells of the padded grid."""
+    pz, qz = p // strides[0], q // strides[0]
+    pr, qr = p - pz * strides[0], q - qz * strides[0]
+    py, qy = pr // strides[1], qr // strides[1]
+    return abs(pz - qz) + abs(py - qy) + abs((pr - py * strides[1]) - (qr - qy * strides[1]))
+
+
+@njit(inline="always")
+def _reach(state, cost, parent, heap, size, stamp, p, q, goal, strides, offset):
+    """Relax the step p -> q of an A* search towards ``goal`` (Manhattan distance - offset)."""
+    if state[q] == -1 - stamp:
+        return heap, size
+    g = cost[p] + 1
+    if state[q] != stamp or g < cost[q]:
+        state[q] = stamp
+        cost[q] = g
+        parent[q] = p
+        h = max(_distance(q, goal, strides) - offset, 0)
+        heap, size = _push(heap, size, ((g + h) << _NODE_BITS) | q)
+    return heap, size
+
+
 @njit(cache=True, nogil=True)
-def _v_loop(pos, negative, faces, b, direction, stamp, seen, parent, queue, out, cnt):
+def _v_loop(pos, negative, faces, strides, b, direction, stamp, scratch, out, cnt):
     """Append the loop b, u, ..., t of b's edge in ``direction`` (V) to ``out``.
 
     u = b + faces[direction]; t is the end of the negative edge of b into
-    the component of u before b, reached by a breadth-first search through
-    voxels before b.  Returns ``(out, queue, new count)``; the count is -1
-    if no path exists (the edge is not positive).
+    the component of u before b, reached by a shortest 6-connected path
+    through voxels before b (A*, Manhattan distance to b).  Returns
+    ``(out, heap, new count)``, count -1 if no path (the edge is not positive).
     """
+    state, cost, parent, heap = scratch
     pb = pos[b]
     u = b + faces[direction]
     targets = np.full(6, -1, dtype=np.int64)
     for f in range(6):
         if f != direction and (negative[b] >> f) & 1:
             targets[f] = b + faces[f]
-    seen[u] = stamp
+    state[u] = stamp
+    cost[u] = 0
     parent[u] = -1
-    queue[0] = u
-    size = 1
-    head = 0
+    heap, size = _push(heap, 0, u)
     found = -1
-    while head < size and found < 0:
-        p = queue[head]
-        head += 1
+    while size > 0 and found < 0:
+        key, size = _pop(heap, size)
+        p = key & _NODE_MASK
+        if state[p] == -1 - stamp:
+            continue
+        state[p] = -1 - stamp
         for f in range(6):
             if targets[f] == p:
                 found = p
@@ -174,19 +244,14 @@ def _v_loop(pos, negative, faces, b, direction, stamp, seen, parent, queue, out,
         for f in range(6):
             q = p + faces[f]
             pq = pos[q]
-            if pq < 0 or pq >= pb or seen[q] == stamp:
-                continue
-            seen[q] = stamp
-            parent[q] = p
-            queue = grown(queue, size + 1)
-            queue[size] = q
-            size += 1
+            if pq >= 0 and pq < pb:
+                heap, size = _reach(state, cost, parent, heap, size, stamp, p, q, b, strides, 1)
     if found < 0:
-        return out, queue, -1
+        return out, heap, -1
     out = grown(out, cnt + 1)
     out[cnt] = b
     out, cnt = _path_back(parent, found, out, cnt + 1)
-    return out, queue, cnt
+    return out, heap, cnt
 
 
 @njit(inline="always")
@@ -198,70 +263,79 @@ def _edge_voxel(c, a, i, strides):
 
 
 @njit(inline="always")
-def _edge_state(rank, pivots, c, a, fb, strides):
-    """0: not in the search (later, or a positive new edge of b); 1: usable."""
+def _usable(rank, pivots, c, a, fb, strides):
+    """Whether the cube edge from corner c along axis a is on the search's grid: older than
+    b, or a negative new edge of b (its dual square is no pivot)."""
     low = rank.size
     for i in range(4):
         r = rank[_edge_voxel(c, a, i, strides)]
         if r < low:
             low = r
     if low < fb:
-        return 1
-    if low == fb:  # a new edge of b: usable if negative (its dual square is no pivot)
+        return True
+    if low == fb:
         p = 1 if a == 0 else 0
         q = 1 if a == 2 else 2
-        return 1 if pivots[3 * _edge_voxel(c, a, 3, strides) + p + q - 1] == -1 else 0
-    return 0
+        return pivots[3 * _edge_voxel(c, a, 3, strides) + p + q - 1] == -1
+    return False
+
+
+@njit(inline="always")
+def _holds(w, c, a, strides):
+    for i in range(4):
+        if _edge_voxel(c, a, i, strides) == w:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
-def _t_loop(rank, pivots, strides, b, local, stamp, seen, parent, axis_of, queue, out, cnt):
+def _t_loop(rank, pivots, strides, b, local, stamp, scratch, out, cnt):
     """Append the voxels that carry the loop of b's new cube edge dual to square ``local``.
 
     The loop is the edge (corners v1 -> v2) and a shortest path of usable
-    cube edges (``_edge_state``) from v2 back to v1; each edge is carried
-    by a voxel at or before b that holds it, kept while it holds the next
-    edges.  Returns ``(out, queue, new count)``, count -1 if no path.
+    cube edges (``_usable``) from v2 back to v1 (A*, corners indexed by the
+    voxel they are the lowest corner of); each edge is carried by a voxel
+    at or before b that holds it, kept while it holds the next edges.
+    Returns ``(out, heap, new count)``, count -1 if no path.
     """
+    state, cost, parent, heap = scratch
     hi, lo = local // 6, local % 6
     ah, al = _AXIS[hi], _AXIS[lo]
     a3 = 3 - ah - al
     v1 = b + (strides[ah] if _SIGN[hi] > 0 else 0) + (strides[al] if _SIGN[lo] > 0 else 0)
     v2 = v1 + strides[a3]
     fb = rank[b]
-    seen[v2] = stamp
+    state[v2] = stamp
+    cost[v2] = 0
     parent[v2] = -1
-    queue[0] = v2
-    size = 1
-    head = 0
-    while head < size and seen[v1] != stamp:
-        c = queue[head]
-        head += 1
+    heap, size = _push(heap, 0, v2)
+    while size > 0:
+        key, size = _pop(heap, size)
+        c = key & _NODE_MASK
+        if state[c] == -1 - stamp:
+            continue
+        state[c] = -1 - stamp
+        if c == v1:
+            break
         for a in range(3):
-            for side in range(2):
-                start = c if side == 0 else c - strides[a]
-                other = c + strides[a] if side == 0 else start
-                if seen[other] == stamp or _edge_state(rank, pivots, start, a, fb, strides) == 0:
-                    continue
-                seen[other] = stamp
-                parent[other] = c
-                axis_of[other] = a
-                queue = grown(queue, size + 1)
-                queue[size] = other
-                size += 1
-    if seen[v1] != stamp:
-        return out, queue, -1
+            if _usable(rank, pivots, c, a, fb, strides):
+                heap, size = _reach(state, cost, parent, heap, size, stamp, c, c + strides[a],
+                                    v1, strides, 0)
+            if _usable(rank, pivots, c - strides[a], a, fb, strides):
+                heap, size = _reach(state, cost, parent, heap, size, stamp, c, c - strides[a],
+                                    v1, strides, 0)
+    if state[v1] != -1 - stamp:
+        return out, heap, -1
     # the path's corners, v2 .. v1, then the voxels carrying its edges
     corners = np.empty(0, dtype=np.int64)
     corners, length = _path_back(parent, v1, corners, 0)
-    cur = b
     out = grown(out, cnt + length + 1)
     out[cnt] = b
     cnt += 1
+    cur = b
     for i in range(1, length):
-        x, y = corners[i - 1], corners[i]
-        a = axis_of[y]
-        start = x if y > x else y
+        start = min(corners[i - 1], corners[i])
+        a = _axis(abs(corners[i] - corners[i - 1]), strides)
         if _holds(cur, start, a, strides):
             continue
         best, run = -1, -1
@@ -272,7 +346,7 @@ def _t_loop(rank, pivots, strides, b, local, stamp, seen, parent, axis_of, queue
             r = 1
             while i + r < length:
                 x2, y2 = corners[i + r - 1], corners[i + r]
-                if not _holds(w, x2 if y2 > x2 else y2, axis_of[y2], strides):
+                if not _holds(w, min(x2, y2), _axis(abs(y2 - x2), strides), strides):
                     break
                 r += 1
             if r > run:
@@ -282,15 +356,12 @@ def _t_loop(rank, pivots, strides, b, local, stamp, seen, parent, axis_of, queue
         cnt += 1
     if cnt > 1 and out[cnt - 1] == b:
         cnt -= 1
-    return out, queue, cnt
+    return out, heap, cnt
 
 
 @njit(inline="always")
-def _holds(w, c, a, strides):
-    for i in range(4):
-        if _edge_voxel(c, a, i, strides) == w:
-            return True
-    return False
+def _axis(step, strides):
+    return 0 if step == strides[0] else 1 if step == strides[1] else 2
 
 
 @njit(cache=True, nogil=True)
@@ -305,10 +376,8 @@ def walks(rank, pos, negative, pivots, strides, dual, births, masks):
     faces = np.empty(6, dtype=np.int64)
     for d in range(6):
         faces[d] = _SIGN[d] * strides[_AXIS[d]]
-    seen = np.full(npad, -1, dtype=np.int64)
-    parent = np.empty(npad, dtype=np.int64)
-    axis_of = np.empty(npad if dual else 1, dtype=np.int64)
-    queue = np.empty(1024, dtype=np.int64)
+    scratch = (np.full(npad, -2**31, dtype=np.int32), np.empty(npad, dtype=np.int32),
+               np.empty(npad, dtype=np.int32), np.empty(1024, dtype=np.int64))
     out = np.empty(1024, dtype=np.int64)
     k = births.size
     starts = np.zeros(k + 1, dtype=np.int64)
@@ -321,11 +390,12 @@ def walks(rank, pos, negative, pivots, strides, dual, births, masks):
             if not (masks[i] >> np.uint64(bit)) & np.uint64(1):
                 continue
             if dual:
-                out, queue, cnt = _t_loop(rank, pivots, strides, births[i], bit, stamp, seen,
-                                          parent, axis_of, queue, out, cnt)
+                out, heap, cnt = _t_loop(rank, pivots, strides, births[i], bit, stamp, scratch,
+                                         out, cnt)
             else:
-                out, queue, cnt = _v_loop(pos, negative, faces, births[i], bit, stamp, seen,
-                                          parent, queue, out, cnt)
+                out, heap, cnt = _v_loop(pos, negative, faces, strides, births[i], bit, stamp,
+                                         scratch, out, cnt)
+            scratch = (scratch[0], scratch[1], scratch[2], heap)
             stamp += 1
             if cnt < 0:
                 ok[i] = False
