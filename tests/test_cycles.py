@@ -355,3 +355,20 @@ def test_errors_name_the_problem():
                               loops.death_index, shape=loops.shape, connectivity=3)
     with pytest.raises(ValueError, match="no pair of the image has this birth and death"):
         representative_cycles(volume, as_t)
+
+
+def test_gallery_quick(tmp_path):
+    from examples import load_example
+    ex = load_example("representative_cycles")
+    figure = tmp_path / "cycles.png"
+    results = ex.main(["--quick", "--out", str(figure)])
+    assert {"coins", "retina vessels"} <= set(results)
+    for r in results.values():
+        assert r["pairs"] > 0 and r["pixels"] >= r["pairs"] and r["cycles_ms"] > 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "cycles / persistence" in ex.table(results)
+    loops, counts = ex.main(["--cripser", "--quick"])
+    assert loops["loops"] > 0 and loops["equal"] + loops["ours inside theirs"] <= loops["loops"]
+    for c in counts.values():
+        assert c["pairs"] == c["same pairs"] == c["ours die at d"] > 0
+        assert c["homologous"] == c["one loop at b"]
