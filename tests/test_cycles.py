@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fasttopo import PersistenceDiagram, persistence, representative_cycles
-from reference_cycles import (Complex, filtration_rank, reference_component, reference_hole,
-                              separates)
+from helpers.reference_cycles import (Complex, filtration_rank, reference_component,
+                                      reference_hole, separates)
 
 # (shape, connectivity) of every construction of 1D, 2D and 3D images
 CONSTRUCTIONS = [((40,), 1), ((11, 13), 1), ((11, 13), 2), ((5, 6, 5), 1), ((5, 6, 5), 3),
@@ -185,7 +185,7 @@ def test_volume_voids_and_loops():
 
 
 def test_mni_voids_and_loops():
-    from data import volume
+    from helpers.data import volume
     image = volume("mni152_t1_1mm.npz")[80:104, 100:124, 80:104]
     for connectivity in (1, 3):
         dgm = persistence(image, connectivity=connectivity)
@@ -358,7 +358,7 @@ def test_errors_name_the_problem():
 
 
 def test_gallery_quick(tmp_path):
-    from examples import load_example
+    from helpers.examples import load_example
     ex = load_example("representative_cycles")
     figure = tmp_path / "cycles.png"
     results = ex.main(["--quick", "--out", str(figure)])

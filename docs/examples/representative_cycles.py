@@ -23,7 +23,7 @@ cycles of the drawn pairs, measured alternately in one process (best of
 ``--cripser`` compares with cripser's representatives instead
 (``compute_ph(..., representatives=True)``): the pixels of its loops of
 random 20 x 20 images against ours (V-construction), and for dimension 1 of
-random 4 x 5 x 5 volumes, with the Z/2 check of ``tests/reference_cycles.py``,
+random 4 x 5 x 5 volumes, with the Z/2 check of ``tests/helpers/reference_cycles.py``,
 whether each cycle dies exactly at its pair's death voxel and whether
 cripser's and ours differ by older cycles and boundaries.
 
@@ -162,7 +162,7 @@ def compare_cripser(images=20, volumes=10):
 
     import cripser
     sys.path.insert(0, str(HERE.parents[1] / "tests"))
-    from reference_cycles import Complex, filtration_rank
+    from helpers.reference_cycles import Complex, filtration_rank
     loops = {"loops": 0, "equal": 0, "ours inside theirs": 0}
     for seed in range(images):
         image = np.random.default_rng(seed).random((20, 20))

@@ -13,8 +13,8 @@ from torch import nn
 from .._diagram import PersistenceDiagram
 from .._validation import check_dims_within, check_int
 from ..cycles import representative_cycles
-from ._cubical import check_tensor, cpu_values
-from ._tensor_diagrams import check_diagrams, check_dims, finite_rows
+from ._loss_tools import check_diagrams, check_dims, finite_rows, module_repr
+from .cubical import check_tensor, cpu_values
 
 __all__ = ["cycle_indices", "cycle_weights", "CycleWeights"]
 
@@ -23,7 +23,7 @@ def _selected(dgm, dim, k):
     """The finite rows of dimensions ``dim``, the ``k`` longest-lived of each input."""
     dims = check_dims_within(check_dims(dim), dgm.max_dim)
     rows = finite_rows(dgm, dims)
-    life = np.abs(dgm._death_np[rows] - dgm._birth_np[rows])
+    life = np.abs(dgm.death_array[rows] - dgm.birth_array[rows])
     rows = rows[np.lexsort((-life, dgm.item[rows]))]   # by input, longest first (stable)
     if k is not None:
         item = dgm.item[rows]
@@ -112,7 +112,7 @@ def cycle_indices(diagrams, x, *, dim=None, k=None):
     for a, b in zip(starts.tolist(), starts[1:].tolist() + [rows.size]):
         sel = rows[a:b]
         item = int(items[a])
-        one = PersistenceDiagram(dgm.dim[sel], dgm._birth_np[sel], dgm._death_np[sel],
+        one = PersistenceDiagram(dgm.dim[sel], dgm.birth_array[sel], dgm.death_array[sel],
                                  dgm.birth_index[sel], dgm.death_index[sel], shape=dgm.shape,
                                  connectivity=dgm.connectivity, superlevel=dgm.superlevel)
         try:
@@ -203,4 +203,4 @@ class CycleWeights(nn.Module):
         return cycle_weights(diagrams, x, dim=self.dim, k=self.k)
 
     def extra_repr(self):
-        return f"dim={self.dim!r}, k={self.k!r}"
+        return module_repr(dim=self.dim, k=self.k)
