@@ -29,8 +29,8 @@ def _expected(image, dgm, i):
     rank = filtration_rank(image, dgm.superlevel)
     birth = tuple(int(c) for c in dgm.birth_coordinates()[i])
     if dgm.dim[i] == 0:
-        death = None if dgm.is_essential[i] else tuple(int(c) for c in
-                                                      dgm.death_coordinates()[i])
+        death = (None if dgm.is_essential[i]
+                 else tuple(int(c) for c in dgm.death_coordinates()[i]))
         return reference_component(rank, dgm.connectivity, birth, death)
     death = tuple(int(c) for c in dgm.death_coordinates()[i])
     return reference_hole(rank, dgm.connectivity, birth, death)[1]
@@ -298,8 +298,7 @@ def test_subsets_duplicates_and_empty():
     every = representative_cycles(image, dgm)
     picked = dgm[[3, 3, 0]]
     got = representative_cycles(image, picked)
-    assert [c.tolist() for c in got] == [every[3].tolist(), every[3].tolist(),
-                                        every[0].tolist()]
+    assert [c.tolist() for c in got] == [c.tolist() for c in (every[3], every[3], every[0])]
     assert representative_cycles(image, dgm[np.zeros(len(dgm), dtype=bool)]) == []
     volume = np.random.default_rng(7).random((4, 5, 5))
     loops = persistence(volume).select(1)
