@@ -485,7 +485,8 @@ def plot_cycles(image, diagram, cycles=None, *, ax=None, colors=None, cmap="gray
     Cycles are painted in row order, regions (dimension 0) under loops
     and voids; a later cycle covers an earlier one where they share
     pixels.  The cycle of an essential class, every pixel, is not
-    painted: its birth pixel is marked.  A 1D signal is drawn as a curve with its cycles' samples.
+    painted: its birth pixel is marked.  A 1D signal is drawn as a curve
+    with its cycles' samples.
 
     Examples
     --------
