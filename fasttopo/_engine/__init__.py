@@ -20,6 +20,9 @@ this package imports its kernels.  Modules, by role:
 ``betti_matching``  Betti matching: the bars of two images, of their minimum
                     and of the images of H(P) -> H(min(P, G)), matched
                     (``matched_bars``; its kernels: ``induced_matching``)
+``cycles``          representative cycles: ``representatives`` (the entry of
+                    ``representative_cycles``), components and holes
+``loops``           the cycles of dimension 1 of volumes (the reduction again)
 ``gather``          values at the pairs' pixels, +-inf
 ``intrinsics``      Numba intrinsics (prefetch, read-only arrays)
 ``warmup``          ``fasttopo warmup``
@@ -31,6 +34,7 @@ first call compiles".
 
 from .betti_matching import Matched, matched_bars
 from .buffers import as_3d, cores
+from .cycles import representatives
 from .entry import Options, Pairs, compute, filtration_keys
 from .gather import batch_cells
 from .marking import bucket_pixels, mark_sweep
@@ -39,4 +43,4 @@ from .planning import SMALL, SPLIT, Plan, plan
 
 __all__ = ["compute", "Options", "Pairs", "filtration_keys", "SMALL", "SPLIT", "Plan", "plan",
            "batch_cells", "cores", "as_3d", "neighbour_offsets", "bucket_pixels", "mark_sweep",
-           "Matched", "matched_bars"]
+           "Matched", "matched_bars", "representatives"]

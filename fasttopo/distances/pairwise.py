@@ -4,6 +4,7 @@ import numpy as np
 
 from .._diagram import PersistenceDiagram
 from .._points import check_dim as _check_dim
+from .._points import check_dim_applies
 from .._points import check_dim_of as _check_dim_of
 from .._points import points as _points
 from .._validation import check_n_jobs
@@ -87,8 +88,9 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
         raise TypeError(f"diagrams must be a sequence of diagrams, got "
                         f"{type(diagrams).__name__}")
     dim = _check_dim(dim)
-    for i, d in enumerate(diagrams):
-        _check_dim_of(dim, d, f"diagrams[{i}]")
+    for d in diagrams:
+        _check_dim_of(dim, d)
+    check_dim_applies(dim, diagrams, "the diagrams are all")
     parsed = [_points(d, f"diagrams[{i}]") for i, d in enumerate(diagrams)]
     n = len(parsed)
     iu, ju = np.triu_indices(n, k=1)
