@@ -228,7 +228,7 @@ def _reduce(pos_s, order_s, pos_t, order_t, negative, g, first_real, n_threads):
     parts = list(pool().map(slab, range(slabs))) if slabs > 1 else [slab(0)]
     columns = np.concatenate([p[0] for p in parts])
     columns.sort()
-    births, deaths = reduce_columns(pos_t, order_t, pivots, columns, Hp, Wp, order_s)
+    births, deaths = reduce_columns(pos_t, order_t, pivots, columns, Hp, Wp, col_order=order_s)
     return (np.concatenate([births] + [p[1] for p in parts]),
             np.concatenate([deaths] + [p[2] for p in parts]))
 
@@ -249,6 +249,7 @@ def _middle(P, G, C, negs, g, dual, n_threads):
     else:
         runs = [(pp, pp, neg_p), (pg, pg, neg_g), (pc, pc, neg_c), (pp, pc, neg_p),
                 (pg, pc, neg_g)]
+
     def run(job):
         (pos_s, order_s), (pos_t, order_t), neg = job
         b, d = _reduce(pos_s, order_s, pos_t, order_t, neg, g, first_real, 1)
