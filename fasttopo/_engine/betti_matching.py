@@ -32,8 +32,8 @@ from collections import namedtuple
 import numpy as np
 
 from .cubical_reduction import apparent_pairs, image_columns, reduce_columns
-from .induced_matching import (aggregate_roots, group_ranks, image_sweep, sort_candidates,
-                               sorted_cells)
+from .induced_matching import (aggregate_roots, group_ranks, image_sweep, pair_keys,
+                               sort_candidates, sorted_cells)
 from .keys import fill_keys, image_bits, packing
 from .neighbourhood import Grid, geometry
 from .scan import NO_EDGES, NO_SWEEP_EDGES, Edges, Side, scan_rows
@@ -73,18 +73,10 @@ def _image_keys(image, superlevel, g):
     return keys
 
 
-def _tie_broken(kp, kg, wide):
-    """Keys of (own value, other image's value) pairs, ordered lexicographically.
-
-    Values of at most 32 bits: the two keys side by side in one uint64;
-    otherwise (or without room for the sentinel) the ranks of the values
-    of both images together.
-    """
-    if not wide:
-        p = (kp << np.uint64(32)) | kg
-        q = (kg << np.uint64(32)) | kp
-        if max(p.max(), q.max()) < _TOP:
-            return p, q, np.uint64(1 << 32)
+def _tie_broken(kp, kg):
+    """Keys of (own value, other image's value) pairs, ordered lexicographically, from the
+    ranks of the values of both images together (``pair_keys`` packs keys of <= 32 bits
+    side by side instead)."""
     values, inverse = np.unique(np.concatenate([kp, kg]), return_inverse=True)
     if values.size >= 2**32:  # pragma: no cover - more than 2**31 pixels
         raise MemoryError("too many distinct values for Betti matching")
@@ -110,10 +102,18 @@ def _filtrations(prediction, target, superlevel, g):
     ties of one image are broken by the other's values, then by index.
     """
     npad = int(g.npad)
+    kp = _image_keys(prediction, superlevel, g)
+    kg = _image_keys(target, superlevel, g)
+    if prediction.dtype.itemsize <= 4:
+        kc = np.empty_like(kp)
+        stats, room = pair_keys(kp, kg, kc, g.padded, g.pad, g.shape3)
+        if room:
+            return [Filtration(keys, *(np.uint64(v) for v in stats[i, :3]), int(stats[i, 3]),
+                               np.uint64(1 << 32)) for i, keys in enumerate((kp, kg, kc))]
+        kp = _image_keys(prediction, superlevel, g)   # no room for the sentinel: ranks
+        kg = _image_keys(target, superlevel, g)
     cells = _pixel_cells(g)
-    kp = _image_keys(prediction, superlevel, g)[cells]
-    kg = _image_keys(target, superlevel, g)[cells]
-    kp, kg, unit = _tie_broken(kp, kg, prediction.dtype.itemsize > 4)
+    kp, kg, unit = _tie_broken(kp[cells], kg[cells])
     return [_filtration(k, cells, npad, unit) for k in (kp, kg, np.minimum(kp, kg))]
 
 
@@ -147,7 +147,7 @@ def _sweep(f, scanned, reverse, sources, g, record, negative):
     """
     pk, rings, fwd, rev = scanned
     side, ncand, nroots = rev if reverse else fwd
-    sort_candidates(side.candidates, ncand, f.keys, pk.index_bits, reverse)
+    sort_candidates(side.candidates, ncand, f.keys, pk.index_bits, reverse, pk.exact)
     born = [np.empty(int(g.npad) + 1, dtype=np.int32) for _ in sources]
     dummy = (f.keys, side.parent)
     a = (sources[0].keys, born[0]) if sources else dummy

@@ -31,9 +31,59 @@ import numpy as np
 from numba import njit
 
 from .keys import fix_ties, radix_sort_u64, unpack
-from .neighbourhood import representatives_cube
+from .neighbourhood import representatives_cube, set_border
 
-__all__ = ["sorted_cells", "aggregate_roots", "image_sweep", "sort_candidates", "group_ranks"]
+__all__ = ["pair_keys", "sorted_cells", "aggregate_roots", "image_sweep", "sort_candidates",
+           "group_ranks"]
+
+
+@njit(cache=True, nogil=True)
+def pair_keys(kp, kg, kc, padded, pad, shape3):
+    """Keys of (own value, other image's value) pairs, in place, for keys of <= 32 bits.
+
+    ``kp`` and ``kg`` hold the engine's keys of P and G (``fill_keys``,
+    flat padded); they become ``kp << 32 | kg`` and ``kg << 32 | kp``, and
+    ``kc`` their minimum (C's).  The padding and the exterior slot get the
+    largest key.  Returns ``(stats, room)``: per filtration (P, G, C) the
+    smallest and largest pixel key, the bits that vary and the padded index
+    of the first pixel; ``room`` is False if a pixel holds the largest key.
+    """
+    top = np.uint64(0xFFFFFFFFFFFFFFFF)
+    stats = np.zeros((3, 4), dtype=np.uint64)
+    for f in range(3):
+        stats[f, 0] = top
+    first = np.zeros(3, dtype=np.int64)
+    Hp, Wp = padded[1], padded[2]
+    k0 = np.zeros(3, dtype=np.uint64)
+    start = True
+    room = True
+    for z in range(shape3[0]):
+        for y in range(shape3[1]):
+            base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
+            for x in range(shape3[2]):
+                c = base + x
+                a, b = kp[c], kg[c]
+                p = (a << np.uint64(32)) | b
+                q = (b << np.uint64(32)) | a
+                m = p if p < q else q
+                kp[c], kg[c], kc[c] = p, q, m
+                room &= (p != top) & (q != top)
+                if start:
+                    k0[0], k0[1], k0[2] = p, q, m
+                    start = False
+                for f, v in ((0, p), (1, q), (2, m)):
+                    if v < stats[f, 0]:
+                        stats[f, 0] = v
+                        first[f] = c
+                    if v > stats[f, 1]:
+                        stats[f, 1] = v
+                    stats[f, 2] |= v ^ k0[f]
+    for f in range(3):
+        stats[f, 3] = np.uint64(first[f])
+    for keys in (kp, kg, kc):
+        set_border(keys, padded, pad, top)
+        keys[keys.size - 1] = top
+    return stats, room
 
 
 @njit(cache=True, nogil=True)
@@ -83,11 +133,12 @@ def sorted_cells(keys, cells):
 
 
 @njit(cache=True, nogil=True)
-def sort_candidates(candidates, count, keys, index_bits, reverse):
+def sort_candidates(candidates, count, keys, index_bits, reverse, exact):
     """Sort the scan's packed candidates (queued by increasing cell) into sweep order."""
     radix_sort_u64(candidates, count, np.empty(count, dtype=np.uint64), index_bits // 8,
                    reverse)
-    fix_ties(candidates, count, keys, index_bits, reverse)
+    if not exact:
+        fix_ties(candidates, count, keys, index_bits, reverse)
 
 
 @njit(inline="always")
