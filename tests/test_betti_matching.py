@@ -273,3 +273,17 @@ def test_public_names():
     for name in ("betti_matching", "betti_matching_batch", "betti_matching_error",
                  "BettiMatching"):
         assert name in fasttopo.__all__
+
+
+def test_a_class_not_yet_born_is_not_in_the_image():
+    # C = [0, 9, 1, 1]: the component of pixels 2-3 is born in C at 1 (from G) and joins
+    # pixel 0's at 9; P's bar [20, 30) of pixel 3 is born after that, so it has no image
+    # in C and cannot be matched to the bar of C killed at 9, nor to G's bar [5, 9).
+    # (Taking the first pixel of P in a component of C without checking that it is in P
+    # already would match them.)
+    p, g = np.array([0, 9, 30, 20.]), np.array([5, 9, 1, 1.])
+    m = betti_matching(p, g)
+    assert m.n_matched.tolist() == [1] and m.error.tolist() == [2]
+    assert m.prediction_unmatched.to_array().tolist() == [[0, 20, 30]]
+    assert m.target_unmatched.to_array().tolist() == [[0, 5, 9]]
+    assert rows(m) == reference_betti_matching(p, g, 1, False)
