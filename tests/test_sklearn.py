@@ -419,3 +419,18 @@ def test_pipeline_example_splits_textures_by_region():
 def skimage_image(name):
     import skimage.data
     return getattr(skimage.data, name)()
+
+
+def test_feature_names(diagrams):
+    names = DiagramHistogram(dim=[0, 1], bins=2).fit(diagrams).get_feature_names_out()
+    assert names.tolist()[:5] == ["dim0_birth0_death0", "dim0_birth0_death1",
+                                  "dim0_birth1_death0", "dim0_birth1_death1", "dim0_count"]
+    assert len(names) == 10
+    image = PersistenceImage(resolution=(3, 2)).fit(diagrams)   # 3 births, 2 lifetimes
+    assert image.get_feature_names_out().tolist() == [
+        f"all_lifetime{i}_birth{j}" for i in range(2) for j in range(3)]
+    landscape = PersistenceLandscape(dim=1, k=2, resolution=3).fit(diagrams)
+    assert landscape.get_feature_names_out()[3] == "dim1_k2_t0"
+    assert DiagramCodes(dim=[0, 1], packed=True).fit(diagrams).get_feature_names_out() \
+        .tolist() == ["dim0_code", "dim1_code"]
+    assert HeightFiltration().get_feature_names_out().size == 0

@@ -25,14 +25,12 @@ def _diagrams(X, name="X"):
     return X
 
 
-def _dims(dim, allow_several=True):
+def _dims(dim):
     """``dim`` as a tuple of dimensions: (None,) for all pairs together."""
     if dim is None or isinstance(dim, (numbers.Integral, np.integer)):
         return (_check_dim(dim),)
-    if not allow_several or not isinstance(dim, (list, tuple, np.ndarray)) or len(dim) == 0:
-        what = "an int or None" if not allow_several else \
-            "an int, a non-empty list of ints, or None"
-        raise TypeError(f"dim must be {what}, got {dim!r}")
+    if not isinstance(dim, (list, tuple, np.ndarray)) or len(dim) == 0:
+        raise TypeError(f"dim must be an int, a non-empty list of ints, or None, got {dim!r}")
     dims = tuple(_check_dim(d) for d in dim)
     if len(set(dims)) != len(dims):
         raise ValueError(f"dim must not repeat a dimension, got {dim!r}")
@@ -345,12 +343,16 @@ class DiagramHistogram(_Vectorizer):
         return diagram_histogram(X, self.bins, range_, dim=dim, reflect=self.reflect,
                                  count_cell=self.count_cell)
 
-    def _name(self, index):
-        bins = self._bins()
-        if index[0] == bins[0] * bins[1]:
-            return "count"
-        return f"birth{index[0] // bins[1]}_death{index[0] % bins[1]}"
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        bins = np.broadcast_to(np.atleast_1d(self.bins), (2,))   # checked by the function
+        self._bins_fitted = (int(bins[0]), int(bins[1]))
+        return self
 
-    def _bins(self):
-        bins = np.broadcast_to(np.atleast_1d(self.bins), (2,))
-        return int(bins[0]), int(bins[1])
+    fit.__doc__ = _Vectorizer.fit.__doc__
+
+    def _name(self, index):
+        births, deaths = self._bins_fitted
+        if index[0] == births * deaths:
+            return "count"
+        return f"birth{index[0] // deaths}_death{index[0] % deaths}"
