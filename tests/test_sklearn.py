@@ -270,6 +270,30 @@ def test_height_filtration_is_the_directional_filtration():
                                    rtol=0, atol=1e-12)
 
 
+def _height_reference(image, direction):
+    """Pixel by pixel: coordinates from -1 to 1 on each axis, the height and the product
+    rescaled to [0, 1]."""
+    height = np.zeros(image.shape)
+    for index in np.ndindex(*image.shape):
+        height[index] = sum(w * (2 * i / (s - 1) - 1 if s > 1 else 0.0)
+                            for w, i, s in zip(direction, index, image.shape))
+    spread = height.max() - height.min()
+    height = (height - height.min()) / spread if spread > 0 else np.zeros(image.shape)
+    product = image * height
+    spread = product.max() - product.min()
+    return (product - product.min()) / spread if spread > 0 else np.zeros(image.shape)
+
+
+def test_height_filtration_of_volumes_and_signals_against_a_reference():
+    rng = np.random.default_rng(6)
+    for shape, direction in (((4, 5, 6), (0.3, -1.0, 2.0)), ((4, 1, 6), (0, 1, 0)),
+                             ((9,), (-1,)), ((5, 7), None)):
+        image = rng.integers(0, 9, shape)
+        expected = _height_reference(image, direction or np.eye(len(shape))[-1])
+        out = HeightFiltration(direction=direction).fit_transform(image[None])[0]
+        np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+
+
 def _radial_reference(image, center):
     """Pixel by pixel: the image times the distance to the centre, both rescaled to [0, 1]."""
     distance = np.zeros(image.shape)
