@@ -10,7 +10,7 @@ from .. import hash_diagrams
 from .._points import as_batch
 from .._validation import check_bool
 from ..distances import pairwise_distances
-from ._vectorizers import _diagrams, _dims, _extremes, _finite_rows, _prefix
+from ._vectorizers import _diagrams, _dims, _extremes, _finite_rows, _points_of, _prefix
 
 __all__ = ["DiagramCodes", "DiagramDistance"]
 
@@ -99,7 +99,8 @@ class DiagramCodes(TransformerMixin, BaseEstimator):
         check_bool(self.packed, "packed")
         self.dims_ = _dims(self.dim)
         if self.value_range is None:
-            self.value_ranges_ = [self._fit_range(as_batch(X, d, "X")[0]) for d in self.dims_]
+            points = _points_of(X, self.dims_)
+            self.value_ranges_ = [self._fit_range(points[d]) for d in self.dims_]
         else:
             self.value_ranges_ = [self.value_range] * len(self.dims_)
         self.transform(X[:1])            # hash_diagrams checks value_range
@@ -108,7 +109,7 @@ class DiagramCodes(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _fit_range(points):
-        low, high = _extremes([_finite_rows(p) for p in points])
+        low, high = _extremes(_finite_rows(points))
         return (low, high if high > low else low + 1.0)
 
     def _points(self, X, dim, value_range):

@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._points import as_batch
+from .._diagram import PersistenceDiagram
+from .._points import as_batch, check_dim_of
 from .._points import check_dim as _check_dim
 from ..vectorize import betti_curve, diagram_histogram, persistence_image, persistence_landscape
 
@@ -14,15 +15,34 @@ __all__ = ["PersistenceImage", "BettiCurve", "PersistenceLandscape", "DiagramHis
 
 
 def _diagrams(X, name="X"):
-    """``X`` checked to be a non-empty collection of diagrams."""
-    _, is_batch = as_batch(X, None, name)
-    if not is_batch:
+    """``X`` checked to be a non-empty collection of diagrams (each is parsed by the function)."""
+    if isinstance(X, PersistenceDiagram) or (isinstance(X, np.ndarray) and X.ndim <= 2):
+        one = True
+    elif isinstance(X, (list, tuple)) and all(isinstance(x, (PersistenceDiagram, np.ndarray))
+                                              for x in X):
+        one = False
+    else:                                           # nested lists, other objects: parse them
+        one = not as_batch(X, None, name)[1]
+    if one:
         raise TypeError(f"{name} must be a collection of diagrams (a list of "
                         f"PersistenceDiagram or of (k, 2) arrays, or an (n, k, 2) array), got "
                         f"a single diagram: wrap it in a list")
     if len(X) == 0:
         raise ValueError(f"{name} must hold at least one diagram, got none")
     return X
+
+
+def _points_of(X, dims):
+    """``{dim: (k, 2) points of every diagram of X in that dimension}`` (None: all)."""
+    if all(isinstance(x, PersistenceDiagram) for x in X):
+        points = np.column_stack([np.concatenate([x.birth for x in X]),
+                                  np.concatenate([x.death for x in X])])
+        dim_of = np.concatenate([x.dim for x in X])
+        for d in dims:
+            for x in X:
+                check_dim_of(d, x)
+        return {d: points if d is None else points[dim_of == d] for d in dims}
+    return {d: np.concatenate(as_batch(X, d, "X")[0]) for d in dims}
 
 
 def _dims(dim):
@@ -37,10 +57,10 @@ def _dims(dim):
     return dims
 
 
-def _extremes(values, empty=(0.0, 1.0)):
-    """(min, max) of the values, ``empty`` if there are none."""
-    values = np.concatenate([np.ravel(v) for v in values]) if len(values) else np.empty(0)
-    return empty if values.size == 0 else (float(values.min()), float(values.max()))
+def _extremes(values):
+    """(min, max) of the values, (0, 1) if there are none (as the functions' fitted ranges)."""
+    values = np.ravel(values)
+    return (0.0, 1.0) if values.size == 0 else (float(values.min()), float(values.max()))
 
 
 def _finite_rows(points):
@@ -77,7 +97,8 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
         """
         X = _diagrams(X)
         self.dims_ = _dims(self.dim)
-        self.ranges_ = [self._fit_range(as_batch(X, d, "X")[0]) for d in self.dims_]
+        points = _points_of(X, self.dims_)
+        self.ranges_ = [self._fit_range(points[d]) for d in self.dims_]
         # the function checks every other parameter on one diagram
         self._shapes = [self._vectorize(X[:1], d, r).shape[1:]
                         for d, r in zip(self.dims_, self.ranges_)]
@@ -98,7 +119,8 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
         return given
 
     def _fit_range(self, points):
-        low, high = _extremes([p[np.isfinite(p)] for p in points])
+        """The range of one block from the training points of its dimension."""
+        low, high = _extremes(points[np.isfinite(points)])
         return tuple(v if v is not None else default
                      for v, default in zip(self._given_range(), (low, high)))
 
@@ -186,9 +208,9 @@ class PersistenceImage(_Vectorizer):
         self.range = range
 
     def _fit_range(self, points):
-        finite = [_finite_rows(p) for p in points]
-        births = _extremes([p[:, 0] for p in finite])
-        lifetimes = _extremes([np.abs(p[:, 1] - p[:, 0]) for p in finite])
+        finite = _finite_rows(points)
+        births = _extremes(finite[:, 0])
+        lifetimes = _extremes(np.abs(finite[:, 1] - finite[:, 0]))
         return tuple(v if v is not None else default
                      for v, default in zip(self._given_range(), births + lifetimes))
 
@@ -335,7 +357,7 @@ class DiagramHistogram(_Vectorizer):
     def _fit_range(self, points):
         if self.range is not None:
             return self.range
-        low, high = _extremes([_finite_rows(p) for p in points])
+        low, high = _extremes(_finite_rows(points))
         high = high if high > low else low + 1.0
         return ((low, high), (low, high))
 
