@@ -134,7 +134,7 @@ def test_version_and_help(capsys):
 
 def test_colour_converted_the_same_for_every_format(tmp_path, capsys, rng):
     from skimage.color import rgb2gray
-    from fasttopo.cli import load_image
+    from fasttopo._io import load_image
     rgb = (rng.random((12, 15, 3)) * 255).astype(np.uint8)
     for ext in (".png", ".tif", ".bmp"):
         path = tmp_path / f"c{ext}"
@@ -189,6 +189,6 @@ def test_plot_title_names_filtration(tmp_path, capsys, monkeypatch):
 
 
 def test_warmup_runs_every_kind_of_call(capsys):
-    from fasttopo._engine.warmup import _cases
+    from fasttopo._warmup import _cases
     assert main(["warmup"]) == 0
     assert f"compiled {len(_cases())} kinds of call" in capsys.readouterr().out

@@ -196,7 +196,7 @@ class DiagramDistance(TransformerMixin, BaseEstimator):
         learnt in ``fit`` as the median of the positive distances between
         training diagrams (1 if there are none).
     n_jobs : int, optional
-        Worker processes, as in :func:`fasttopo.pairwise_distances` (None or
+        Threads, as in :func:`fasttopo.pairwise_distances` (None or
         -1: all cores).  Results do not depend on it.
 
     Attributes

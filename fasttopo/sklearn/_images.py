@@ -5,9 +5,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._diagram import PersistenceDiagram
-from .._persistence import n_jobs_threads, persistence_batch
-from .._validation import (check_bool, check_connectivity, check_finite, check_image,
-                           check_max_dim, reject_masked)
+from .._persistence import persistence_batch
+from .._validation import check_finite, check_image, check_n_jobs, check_options, reject_masked
 from ..filtrations import height_function
 
 __all__ = ["HeightFiltration", "RadialFiltration", "CubicalPersistence"]
@@ -388,11 +387,10 @@ class CubicalPersistence(_Images):
         return self
 
     def _options(self, ndim):
-        check_max_dim(self.max_dim, ndim)
-        check_connectivity(self.connectivity, ndim)
-        return dict(max_dim=self.max_dim, connectivity=self.connectivity,
-                    superlevel=check_bool(self.superlevel, "superlevel"),
-                    n_jobs=n_jobs_threads(self.n_jobs))
+        max_dim, connectivity, superlevel = check_options(ndim, self.max_dim, self.connectivity,
+                                                          self.superlevel)
+        return dict(max_dim=max_dim, connectivity=connectivity, superlevel=superlevel,
+                    n_jobs=check_n_jobs(self.n_jobs))
 
     def transform(self, X):
         """The persistence diagram of every image.
