@@ -136,6 +136,29 @@ class _Images(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         return np.asarray([], dtype=object)
 
+    def fit(self, X, y=None):
+        """Check the parameters against the images (nothing is learnt).
+
+        Parameters
+        ----------
+        X : (n, ...) array_like or list of array_like
+            The images: a stack, or a list (shapes may differ).
+        y : ignored
+
+        Returns
+        -------
+        self : estimator
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``X`` is not a valid collection of images, or a parameter is
+            invalid for them (the message names it and its value).
+        """
+        images, is_stack = _images(X)
+        self._check(images.ndim - 1 if is_stack else images[0].ndim)
+        return self
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
@@ -149,7 +172,27 @@ class _Images(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
 
 # -------------------------------------------------------------- image filters
-class HeightFiltration(_Images):
+class _Filter(_Images):
+    """Image times a height, rescaled to [0, 1] (``_heights(shape)`` in [0, 1])."""
+
+    def transform(self, X):
+        """The filtered images.
+
+        Parameters
+        ----------
+        X : (n, ...) array_like or list of array_like
+            The images (any real dtype or bool).
+
+        Returns
+        -------
+        filtered : (n, ...) ndarray of float64, or a list of arrays
+            A stack when the images share a shape and dtype, else a list;
+            each image in [0, 1] (all zero where the product is constant).
+        """
+        return _filter(X, self._heights)
+
+
+class HeightFiltration(_Filter):
     """Directional (height) filtration of images: the image times a linear height.
 
     The filtration of paper [1]_'s directional features: the image is
@@ -192,28 +235,8 @@ class HeightFiltration(_Images):
     def __init__(self, direction=None):
         self.direction = direction
 
-    def fit(self, X, y=None):
-        """Check the parameters against the images (nothing is learnt).
-
-        Parameters
-        ----------
-        X : (n, ...) array_like or list of array_like
-            The images.
-        y : ignored
-
-        Returns
-        -------
-        self : HeightFiltration
-
-        Raises
-        ------
-        TypeError, ValueError
-            If ``X`` is not a valid collection of images or ``direction``
-            is not a finite non-zero vector with one entry per image axis.
-        """
-        images, is_stack = _images(X)
-        self._direction(images.ndim - 1 if is_stack else images[0].ndim)
-        return self
+    def _check(self, ndim):
+        self._direction(ndim)
 
     def _direction(self, ndim):
         if self.direction is None:
@@ -231,24 +254,7 @@ class HeightFiltration(_Images):
             return np.zeros(shape)
         return _unit(height_function(shape, "linear", direction=w * per_axis), None)
 
-    def transform(self, X):
-        """The filtered images.
-
-        Parameters
-        ----------
-        X : (n, ...) array_like or list of array_like
-            The images (any real dtype or bool).
-
-        Returns
-        -------
-        filtered : (n, ...) ndarray of float64, or a list of arrays
-            A stack when the images share a shape and dtype, else a list;
-            each image in [0, 1] (all zero where the product is constant).
-        """
-        return _filter(X, self._heights)
-
-
-class RadialFiltration(_Images):
+class RadialFiltration(_Filter):
     """Radial filtration of images: the image times the distance to a centre.
 
     As :class:`HeightFiltration`, with the Euclidean distance to
@@ -286,50 +292,13 @@ class RadialFiltration(_Images):
     def __init__(self, center=None):
         self.center = center
 
-    def fit(self, X, y=None):
-        """Check the parameters against the images (nothing is learnt).
-
-        Parameters
-        ----------
-        X : (n, ...) array_like or list of array_like
-            The images.
-        y : ignored
-
-        Returns
-        -------
-        self : RadialFiltration
-
-        Raises
-        ------
-        TypeError, ValueError
-            If ``X`` is not a valid collection of images or ``center`` is
-            not a finite vector with one entry per image axis.
-        """
-        images, is_stack = _images(X)
+    def _check(self, ndim):
         if self.center is not None:
-            _vector(self.center, images.ndim - 1 if is_stack else images[0].ndim, "center")
-        return self
+            _vector(self.center, ndim, "center")
 
     def _heights(self, shape):
         center = None if self.center is None else _vector(self.center, len(shape), "center")
         return _unit(np.sqrt(height_function(shape, "radial", center=center)), None)
-
-    def transform(self, X):
-        """The filtered images.
-
-        Parameters
-        ----------
-        X : (n, ...) array_like or list of array_like
-            The images (any real dtype or bool).
-
-        Returns
-        -------
-        filtered : (n, ...) ndarray of float64, or a list of arrays
-            A stack when the images share a shape and dtype, else a list;
-            each image in [0, 1] (all zero where the product is constant).
-        """
-        return _filter(X, self._heights)
-
 
 # ------------------------------------------------------------------ persistence
 class CubicalPersistence(_Images):
@@ -363,28 +332,8 @@ class CubicalPersistence(_Images):
         self.superlevel = superlevel
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
-        """Check the parameters against the images (nothing is learnt).
-
-        Parameters
-        ----------
-        X : (n, ...) array_like or list of array_like
-            The images.
-        y : ignored
-
-        Returns
-        -------
-        self : CubicalPersistence
-
-        Raises
-        ------
-        TypeError, ValueError
-            If ``X`` is not a valid collection of images, or a parameter is
-            out of range for them (the message names it and its value).
-        """
-        images, is_stack = _images(X)
-        self._options(images.ndim - 1 if is_stack else images[0].ndim)
-        return self
+    def _check(self, ndim):
+        self._options(ndim)
 
     def _options(self, ndim):
         max_dim, connectivity, superlevel = check_options(ndim, self.max_dim, self.connectivity,
