@@ -4,6 +4,7 @@ import numpy as np
 
 from .._diagram import PersistenceDiagram
 from .._points import check_dim as _check_dim
+from .._points import check_dim_applies
 from .._points import check_dim_of as _check_dim_of
 from .._points import points as _points
 from .._validation import check_n_jobs
@@ -98,10 +99,12 @@ def pairwise_distances(diagrams, metric="bottleneck", *, Y=None, dim=None, n_job
     n = len(parsed)
     if Y is not None:
         parsed_y = _parse_collection(Y, "Y", dim)
+        check_dim_applies(dim, list(diagrams) + list(Y), "the diagrams and Y are all")
         iu, ju = np.divmod(np.arange(n * len(parsed_y)), max(len(parsed_y), 1))
         pairs = list(zip(iu.tolist(), (ju + n).tolist()))   # Y's diagrams follow X's
         parsed = parsed + parsed_y
     else:
+        check_dim_applies(dim, diagrams, "the diagrams are all")
         iu, ju = np.triu_indices(n, k=1)
         pairs = list(zip(iu.tolist(), ju.tolist()))
     workers = check_n_jobs(n_jobs)

@@ -99,7 +99,7 @@ class DiagramCodes(TransformerMixin, BaseEstimator):
         check_bool(self.packed, "packed")
         self.dims_ = _dims(self.dim)
         if self.value_range is None:
-            points = _points_of(X, self.dims_)
+            points = _points_of(X, self.dims_, strict=False)   # as hash_diagrams
             self.value_ranges_ = [self._fit_range(points[d]) for d in self.dims_]
         else:
             self.value_ranges_ = [self.value_range] * len(self.dims_)
@@ -113,7 +113,7 @@ class DiagramCodes(TransformerMixin, BaseEstimator):
         return (low, high if high > low else low + 1.0)
 
     def _points(self, X, dim, value_range):
-        points = as_batch(X, dim, "X")[0]
+        points = as_batch(X, dim, "X", strict=False)[0]
         if self.value_range is not None:
             return points
         low, high = value_range

@@ -32,8 +32,13 @@ def _diagrams(X, name="X"):
     return X
 
 
-def _points_of(X, dims):
-    """``{dim: (k, 2) points of every diagram of X in that dimension}`` (None: all)."""
+def _points_of(X, dims, strict=True):
+    """``{dim: (k, 2) points of every diagram of X in that dimension}`` (None: all).
+
+    ``strict``: a dimension given for plain arrays alone is an error (as in
+    the vectorisations); else arrays are the points of any dimension (as in
+    :func:`fasttopo.hash_diagrams`).
+    """
     if all(isinstance(x, PersistenceDiagram) for x in X):
         points = np.column_stack([np.concatenate([x.birth for x in X]),
                                   np.concatenate([x.death for x in X])])
@@ -42,7 +47,7 @@ def _points_of(X, dims):
             for x in X:
                 check_dim_of(d, x)
         return {d: points if d is None else points[dim_of == d] for d in dims}
-    return {d: np.concatenate(as_batch(X, d, "X")[0]) for d in dims}
+    return {d: np.concatenate(as_batch(X, d, "X", strict=strict)[0]) for d in dims}
 
 
 def _dims(dim):
