@@ -3,6 +3,7 @@
 from . import _compiling  # noqa: F401  (the kernels' cache stamp: before any kernel loads)
 from ._diagram import PersistenceDiagram
 from ._persistence import persistence, persistence_batch
+from .cycles import representative_cycles
 from .distances import bottleneck_distance, pairwise_distances, wasserstein_distance
 from .filtrations import (directional_filtrations, height_function, localized_filtration,
                           random_height_function)
@@ -17,7 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # persistence engine
-    "PersistenceDiagram", "persistence", "persistence_batch",
+    "PersistenceDiagram", "persistence", "persistence_batch", "representative_cycles",
     # image functions
     "modify_border", "lifetime_threshold", "mark_objects", "topological_process",
     "persistence_targets", "persistence_targets_batch", "height_function",

@@ -40,6 +40,8 @@ def _cases():
         ("batch", lambda: fasttopo.persistence_batch(rng.random((4, 16, 16)))),
         ("image functions", lambda: fasttopo.topological_process(image, smooth=1)),
         ("training targets", lambda: fasttopo.persistence_targets_batch(rng.random((2, 8, 8)))),
+        ("representative cycles", lambda: [fasttopo.representative_cycles(v, fasttopo.persistence(
+            v, connectivity=c)) for v in (image, rng.random((6, 6, 6))) for c in (1, v.ndim)]),
         ("torch layer", nn_layer),
     ]
 

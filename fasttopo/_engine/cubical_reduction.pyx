@@ -27,7 +27,7 @@ arXiv:2005.12692), written for this engine:
   columns that needed additions are kept to be added again.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from cython.operator cimport dereference as deref
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
@@ -123,6 +123,17 @@ cdef inline int64_t edge_id(Grid* g, int64_t key) noexcept nogil:
     cdef Py_ssize_t other = owner + SIGN[j] * g.stride[AXIS[j]]
     cdef Py_ssize_t u = owner if owner < other else other
     return 3 * u + AXIS[j]
+
+
+cdef inline uint8_t edge_bit(Grid* g, int64_t eid, int64_t owner_pos) noexcept nogil:
+    """Bit of edge id ``eid`` among the edges of the voxel at ``owner_pos`` (0 if not its)."""
+    cdef Py_ssize_t u = eid // 3
+    cdef int axis = <int>(eid % 3)
+    cdef Py_ssize_t w = u + g.stride[axis]
+    # the owner is the later end; the direction points from it to the other end
+    if g.pos[w] > g.pos[u]:
+        return <uint8_t>(1 << direction(axis, -1)) if g.pos[w] == owner_pos else 0
+    return <uint8_t>(1 << direction(axis, 1)) if g.pos[u] == owner_pos else 0
 
 
 cdef extern from *:
@@ -297,7 +308,7 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
 
 
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
-                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp):
+                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp, bint cells=False):
     """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
 
     ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
@@ -307,6 +318,14 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     to be added again; the others are recomputed from the coboundary.
     Returns ``births, deaths`` (int64): the owner voxels of the edge and of
     the square of every pair found (apparent pairs are not repeated).
+
+    With ``cells=True`` (representative cycles, ``_engine.cycles``) four
+    more arrays describe each pair: ``edges`` and ``squares`` (int64), the
+    keys of the column's edge and of its pivot square; ``cochain`` (uint8),
+    bit d set when the edge of the column's owner in direction d is in the
+    column's reduced cochain (the edges whose coboundaries were added, its
+    own included); ``column`` (uint64), bit ``local`` set for each square
+    of the pivot's owner in the reduced coboundary.
     """
     cdef Grid g
     g.stride[0] = Hp * Wp
@@ -322,8 +341,18 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     # refers to them as -2 - slot (a column that needed none is its edge id)
     cdef vector[int64_t] pool
     cdef vector[int64_t] starts
+    # cells=True: per pair (edge key, pivot key, cochain mask, column mask), and the
+    # owner and cochain mask of each pooled column
+    cdef vector[int64_t] edge_keys
+    cdef vector[int64_t] square_keys
+    cdef vector[uint8_t] cochains
+    cdef vector[uint64_t] column_masks
+    cdef vector[int64_t] slot_owner
+    cdef vector[uint8_t] slot_cochain
     cdef int64_t keys[4]
-    cdef int64_t ekey, sid, pivot, other, eid, x, slot
+    cdef int64_t ekey, sid, pivot, other, eid, x, slot, owner
+    cdef uint8_t cochain = 0
+    cdef uint64_t cmask
     cdef int n, c
     cdef bint added, broken = False
     cdef Py_ssize_t i, t
@@ -336,6 +365,9 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             for c in range(n):
                 rh_push(&heap, buckets, keys[c])
             added = False
+            if cells:
+                owner = ekey >> 8
+                cochain = <uint8_t>(1 << (ekey & 63))
             pivot = rh_pivot(&heap, buckets)
             while pivot >= 0:
                 sid = square_id(&g, pivot)
@@ -347,10 +379,14 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                     slot = -2 - other
                     for t in range(starts[slot], starts[slot + 1]):
                         rh_push(&heap, buckets, pool[t])
+                    if cells and slot_owner[slot] == owner:
+                        cochain ^= slot_cochain[slot]
                 else:
                     n = coboundary(&g, other, keys)
                     for c in range(n):
                         rh_push(&heap, buckets, keys[c])
+                    if cells:
+                        cochain ^= edge_bit(&g, other, owner)
                 x = pivot
                 pivot = rh_pivot(&heap, buckets)
                 if pivot == x:          # the added column did not cancel the pivot
@@ -362,18 +398,36 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                 continue                # an essential class: impossible in a box
             births.push_back(g.order[ekey >> 8])
             deaths.push_back(g.order[pivot >> 8])
+            if cells:
+                edge_keys.push_back(ekey)
+                square_keys.push_back(pivot)
+                cochains.push_back(cochain)
             if not added:
                 pivots[sid] = <int32_t>eid
+                if cells:               # the column is the edge's coboundary
+                    cmask = 0
+                    n = coboundary(&g, eid, keys)
+                    for c in range(n):
+                        if keys[c] >> 8 == pivot >> 8:
+                            cmask |= (<uint64_t>1) << (keys[c] & 63)
+                    column_masks.push_back(cmask)
                 continue
             if starts.size() == 0:
                 starts.push_back(0)
             pivots[sid] = <int32_t>(-1 - <int64_t>starts.size())
+            cmask = 0
             x = pivot
             while x >= 0:
                 pool.push_back(x)
+                if x >> 8 == pivot >> 8:
+                    cmask |= (<uint64_t>1) << (x & 63)
                 rh_take(&heap, buckets)
                 x = rh_pivot(&heap, buckets)
             starts.push_back(pool.size())
+            if cells:
+                column_masks.push_back(cmask)
+                slot_owner.push_back(owner)
+                slot_cochain.push_back(cochain)
     if broken:
         raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
     out_b = np.empty(births.size(), dtype=np.int64)
@@ -383,4 +437,19 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     for i in range(<Py_ssize_t>births.size()):
         ob[i] = births[i]
         od[i] = deaths[i]
-    return out_b, out_d
+    if not cells:
+        return out_b, out_d
+    out_e = np.empty(births.size(), dtype=np.int64)
+    out_s = np.empty(births.size(), dtype=np.int64)
+    out_v = np.empty(births.size(), dtype=np.uint8)
+    out_c = np.empty(births.size(), dtype=np.uint64)
+    cdef int64_t[::1] oe = out_e
+    cdef int64_t[::1] os_ = out_s
+    cdef uint8_t[::1] ov = out_v
+    cdef uint64_t[::1] oc = out_c
+    for i in range(<Py_ssize_t>births.size()):
+        oe[i] = edge_keys[i]
+        os_[i] = square_keys[i]
+        ov[i] = cochains[i]
+        oc[i] = column_masks[i]
+    return out_b, out_d, out_e, out_s, out_v, out_c
