@@ -4,8 +4,8 @@ import numpy as np
 
 from . import _engine
 from ._diagram import PersistenceDiagram
-from ._persistence import _check_images_type, _check_options, n_jobs_threads
-from ._validation import check_bool, check_image, check_int
+from ._validation import check_bool, check_image, check_images_type, check_n_jobs, check_options
+from .metrics import _check_binary_connectivity
 
 __all__ = ["BettiMatching", "betti_matching", "betti_matching_batch", "betti_matching_error"]
 
@@ -20,8 +20,9 @@ class BettiMatching:
     ``target_matched``; the bars left unmatched are in
     ``prediction_unmatched`` and ``target_unmatched``.  Rows are grouped by
     increasing dimension.  The prediction's bars (matched and unmatched)
-    are exactly those of ``persistence(prediction, ...)``, the target's
-    those of ``persistence(target, ...)``.
+    are the diagram of ``persistence(prediction, ...)``, the target's that
+    of ``persistence(target, ...)``; birth and death pixels are the same
+    too, except where an image has ties (see :func:`betti_matching`).
 
     Attributes
     ----------
@@ -189,14 +190,20 @@ def betti_matching(prediction, target, *, max_dim=None, connectivity=None, super
 
     Notes
     -----
-    *Ties.*  Pixels are ordered by value and ties by flat index, as in
-    :func:`persistence`; the three filtrations are filtered by this total
-    order of all ``(value, pixel)`` pairs (a perturbation of the values
-    that keeps :math:`P, G \ge C`), so that every bar has a birth and a
-    death pixel and the matching is well defined for images with ties
-    (binary targets).  Bars of zero length (equal values) are not
-    reported, as in :func:`persistence`; a bar matched to one of them is
-    reported unmatched.
+    *Ties.*  The matching needs one total order of the pixels of the three
+    filtrations, a perturbation of the values that keeps :math:`P, G \ge
+    C`: pixels are ordered by value, ties by the other image's value at
+    the pixel, then by flat index (smaller first; in the superlevel
+    direction, larger values first) -- :math:`P + \epsilon G +
+    \epsilon^2 i`, :math:`G + \epsilon P + \epsilon^2 i` and :math:`C = \min(P,
+    G) + \epsilon \max(P, G) + \epsilon^2 i`.  Bars are those of this order, so
+    the matching is well defined on images with ties, such as binary
+    targets, whose features are then born and die where the prediction
+    is most confident.  (:func:`persistence` breaks ties by flat index
+    alone: the diagrams are the same, the pixels of tied bars may
+    differ.)  Bars of zero length (equal values) are not reported, as in
+    :func:`persistence`; a bar matched to one of them is reported
+    unmatched.
 
     *Essential classes.*  Each image has one, in dimension 0 (born at its
     first pixel, death ``+inf``, ``-inf`` for the superlevel filtration).
@@ -256,15 +263,15 @@ def betti_matching(prediction, target, *, max_dim=None, connectivity=None, super
     the two would be matched.
     """
     prediction, target = _check_pair(prediction, target)
-    max_dim, connectivity = _check_options(prediction.ndim, max_dim, connectivity)
-    superlevel = check_bool(superlevel, "superlevel")
-    found = _engine.betti_matching_pairs(prediction, target, max_dim, connectivity,
-                                         superlevel, _engine.cores())
+    max_dim, connectivity, superlevel = check_options(prediction.ndim, max_dim, connectivity,
+                                                      superlevel)
+    (found,) = _engine.matched_bars([(prediction, target)], max_dim, connectivity, superlevel,
+                                    _engine.cores())
     return _result(prediction, target, found, max_dim, connectivity, superlevel)
 
 
 def _as_list(images, name):
-    _check_images_type(images)
+    check_images_type(images)
     if isinstance(images, np.ndarray) or (hasattr(images, "__array__")
                                           and not isinstance(images, (list, tuple))):
         stack = np.asarray(images)
@@ -313,7 +320,7 @@ def betti_matching_batch(predictions, targets, *, max_dim=None, connectivity=Non
     >>> len(matchings), matchings[0].max_dim
     (8, 1)
     """
-    n_threads = n_jobs_threads(n_jobs)
+    n_threads = check_n_jobs(n_jobs)
     superlevel = check_bool(superlevel, "superlevel")
     predictions = _as_list(predictions, "predictions")
     targets = _as_list(targets, "targets")
@@ -327,33 +334,10 @@ def betti_matching_batch(predictions, targets, *, max_dim=None, connectivity=Non
     ndims = {p.ndim for p, _ in pairs}
     if len(ndims) > 1:
         raise ValueError(f"the images must all have the same ndim, got ndims {sorted(ndims)}")
-    max_dim, connectivity = _check_options(ndims.pop(), max_dim, connectivity)
-    found = matched_many(pairs, max_dim, connectivity, superlevel, n_threads)
+    max_dim, connectivity, superlevel = check_options(ndims.pop(), max_dim, connectivity,
+                                                      superlevel)
+    found = _engine.matched_bars(pairs, max_dim, connectivity, superlevel, n_threads)
     return [_result(p, t, f, max_dim, connectivity, superlevel) for (p, t), f in zip(pairs, found)]
-
-
-def matched_many(pairs, max_dim, connectivity, superlevel, n_threads):
-    """``Matched`` bars (flat indices) of validated (prediction, target) pairs, in threads.
-
-    With fewer pairs than threads the pairs run one after the other, each
-    with every thread (the slabs of the dimension-1 reduction); otherwise
-    each thread takes every ``n_threads``-th pair.  The kernels release the
-    GIL and the results do not depend on ``n_threads``.
-    """
-    within = n_threads if len(pairs) < n_threads else 1
-
-    def one(pair):
-        return _engine.betti_matching_pairs(pair[0], pair[1], max_dim, connectivity,
-                                            superlevel, within)
-
-    if n_threads == 1 or within > 1:
-        return [one(pair) for pair in pairs]
-    chunks = [pairs[i::n_threads] for i in range(n_threads)]
-    done = list(_engine.pool().map(lambda chunk: [one(pair) for pair in chunk], chunks))
-    out = [None] * len(pairs)
-    for i, part in enumerate(done):
-        out[i::n_threads] = part
-    return out
 
 
 def _mask(image, threshold, name):
@@ -435,21 +419,9 @@ def betti_matching_error(prediction, target, *, connectivity=None, threshold=0.5
         raise ValueError(f"prediction and target must have the same shape, got {pm.shape} "
                          f"and {tm.shape}")
     ndim = pm.ndim
-    connectivity = _check_mask_connectivity(connectivity, ndim)
-    found = _engine.betti_matching_pairs(pm, tm, ndim - 1, connectivity, True, _engine.cores())
+    connectivity = _check_binary_connectivity(connectivity, ndim)
+    (found,) = _engine.matched_bars([(pm, tm)], ndim - 1, connectivity, True, _engine.cores())
     error = (np.bincount(found.p_dim.astype(np.int64), minlength=ndim)
              + np.bincount(found.g_dim.astype(np.int64), minlength=ndim))
     error[0] += pm.any() != tm.any()
     return error
-
-
-def _check_mask_connectivity(connectivity, ndim):
-    if connectivity is None:
-        return ndim
-    connectivity = check_int(connectivity, "connectivity")
-    if not 1 <= connectivity <= ndim:
-        raise ValueError(f"connectivity must be between 1 and ndim={ndim}, got {connectivity}")
-    if ndim == 3 and connectivity == 2:
-        raise ValueError("connectivity=2 (18-neighbour) on a 3D image has no cubical complex; "
-                         "use connectivity=1 (6/26) or 3 (26/6)")
-    return connectivity

@@ -11,7 +11,7 @@ The comparison of the paper, on real-image diagrams available offline:
 * ground truth: single-linkage clustering of the exact 1-Wasserstein
   matrix (L-infinity ground metric), number of clusters ``k`` by the elbow
   method on the within-cluster dispersion.  The matrix is computed by
-  ``fasttopo.hasher.exact_w1`` (one dense assignment per pair, ~10x less
+  ``fasttopo.hashing.features.exact_w1`` (one dense assignment per pair, ~10x less
   overhead on such small diagrams); a sample of pairs is checked against
   :func:`fasttopo.pairwise_distances`, whose time is extrapolated from it;
 * compared, each clustered by single linkage into the same ``k``:
@@ -45,7 +45,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import fowlkes_mallows_score
 
 import fasttopo
-from fasttopo.hasher import exact_w1
+from fasttopo.hashing.features import exact_w1
 
 TOP_K = 16
 TILE = 32
@@ -87,7 +87,7 @@ def diagrams_of(images, top_k=TOP_K):
 
 # ------------------------------------------------------------------ distance matrices
 def w1_matrix(dgms):
-    """Exact W1 matrix, one dense assignment per pair (fasttopo.hasher.exact_w1)."""
+    """Exact W1 matrix, one dense assignment per pair (fasttopo.hashing.features.exact_w1)."""
     n = len(dgms)
     out = np.zeros((n, n))
     for i in range(n):

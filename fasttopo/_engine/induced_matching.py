@@ -1,4 +1,4 @@
-"""Numba kernels of Betti matching: filtration orders and union-find with images (private).
+"""Numba kernels of Betti matching: union-find with image births, filtration orders (private).
 
 Betti matching compares three filtrations of one cubical complex: the
 prediction P, the target G and the comparison image C = min(P, G)
@@ -6,61 +6,139 @@ prediction P, the target G and the comparison image C = min(P, G)
 always the smaller key).  Pixels are ordered by ``(key, flat index)`` in
 each of them, as everywhere in the engine.
 
-Dimension 0 is one union-find over C's order (``image_sweep``): each
-component keeps, besides its birth pixel in C (its root), the first
-pixel of P and of G it holds (its *image births*).  A pixel joins C at
-its key in C, and joins P (or G) later if its key there is larger: the
-two streams are merged on the fly.  When components meet, the younger in
-C dies (a bar of C) and, for each of P and G, the younger image birth
-dies (a bar of the image of H0(P) -> H0(C)).  Births of image bars are
-P's pixels, deaths are C's.
+Dimension 0 is one union-find over C (the engine's raster scan, then
+``image_sweep`` over the candidates in C's order).  Each component keeps,
+besides its birth pixel in C (its root), its first pixel in P's order
+and in G's (its *image births*, ``aggregate_roots`` then unions).  At a
+pixel x of C, that first pixel y is in P already iff it comes before x
+(its key in P is at least its key in C, so a pixel is in C no later than
+in P): the component then holds a class of P's image.  When components
+meet at x, the younger in C dies (a bar of C) and, for each of P and G,
+the younger image birth dies if it is in already (a bar of the image of
+H0(P) -> H0(C), from P's pixel y to C's pixel x).  Pixels not yet in P
+that the scan has linked into a component (it links every pixel in
+advance) come after x in P too, so they never decide that test.
 
 The top dimension is dimension 0 of the complements by Alexander duality
 (as in the engine): the complement of C is inside the complement of P,
 so the image of H_top(P) -> H_top(C) is, reversed in time, the image of
 H0(complement of C) -> H0(complement of P): the same sweep over P's
 reverse order, with image births from C's, and one exterior cell older
-than every pixel.
+than every pixel (and in both from the start).
 """
 
 import numpy as np
 from numba import njit
 
-from .keys import fix_ties, pack, packing, radix_sort_u64, unpack
-from .neighbourhood import set_border
+from .keys import fix_ties, radix_sort_u64, unpack
+from .neighbourhood import representatives_cube, set_border
 
-__all__ = ["sorted_cells", "image_sweep"]
+__all__ = ["pair_keys", "sorted_cells", "aggregate_roots", "image_sweep", "sort_candidates",
+           "group_ranks"]
 
 
 @njit(cache=True, nogil=True)
-def sorted_cells(keys, padded, pad, shape3, kmin, kmax, varying):
-    """Padded indices (int32) of the pixels by increasing ``(key, index)``.
+def pair_keys(kp, kg, kc, padded, pad, shape3):
+    """Keys of (own value, other image's value) pairs, in place, for keys of <= 32 bits.
 
-    ``keys`` is the flat padded key array of ``keys.fill_keys``; the
-    packed values are radix-sorted above their index bytes (the pixels are
-    enumerated in index order and the sort is stable), then runs of equal
-    truncated keys are re-sorted on the full keys if bits were dropped.
+    ``kp`` and ``kg`` hold the engine's keys of P and G (``fill_keys``,
+    flat padded); they become ``kp << 32 | kg`` and ``kg << 32 | kp``, and
+    ``kc`` their minimum (C's).  The padding and the exterior slot get the
+    largest key.  Returns ``(stats, room)``: per filtration (P, G, C) the
+    smallest and largest pixel key, the bits that vary and the padded index
+    of the first pixel; ``room`` is False if a pixel holds the largest key.
     """
-    npad = padded[0] * padded[1] * padded[2]
-    pk = packing(np.uint64(kmin), np.uint64(kmax), np.uint64(varying), npad + 1, 64, True)
-    n = shape3[0] * shape3[1] * shape3[2]
-    packed = np.empty(n, dtype=np.uint64)
+    top = np.uint64(0xFFFFFFFFFFFFFFFF)
+    stats = np.zeros((3, 4), dtype=np.uint64)
+    for f in range(3):
+        stats[f, 0] = top
+    first = np.zeros(3, dtype=np.int64)
     Hp, Wp = padded[1], padded[2]
-    i = 0
+    k0 = np.zeros(3, dtype=np.uint64)
+    start = True
+    room = True
     for z in range(shape3[0]):
         for y in range(shape3[1]):
             base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
             for x in range(shape3[2]):
-                packed[i] = pack(keys[base + x], 2 * (base + x), pk.kmin, pk.kmax, pk.shift,
-                                 pk.index_bits, False)
-                i += 1
-    radix_sort_u64(packed, n, np.empty(n, dtype=np.uint64), pk.index_bits // 8)
-    if not pk.exact:
-        fix_ties(packed, n, keys, pk.index_bits, False)
-    out = np.empty(n, dtype=np.int32)
+                c = base + x
+                a, b = kp[c], kg[c]
+                p = (a << np.uint64(32)) | b
+                q = (b << np.uint64(32)) | a
+                m = p if p < q else q
+                kp[c], kg[c], kc[c] = p, q, m
+                room &= (p != top) & (q != top)
+                if start:
+                    k0[0], k0[1], k0[2] = p, q, m
+                    start = False
+                for f, v in ((0, p), (1, q), (2, m)):
+                    if v < stats[f, 0]:
+                        stats[f, 0] = v
+                        first[f] = c
+                    if v > stats[f, 1]:
+                        stats[f, 1] = v
+                    stats[f, 2] |= v ^ k0[f]
+    for f in range(3):
+        stats[f, 3] = np.uint64(first[f])
+    for keys in (kp, kg, kc):
+        set_border(keys, padded, pad, top)
+        keys[keys.size - 1] = top
+    return stats, room
+
+
+@njit(cache=True, nogil=True)
+def sorted_cells(keys, cells):
+    """``cells`` (increasing) ordered by increasing ``(keys[cell], cell)``, as int32.
+
+    A stable LSD radix sort of the cells by their keys, 16-bit digits
+    (digits on which all keys agree are skipped): equal keys keep the
+    cells' increasing order.
+    """
+    n = cells.size
+    key = np.empty(n, dtype=np.uint64)
     for i in range(n):
-        out[i] = unpack(packed[i], pk.index_bits, False) >> 1
-    return out
+        key[i] = keys[cells[i]]
+    src = cells.astype(np.int32)
+    dst = np.empty(n, dtype=np.int32)
+    ksrc = key
+    kdst = np.empty(n, dtype=np.uint64)
+    count = np.empty(1 << 16, dtype=np.int64)
+    for d in range(4):
+        shift = np.uint64(16 * d)
+        first = (ksrc[0] >> shift) & np.uint64(0xFFFF) if n else np.uint64(0)
+        same = True
+        for i in range(n):
+            if ((ksrc[i] >> shift) & np.uint64(0xFFFF)) != first:
+                same = False
+                break
+        if same:
+            continue
+        count[:] = 0
+        for i in range(n):
+            count[np.intp((ksrc[i] >> shift) & np.uint64(0xFFFF))] += 1
+        total = 0
+        for b in range(1 << 16):
+            c = count[b]
+            count[b] = total
+            total += c
+        for i in range(n):
+            b = np.intp((ksrc[i] >> shift) & np.uint64(0xFFFF))
+            at = count[b]
+            dst[at] = src[i]
+            kdst[at] = ksrc[i]
+            count[b] = at + 1
+        src, dst = dst, src
+        ksrc, kdst = kdst, ksrc
+    return src
+
+
+@njit(cache=True, nogil=True)
+def sort_candidates(candidates, count, keys, index_bits, reverse, exact):
+    """Sort the scan's packed candidates (queued by increasing cell) into sweep order."""
+    radix_sort_u64(candidates, count, np.empty(count, dtype=np.uint64), index_bits // 8,
+                   reverse)
+    if not exact:
+        fix_ties(candidates, count, keys, index_bits, reverse)
 
 
 @njit(inline="always")
@@ -75,151 +153,188 @@ def _find(parent, x):
 
 
 @njit(inline="always")
-def _before(ka, a, kb, b, reverse):
-    """Whether (ka, a) comes before (kb, b) in the sweep's order."""
-    if reverse:
-        return ka > kb or (ka == kb and a > b)
-    return ka < kb or (ka == kb and a < b)
-
-
-@njit(inline="always")
-def _next_late(keys_s, keys_t, order_s, i, step, stop):
-    """The next position of ``order_s`` from ``i`` whose pixel is later in the source."""
-    while i != stop and keys_s[order_s[i]] == keys_t[order_s[i]]:
-        i += step
-    return i
-
-
-@njit(inline="always")
 def _elder(k, a, b, reverse, exterior):
-    """Whether root ``a`` is elder than root ``b`` by keys ``k`` (the exterior is eldest)."""
+    """Whether cell ``a`` comes before cell ``b`` by keys ``k`` (the exterior first)."""
     if reverse:
         return a == exterior or (b != exterior and (k[a] > k[b] or (k[a] == k[b] and a > b)))
     return k[a] < k[b] or (k[a] == k[b] and a < b)
 
 
 @njit(inline="always")
-def _merge_images(born, keys_s, rx, rq, old, x, reverse, exterior, out, cnt):
-    """Join the image births of roots ``rx`` and ``rq`` into ``old``; a younger one dies at
-    ``x`` (written to ``out`` at ``cnt`` unless it is ``x`` itself); returns the count."""
+def _root(parent, x):
+    """The root of ``x``, every cell on the way linked to it (full path compression)."""
+    r = x
+    while parent[r] != r:
+        r = parent[r]
+    while parent[x] != r:
+        nxt = parent[x]
+        parent[x] = r
+        x = nxt
+    return r
+
+
+@njit(inline="always")
+def _take_first(born, keys_s, r, p, reverse, exterior):
+    b = born[r]
+    if b < 0 or _elder(keys_s, p, b, reverse, exterior):
+        born[r] = p
+
+
+@njit(cache=True, nogil=True)
+def aggregate_roots(parent, padded, pad, shape3, reverse, keys_a, born_a, keys_b, born_b,
+                    n_src):
+    """``born[root]`` = the first pixel, in a source's order, of each tree of ``parent``.
+
+    ``parent`` is the forest the raster scan leaves (every pixel linked to
+    an earlier neighbour, roots to themselves; reverse: the padding to
+    the exterior cell ``npad``); the ``born`` arrays (one or two sources)
+    have a slot per cell.
+    """
+    npad = padded[0] * padded[1] * padded[2]
+    exterior = npad
+    born_a[:] = -1
+    born_a[exterior] = exterior
+    if n_src >= 2:
+        born_b[:] = -1
+        born_b[exterior] = exterior
+    Hp, Wp = padded[1], padded[2]
+    for z in range(shape3[0]):
+        for y in range(shape3[1]):
+            base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
+            for x in range(shape3[2]):
+                p = base + x
+                r = _root(parent, p)
+                _take_first(born_a, keys_a, r, p, reverse, exterior)
+                if n_src >= 2:
+                    _take_first(born_b, keys_b, r, p, reverse, exterior)
+
+
+@njit(inline="always")
+def _merge_images(born, keys_s, rx, rq, old, s, ks, reverse, exterior, out, cnt):
+    """Join the image births of roots ``rx`` and ``rq`` into ``old``: the younger one dies at
+    ``s`` (key ``ks`` in the target) if it is in already and is not ``s`` itself (written
+    to ``out`` at ``cnt``); returns the new count."""
     a, b = born[rx], born[rq]
-    if a >= 0 and b >= 0:
-        if _elder(keys_s, a, b, reverse, exterior):
-            young, keep = b, a
-        else:
-            young, keep = a, b
-        if young != x:
-            out[0, cnt] = young
-            out[1, cnt] = x
-            cnt += 1
-        born[old] = keep
+    if _elder(keys_s, a, b, reverse, exterior):
+        young, keep = b, a
     else:
-        born[old] = a if a >= 0 else b
+        young, keep = a, b
+    ky = keys_s[young]
+    if reverse:
+        present = ky > ks or (ky == ks and young >= s)
+    else:
+        present = ky < ks or (ky == ks and young <= s)
+    if present and young != s:
+        out[0, cnt] = young
+        out[1, cnt] = s
+        cnt += 1
+    born[old] = keep
     return cnt
 
 
 @njit(cache=True, nogil=True)
-def image_sweep(keys_t, order_t, keys_a, order_a, keys_b, order_b, sources, reverse,
-                offsets, padded, pad, negative):
-    """Union-find over the target order with the image births of up to two sources.
+def image_sweep(keys, side, ncand, index_bits, reverse, rings, edges, sources, n_src, out):
+    """Union-find over the sorted candidates with the image births of up to two sources.
 
-    ``keys_*`` are flat padded key arrays with a slot for the exterior
-    (cell ``npad``), ``order_*`` the pixels in increasing ``(key, index)``
-    (``sorted_cells``); a pixel comes no earlier in a source than in the
-    target (keys at least the target's forward, at most reverse).  ``sources`` is 0, 1 (``a``) or 2 (``a`` and ``b``).
-    Forward (``reverse=False``): padding is absent; reverse: the sweep
-    runs from the last pixel and the padding is the exterior, present
-    from the start in the target and the sources.  ``offsets`` are the
-    neighbours' flat offsets in ascending order; if ``negative`` has a
-    slot per cell, bit j of a pixel is set when its edge to neighbour j
-    joined two components.
-
-    Returns ``(bars, counts)``: bars (3, 2, n) int32 padded indices --
-    ``bars[0]`` the target's (birth = the younger root, death = the pixel
-    that joined it), ``bars[1]`` and ``bars[2]`` the images' (birth = the
-    younger image birth, death = the pixel) -- and their three counts.
-    Bars whose birth is the joining pixel itself (zero length) are left
-    out.
+    As the engine's ``union_find.sweep`` (``side``: the parent array the
+    scan left, the stencil, the sorted candidates; ``rings``: the scan's
+    ring masks; ``edges``: where to record the negative edges), but every
+    bar of the total order is kept, zero length in value included, and
+    ``sources = (keys_a, born_a, keys_b, born_b)`` are the first
+    ``n_src`` (0 to 2) sources' keys and image births (``born`` from
+    ``aggregate_roots``).  ``out`` is a (3, 2, cap) int32 array: bars of
+    the target (birth = the younger root, death = the candidate), of each
+    source's image (birth = the younger image birth, death = the
+    candidate).  Returns the three counts.
     """
-    npad = padded[0] * padded[1] * padded[2]
-    exterior = npad
-    n = order_t.size
-    parent = np.full(npad + 1, -1, dtype=np.int32)
-    born_a = np.full(npad + 1 if sources >= 1 else 1, -1, dtype=np.int32)
-    born_b = np.full(npad + 1 if sources >= 2 else 1, -1, dtype=np.int32)
-    if reverse:
-        set_border(parent, padded, pad, np.int32(exterior))
-        parent[exterior] = exterior
-        if sources >= 1:
-            born_a[exterior] = exterior
-        if sources >= 2:
-            born_b[exterior] = exterior
-    record = negative.size > 1
-    bars = np.empty((3, 2, n + 1), dtype=np.int32)
+    st = side.stencil
+    parent = side.parent
+    candidates = side.candidates
+    offsets, neighbours = st.offsets, st.neighbours
+    rep_table, merge_index, conn = st.rep_table, st.merge_index, st.connectivity
+    record = edges.record == (2 if reverse else 1)
+    negative = edges.negative
+    exterior = parent.size - 1
+    full = np.uint32((1 << offsets.size) - 1)
+    tables = rep_table.size > 1
     counts = np.zeros(3, dtype=np.int64)
-    step = -1 if reverse else 1
-    stop = -1 if reverse else n
-    it = n - 1 if reverse else 0
-    ia = _next_late(keys_a, keys_t, order_a, it, step, stop) if sources >= 1 else stop
-    ib = _next_late(keys_b, keys_t, order_b, it, step, stop) if sources >= 2 else stop
-    ct = ca = cb = 0
-    while it != stop or ia != stop or ib != stop:
-        # the next event: a pixel joins the target, or (later) source a or b
-        kind = 0
-        x = order_t[it] if it != stop else -1
-        kx = keys_t[x] if it != stop else np.uint64(0)
-        if ia != stop:
-            y = order_a[ia]
-            if it == stop or _before(keys_a[y], y, kx, x, reverse):
-                kind, x, kx = 1, y, keys_a[y]
-        if ib != stop:
-            y = order_b[ib]
-            if kind == 0 and (it == stop or _before(keys_b[y], y, kx, x, reverse)):
-                kind, x = 2, y
-            elif kind == 1 and _before(keys_b[y], y, kx, x, reverse):
-                kind, x = 2, y
-        if kind == 1:
-            r = _find(parent, x)
-            if born_a[r] < 0:
-                born_a[r] = x
-            ia = _next_late(keys_a, keys_t, order_a, ia + step, step, stop)
-            continue
-        if kind == 2:
-            r = _find(parent, x)
-            if born_b[r] < 0:
-                born_b[r] = x
-            ib = _next_late(keys_b, keys_t, order_b, ib + step, step, stop)
-            continue
-        it += step
-        parent[x] = x
-        if sources >= 1:
-            born_a[x] = x if keys_a[x] == keys_t[x] else -1
-        if sources >= 2:
-            born_b[x] = x if keys_b[x] == keys_t[x] else -1
-        for j in range(offsets.size):
-            q = x + offsets[j]
-            if parent[q] < 0:
-                continue
-            rq = _find(parent, q)
-            rx = _find(parent, x)
-            if rq == rx:
+    ct = 0
+    for i in range(ncand):
+        s = unpack(candidates[i], index_bits, reverse) >> 1
+        ks = keys[s]
+        earlier = np.uint32(rings[s])
+        present = (full & ~earlier) if reverse else earlier
+        if tables:
+            rcode = np.uint64(rep_table[present])
+        else:
+            rcode = representatives_cube(present, neighbours, conn)
+        r = np.int64(rcode & np.uint64(255)) - 1
+        rcode >>= np.uint64(8)
+        rs = _find(parent, s + offsets[r])
+        if record:
+            negative[s] = 1 << merge_index[r]
+        while rcode != 0:
+            r = np.int64(rcode & np.uint64(255)) - 1
+            rcode >>= np.uint64(8)
+            rq = _find(parent, s + offsets[r])
+            if rq == rs:
                 continue
             if record:
-                negative[x] |= np.uint8(1 << j)
-            if _elder(keys_t, rq, rx, reverse, exterior):
-                old, young = rq, rx
+                negative[s] |= 1 << merge_index[r]
+            if _elder(keys, rq, rs, reverse, exterior):
+                old, young = rq, rs
             else:
-                old, young = rx, rq
-            if young != x:
-                bars[0, 0, ct] = young
-                bars[0, 1, ct] = x
-                ct += 1
+                old, young = rs, rq
+            out[0, 0, ct] = young
+            out[0, 1, ct] = s
+            ct += 1
+            if n_src >= 1:
+                counts[1] = _merge_images(sources[1], sources[0], rs, rq, old, s, ks, reverse,
+                                          exterior, out[1], counts[1])
+            if n_src >= 2:
+                counts[2] = _merge_images(sources[3], sources[2], rs, rq, old, s, ks, reverse,
+                                          exterior, out[2], counts[2])
             parent[young] = old
-            if sources >= 1:
-                ca = _merge_images(born_a, keys_a, rx, rq, old, x, reverse, exterior,
-                                   bars[1], ca)
-            if sources >= 2:
-                cb = _merge_images(born_b, keys_b, rx, rq, old, x, reverse, exterior,
-                                   bars[2], cb)
-    counts[0], counts[1], counts[2] = ct, ca, cb
-    return bars, counts
+            rs = old
+        parent[s] = rs
+    counts[0] = ct
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def group_ranks(by_group, group, keys, cells, late):
+    """Rank of each element within its group, the groups' elements ordered by
+    ``(keys[cell], cell)`` (decreasing if ``late``), ties by position.
+
+    ``by_group`` is a stable argsort of ``group``; groups are small (most
+    of one element): an insertion sort per group.
+    """
+    n = by_group.size
+    rank = np.empty(n, dtype=np.int64)
+    run = np.empty(n, dtype=np.int64)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and group[by_group[j]] == group[by_group[i]]:
+            j += 1
+        m = j - i
+        for a in range(m):
+            v = by_group[i + a]
+            kv, cv = keys[cells[v]], cells[v]
+            b = a - 1
+            while b >= 0:
+                w = run[b]
+                kw, cw = keys[cells[w]], cells[w]
+                if late:
+                    after = kw < kv or (kw == kv and cw < cv)
+                else:
+                    after = kw > kv or (kw == kv and cw > cv)
+                if not after:
+                    break
+                run[b + 1] = w
+                b -= 1
+            run[b + 1] = v
+        for a in range(m):
+            rank[run[a]] = a
+        i = j
+    return rank

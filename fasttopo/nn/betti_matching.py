@@ -6,11 +6,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._persistence import _check_options, n_jobs_threads
-from .._validation import check_bool
-from ..betti_matching import matched_many
-from ._cubical import check_tensor, cpu_values, spatial_split
-from ._tensor_diagrams import check_dims, check_reduction, reduce_items
+from .. import _engine
+from .._validation import check_bool, check_finite, check_n_jobs, check_options
+from ._loss_tools import check_dims, check_reduction, reduce_items
+from .cubical import check_tensor, cpu_values, spatial_split
 
 __all__ = ["betti_matching_loss", "BettiMatchingLoss"]
 
@@ -176,20 +175,22 @@ def betti_matching_loss(prediction, target, *, dim=None, connectivity=None, supe
                          f"{tuple(prediction.shape)} and {tuple(target.shape)}")
     batch_shape, shape = spatial_split(prediction, spatial_dims, "prediction")
     dims = check_dims(dim)
-    max_dim, connectivity = _check_options(len(shape), None if dims is None else max(dims),
-                                           connectivity)
-    superlevel = check_bool(superlevel, "superlevel")
+    max_dim, connectivity, superlevel = check_options(
+        len(shape), None if dims is None else max(dims), connectivity, superlevel)
     include = check_bool(include_unmatched_target, "include_unmatched_target")
     check_reduction(reduction)
-    n_threads = n_jobs_threads(n_jobs)
+    n_threads = check_n_jobs(n_jobs)
     n_items = math.prod(batch_shape)
     npix = math.prod(shape)
-    p_np = _items(cpu_values(prediction, "prediction"), batch_shape, shape)
-    t_np = _items(cpu_values(target, "target"), batch_shape, shape)
+    p_np, t_np = cpu_values(prediction), cpu_values(target)
+    check_finite(p_np, "prediction")
+    check_finite(t_np, "target")
+    p_np, t_np = _items(p_np, batch_shape, shape), _items(t_np, batch_shape, shape)
     if p_np.dtype != t_np.dtype:
         common = np.result_type(p_np.dtype, t_np.dtype)
         p_np, t_np = p_np.astype(common), t_np.astype(common)
-    found = matched_many(list(zip(p_np, t_np)), max_dim, connectivity, superlevel, n_threads)
+    found = _engine.matched_bars(list(zip(p_np, t_np)), max_dim, connectivity, superlevel,
+                                 n_threads)
     found = _select(found, dims)
     (mp, mt, up, ut) = _cells(found, npix)
     flat_p = prediction.reshape(-1)
