@@ -16,8 +16,10 @@ TABLES = EXAMPLES / "tables"
 TYPED_IN = {
     "diagram_hashing.rst": "issue 25 reworks the hashing experiment and its page",
     "nn_pd0_approximation.rst": "issue 26 retrains the PD0 approximator and rewrites its page",
-    "representative_cycles.rst": "issue 27 (open); its second table is asv_bench/compare.py's",
-    "sklearn_pipeline.rst": "issue 28 (open); its times are ranges over several runs",
+    "representative_cycles.rst": "issue 27 wrote it before the gallery tables (its second "
+                                 "table comes from asv_bench/compare.py): to convert",
+    "sklearn_pipeline.rst": "issue 28 wrote it before the gallery tables (its times are "
+                            "ranges over several runs): to convert",
 }
 BORDER = re.compile(r"^=+(  +=+)+\s*$")          # the border of a simple table: === === ...
 INCLUDE = re.compile(r"^\.\. include:: tables/(\S+)\s*$", re.M)
