@@ -179,27 +179,14 @@ def topological_term(loss, prob, mask, rng, window):
 
 def train(model, data, loss, iterations, batch, seed, window, lr=2e-3, log=None, tag=""):
     """Train ``model`` in place; returns seconds in all and in the topological term."""
-    images, masks = (torch.from_numpy(a) for a in data)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    order = np.random.default_rng(seed + 1)
-    total = topo_time = 0.0
-    for it in range(iterations):
-        idx = torch.from_numpy(order.choice(len(images), batch, replace=False))
-        start = time.perf_counter()
-        opt.zero_grad()
-        out = model(images[idx])
-        base = torch.nn.functional.binary_cross_entropy_with_logits(out, masks[idx])
+    def loss_of(out, mask, rng):
+        base = torch.nn.functional.binary_cross_entropy_with_logits(out, mask)
         t0 = time.perf_counter()
-        topo = topological_term(loss, torch.sigmoid(out), masks[idx], rng, window)
-        topo_time += time.perf_counter() - t0
-        (base + topo).backward()
-        opt.step()
-        total += time.perf_counter() - start
-        if log and (it % 100 == 0 or it == iterations - 1):
-            print(f"[{tag} {loss}] it {it} bce {base.item():.4f} topo {topo.item():.4f}",
-                  file=log, flush=True)
-    return total, topo_time
+        topo = topological_term(loss, torch.sigmoid(out), mask, rng, window)
+        return base + topo, time.perf_counter() - t0
+
+    return UNET.fit(model, [torch.from_numpy(a) for a in data], loss_of, iterations, batch,
+                    seed, lr=lr, log=log, tag=f"{tag} {loss}")
 
 
 def cl_dice(prediction, target):

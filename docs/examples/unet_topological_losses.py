@@ -146,28 +146,42 @@ def segment(method, out):
     return out > 0.0
 
 
-def train(method, data, iterations=300, batch=4, seed=0, lam=0.01, log=None):
-    """Train one UNet; returns the model, seconds in all and in the topological term."""
-    images, masks, dists = (torch.from_numpy(a) for a in data)
-    torch.manual_seed(seed)
-    model = UNet()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+def fit(model, tensors, loss_of, iterations, batch=4, seed=0, lr=2e-3, log=None, tag=""):
+    """Adam on random batches of ``tensors`` (images first); the model is trained in place.
+
+    ``loss_of(output, *other tensors of the batch, rng)`` returns the loss and
+    the seconds of its topological term.  Returns the seconds of all steps
+    and of the topological terms.
+    """
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     order = np.random.default_rng(seed + 1)
     total = topo_time = 0.0
     for it in range(iterations):
-        idx = torch.from_numpy(order.choice(len(images), batch, replace=False))
+        idx = torch.from_numpy(order.choice(len(tensors[0]), batch, replace=False))
         start = time.perf_counter()
         opt.zero_grad()
-        out = model(images[idx])
-        loss, t = loss_fn(method, out, masks[idx], dists[idx], rng, lam=lam)
+        out = model(tensors[0][idx])
+        loss, t = loss_of(out, *(x[idx] for x in tensors[1:]), rng)
         loss.backward()
         opt.step()
         total += time.perf_counter() - start
         topo_time += t
         if log and (it % 50 == 0 or it == iterations - 1):
-            print(f"[{method} seed {seed}] it {it} loss {loss.item():.4f}", file=log,
-                  flush=True)
+            print(f"[{tag}] it {it} loss {loss.item():.4f}", file=log, flush=True)
+    return total, topo_time
+
+
+def train(method, data, iterations=300, batch=4, seed=0, lam=0.01, log=None):
+    """Train one UNet; returns the model, seconds in all and in the topological term."""
+    torch.manual_seed(seed)
+    model = UNet()
+
+    def loss_of(out, mask, dist, rng):
+        return loss_fn(method, out, mask, dist, rng, lam=lam)
+
+    total, topo_time = fit(model, [torch.from_numpy(a) for a in data], loss_of, iterations,
+                           batch, seed, log=log, tag=f"{method} seed {seed}")
     return model, total, topo_time
 
 
