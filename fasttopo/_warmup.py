@@ -43,6 +43,10 @@ def _cases():
         ("representative cycles", lambda: [fasttopo.representative_cycles(v, fasttopo.persistence(
             v, connectivity=c)) for v in (image, rng.random((6, 6, 6))) for c in (1, v.ndim)]),
         ("torch layer", nn_layer),
+        ("Betti matching", lambda: [fasttopo.betti_matching(rng.random(shape),
+                                                            rng.random(shape) > 0.5,
+                                                            connectivity=c)
+                                    for shape in ((16, 16), (6, 6, 6)) for c in (1, len(shape))]),
     ]
 
 

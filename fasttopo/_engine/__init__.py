@@ -17,6 +17,9 @@ this package imports its kernels.  Modules, by role:
 ``union_find``      the elder-rule sweep of the candidates
 ``volumes``         dimension 1 of volumes (+ ``cubical_reduction.pyx``)
 ``marking``         the kernels of object marking (``mark_objects``)
+``betti_matching``  Betti matching: the bars of two images, of their minimum
+                    and of the images of H(P) -> H(min(P, G)), matched
+                    (``matched_bars``; its kernels: ``induced_matching``)
 ``cycles``          representative cycles: ``representatives`` (the entry of
                     ``representative_cycles``), components and holes
 ``loops``           the cycles of dimension 1 of volumes (the reduction again)
@@ -29,6 +32,7 @@ What each first call compiles, and why: ``docs/development.rst``, "What a
 first call compiles".
 """
 
+from .betti_matching import Matched, matched_bars
 from .buffers import as_3d, cores
 from .cycles import representatives
 from .entry import Options, Pairs, compute, filtration_keys
@@ -39,4 +43,4 @@ from .planning import SMALL, SPLIT, Plan, plan
 
 __all__ = ["compute", "Options", "Pairs", "filtration_keys", "SMALL", "SPLIT", "Plan", "plan",
            "batch_cells", "cores", "as_3d", "neighbour_offsets", "bucket_pixels", "mark_sweep",
-           "representatives"]
+           "Matched", "matched_bars", "representatives"]
