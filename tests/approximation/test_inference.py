@@ -153,6 +153,8 @@ def test_decode_outputs_rejects_bad_arrays(outputs, patches, error, match):
     ({"threshold": np.nan}, ValueError, "threshold"), ({"threshold": -1}, ValueError, "threshold"),
     ({"threshold": 1.5}, ValueError, "threshold"), ({"threshold": "no"}, TypeError, "threshold"),
     ({"sigma": 1.0}, TypeError, "sigma"), ({"candidates": "no"}, TypeError, "candidates"),
+    # no width or temperature to set: the Gaussian decoder of the first model is gone
+    ({"sigma": np.nan}, TypeError, "sigma"), ({"tau": -1}, TypeError, "tau"),
 ])
 def test_decode_outputs_rejects_bad_options(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -184,13 +186,13 @@ def test_approximate_diagrams_rejects_bad_options(kwargs, error, match):
 def test_approximate_diagrams_never_calls_the_engine(monkeypatch):
     import fasttopo._engine
     import fasttopo._persistence
-    import fasttopo._targets
+    import fasttopo.processing.targets
     import fasttopo.processing
 
     def boom(*args, **kwargs):
         raise AssertionError("the exact engine was called")
 
-    modules = [fasttopo, fasttopo._engine, fasttopo._persistence, fasttopo._targets,
+    modules = [fasttopo, fasttopo._engine, fasttopo._persistence, fasttopo.processing.targets,
                fasttopo.processing]
     modules += [m for m in vars(fasttopo._engine).values()
                 if type(m) is type(fasttopo) and m.__name__.startswith("fasttopo._engine.")]
@@ -289,3 +291,14 @@ def test_shipped_model_reaches_its_floor_on_held_out_patches():
 
 # measured on these 48 patches: see docs/examples/nn_pd0_approximation.rst for the full table
 FOUND_FLOOR, PRESENT_FLOOR, BOTTLENECK_CEILING = 0.0, 0.0, 1.0
+
+
+def test_gallery_figure_script_counts_agree_with_the_scores():
+    gallery = load_example("nn_pd0_approximation")
+    patches = gallery.example_patches()[:3]
+    exact = fasttopo.persistence_batch(patches, max_dim=0, connectivity=1)
+    scores = approx.score_diagrams(approx.approximate_diagrams(patches), exact)
+    for (found, missed, extra), true, score in zip(gallery.compare(patches), exact,
+                                                   scores["found"]):
+        assert len(found) + len(missed) == len(true.top_k(10))
+        assert len(found) == round(score * len(true.top_k(10)))
