@@ -22,11 +22,13 @@ pass (torch), :func:`fasttopo.nn.approximate_diagrams` (forward + decoding),
 ``persistence_batch`` (all threads, and one) and a loop of
 ``cripser.compute_ph``.
 
-Run::
+Run (``--write`` stores the tables in ``docs/examples/tables/``, which the
+page includes)::
 
-    OMP_NUM_THREADS=1 python docs/examples/nn_pd0_evaluate.py --per-image 50 --out eval.json
+    OMP_NUM_THREADS=1 python docs/examples/nn_pd0_evaluate.py --write
 
-``--quick`` scores a few patches and times small batches (what the tests run).
+``--quick`` scores one patch per image and times small batches (what the
+tests run; its table keeps the rows of the timing, not the times).
 """
 
 import argparse
@@ -44,6 +46,7 @@ from fasttopo.nn.approximation import approximate_diagrams, load_approximator, s
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import nn_pd0_data  # noqa: E402
+from _gallery import rst_table, write_tables  # noqa: E402
 
 PAPER = {"found": (0.654, 0.156), "present": (0.700, 0.155), "bottleneck": (0.099, 0.079),
          "ripserer_128_ms": 63.0, "model_gpu_128_ms": 3.5}
@@ -123,6 +126,8 @@ def main(argv=None):
     parser.add_argument("--big", type=int, default=10000, help="patches of the large timing")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--write", action="store_true",
+                        help="write the tables into docs/examples/tables/ (the page includes them)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = load_approximator(args.model)
@@ -140,16 +145,18 @@ def main(argv=None):
     result["families"]["overall"] = summary(scores)
     result["essential_only"]["overall"] = summary(baseline)
 
+    score_table = rst_table(
+        ["family", "patches", "found", "present", "bottleneck", "essential only: found"],
+        [[f, len(patches) if f == "overall" else int((families == f).sum()),
+          *(show(result["families"][f][m], m) for m in LABELS),
+          show(result["essential_only"][f]["found"], "found")]
+         for f in list(nn_pd0_data.FAMILIES) + ["overall"]]
+        + [["paper (AAAI 2023)", "", *(show(PAPER[m], m) for m in LABELS), ""]])
     print(f"held-out patches: {len(patches)} ({per_image} per image)\n")
-    rows = list(nn_pd0_data.FAMILIES) + ["overall"]
-    print("| family | patches | found | present | bottleneck | essential only: found |")
-    print("|---|---|---|---|---|---|")
-    for f in rows:
-        n = len(patches) if f == "overall" else int((families == f).sum())
-        cells = [show(result["families"][f][m], m) for m in LABELS]
-        print(f"| {f} | {n} | " + " | ".join(cells)
-              + f" | {show(result['essential_only'][f]['found'], 'found')} |")
-    print("| paper (AAAI 2023) | | " + " | ".join(show(PAPER[m], m) for m in LABELS) + " | |")
+    print(score_table)
+    tables = [(f"Held-out patches, {per_image} per evaluation image (mean ± sd per patch; "
+               f"found: the true top-10 points found, present: the predictions present in "
+               f"the true PD0, bottleneck: to the true top-10):", score_table)]
 
     if not args.no_timing:
         small, _ = nn_pd0_data.family_patches(11, seed=args.seed + 1)
@@ -163,13 +170,23 @@ def main(argv=None):
         result["seconds_big"] = timings(model, big, 1, numpy=False)
         result["big"] = big_count
         n128 = 16 if args.quick else 128
-        print(f"\n| method | {n128} patches (ms) | {big_count} patches (s) |\n|---|---|---|")
+        rows = []
         for name in result["seconds_128"]:
             big_s = result["seconds_big"].get(name)
-            big_s = "" if big_s is None else f"{big_s:.2f}"
-            print(f"| {name} | {1e3 * result['seconds_128'][name]:.1f} | {big_s} |")
-        print(f"| paper: Ripserer (exact) | {PAPER['ripserer_128_ms']} | |")
-        print(f"| paper: network on a GPU | {PAPER['model_gpu_128_ms']} | |")
+            rows.append([name, f"{1e3 * result['seconds_128'][name]:.1f}",
+                         "" if big_s is None else f"{big_s:.2f}"])
+        if args.quick:      # times vary from run to run: the quick table keeps the rows
+            rows = [[name, "", ""] for name, _, _ in rows]
+        rows += [["paper: Ripserer (exact)", f"{PAPER['ripserer_128_ms']}", ""],
+                 ["paper: network on a GPU", f"{PAPER['model_gpu_128_ms']}", ""]]
+        speed_table = rst_table(["method", f"{n128} patches (ms)", f"{big_count} patches (s)"],
+                                rows)
+        print("\n" + speed_table)
+        tables.append((f"Wall time on this CPU ({args.threads} torch thread(s), best of "
+                       f"{repeat}):", speed_table))
+    if args.write:
+        write_tables(f"nn_pd0_evaluate.{'quick' if args.quick else 'full'}",
+                     "nn_pd0_evaluate.py", list(sys.argv[1:] if argv is None else argv), tables)
     if args.out:
         pathlib.Path(args.out).write_text(json.dumps(result, indent=1))
     return result

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 import fasttopo  # noqa: E402
 import fasttopo.approximation as numpy_approx  # noqa: E402
 from helpers.data import camera_patches  # noqa: E402
-from helpers.examples import load_example  # noqa: E402
+from helpers.examples import assert_page_table, load_example, written_tables  # noqa: E402
 from fasttopo.approximation import decoding, forward  # noqa: E402
 from fasttopo.nn import approximation as approx  # noqa: E402
 
@@ -235,8 +235,10 @@ def test_training_script_quick_and_resume(tmp_path):
         assert torch.equal(a, b)
 
 
-def test_evaluation_script_quick():
-    result = load_example("nn_pd0_evaluate").main(["--quick"])
+def test_evaluation_script_quick(monkeypatch, tmp_path):
+    written = written_tables(monkeypatch, tmp_path)
+    result = load_example("nn_pd0_evaluate").main(["--quick", "--write"])
+    assert_page_table(written, "nn_pd0_evaluate.quick")     # the scores and the timing's rows
     assert set(result["families"]) == set(load_example("nn_pd0_data").FAMILIES) | {"overall"}
     assert set(result["families"]["overall"]) == {"found", "present", "bottleneck"}
     assert "cripser loop (exact)" in result["seconds_128"]
