@@ -185,8 +185,12 @@ def main(argv=None):
         tables.append((f"Wall time on this CPU ({args.threads} torch thread(s), best of "
                        f"{repeat}):", speed_table))
     if args.write:
+        given = list(sys.argv[1:] if argv is None else argv)
+        # --out (a JSON copy) changes where the results go, not the tables: left out
+        given = [a for i, a in enumerate(given) if a != "--out" and not a.startswith("--out=")
+                 and (i == 0 or given[i - 1] != "--out")]
         write_tables(f"nn_pd0_evaluate.{'quick' if args.quick else 'full'}",
-                     "nn_pd0_evaluate.py", list(sys.argv[1:] if argv is None else argv), tables)
+                     "nn_pd0_evaluate.py", given, tables)
     if args.out:
         pathlib.Path(args.out).write_text(json.dumps(result, indent=1))
     return result
