@@ -289,8 +289,10 @@ def test_shipped_model_reaches_its_floor_on_held_out_patches():
     assert scores["bottleneck"].mean() <= BOTTLENECK_CEILING
 
 
-# measured on these 48 patches: see docs/examples/nn_pd0_approximation.rst for the full table
-FOUND_FLOOR, PRESENT_FLOOR, BOTTLENECK_CEILING = 0.0, 0.0, 1.0
+# the shipped model (step 8000) on these 48 patches: found 0.600, present 0.628, bottleneck
+# 0.032 (the previous model, 48.7 % found on its held-out patches, fails the found floor); the
+# full table is docs/examples/tables/nn_pd0_evaluate.full.rst
+FOUND_FLOOR, PRESENT_FLOOR, BOTTLENECK_CEILING = 0.55, 0.58, 0.05
 
 
 def test_gallery_figure_script_counts_agree_with_the_scores():
