@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 __all__ = ["check_image", "check_connectivity", "check_max_dim", "check_finite", "check_bool",
-           "check_dim", "reject_masked", "require"]
+           "check_dim", "reject_masked", "require", "check_random_state"]
 
 # native-order dtypes accepted as they are (the common case, checked first)
 _PLAIN_DTYPES = frozenset(np.dtype(code) for code in "?bBhHiIlLqQfd")
@@ -152,6 +152,19 @@ def check_dims_within(dims, max_dim, name="dim"):
         raise ValueError(f"{name} must be between 0 and {max_dim} (the diagrams hold dimensions "
                          f"up to max_dim={max_dim}), got {max(dims)}")
     return dims
+
+
+def check_random_state(value, name="random_state"):
+    """``value`` if it can seed ``numpy.random.default_rng``: None, an int >= 0 (not a
+    bool), a SeedSequence or a Generator; TypeError/ValueError naming ``name`` otherwise."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be None, an int or a numpy.random.Generator, got "
+                        f"{value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
 
 
 def reject_masked(array, name):
