@@ -1,12 +1,13 @@
 """fasttopo: fast, exact persistent homology of images, with birth and death pixels."""
 
+from . import _compiling  # noqa: F401  (the kernels' cache stamp: before any kernel loads)
 from ._diagram import PersistenceDiagram
 from ._persistence import persistence, persistence_batch
 from .distances import bottleneck_distance, pairwise_distances, wasserstein_distance
 from .filtrations import (directional_filtrations, height_function, localized_filtration,
                           random_height_function)
-from .hasher import PRETRAINED_MODEL, DiagramHasher, hash_diagrams, synthetic_diagrams
-from .hashing import hamming_blocks, hamming_distances, hamming_knn, pack_codes
+from .hashing import (PRETRAINED_MODEL, DiagramHasher, hamming_blocks, hamming_distances,
+                      hamming_knn, hash_diagrams, pack_codes, synthetic_diagrams)
 from .metrics import betti_error, betti_numbers, euler_characteristic
 from .processing import (lifetime_threshold, mark_objects, modify_border, persistence_targets,
                          persistence_targets_batch, topological_process)

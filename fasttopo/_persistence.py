@@ -3,20 +3,10 @@
 import numpy as np
 
 from . import _engine
-from ._validation import (check_bool, check_connectivity, check_image, check_max_dim,
-                          reject_masked, require)
+from ._validation import (check_bool, check_image, check_images_type, check_list, check_n_jobs,
+                          check_options, check_stack, require, warn_if_colour)
 
-__all__ = ["persistence", "persistence_batch", "n_jobs_threads"]
-
-
-def _check_options(ndim, max_dim, connectivity):
-    connectivity = check_connectivity(connectivity, ndim)
-    max_dim = check_max_dim(max_dim, ndim)
-    if ndim == 3 and max_dim >= 1 and connectivity == 2:
-        raise ValueError("connectivity=2 on a 3D image (18-neighbour components) defines "
-                         "dimension 0 only; use connectivity=1 (V-construction) or 3 "
-                         "(T-construction) for max_dim >= 1, or max_dim=0")
-    return max_dim, connectivity
+__all__ = ["persistence", "persistence_batch"]
 
 
 def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
@@ -33,7 +23,10 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     image : (N,), (M, N) or (P, M, N) array_like
         Any real dtype or bool, any memory layout.  float16 is upcast to
         float32.  Values must be finite.  The pairing is computed on the
-        exact values (int64 beyond 2**53 is not rounded).
+        exact values (int64 beyond 2**53 is not rounded).  A colour image
+        (M, N, 3|4) is a volume to this function (with a UserWarning, as
+        scikit-image's grey-level functions give): convert it first, e.g.
+        with :func:`skimage.color.rgb2gray`.
     max_dim : int, optional
         Largest homology dimension to compute, from 0 to ``image.ndim - 1``.
         Default: all (``image.ndim - 1``).
@@ -115,11 +108,10 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     array([[ 0.,  0., inf],
            [ 1.,  2.,  4.]])
     """
-    image = check_image(image, finite=False)  # NaN and inf: found by the engine (_diagram)
-    max_dim, connectivity = _check_options(image.ndim, max_dim, connectivity)
-    superlevel = check_bool(superlevel, "superlevel")
-    return _engine.diagram(image, max_dim, connectivity, superlevel,
-                           _engine.cores())._with_image(image)
+    image = check_image(image, finite=False)  # NaN and inf: found by the engine
+    warn_if_colour(image.shape)
+    options = check_options(image.ndim, max_dim, connectivity, superlevel)
+    return _engine.compute(image, _engine.Options(*options, _engine.cores()), one=True)
 
 
 def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=False,
@@ -172,36 +164,28 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
     >>> len(diagrams), diagrams[0].shape
     (128, (32, 32))
     """
-    n_threads = n_jobs_threads(n_jobs)
+    n_threads = check_n_jobs(n_jobs)
     superlevel = check_bool(superlevel, "superlevel")
     progress = check_bool(progress, "progress")
-    _check_images_type(images)
+    check_images_type(images)
     if progress:
         require("tqdm", "progress=True")
     if isinstance(images, np.ndarray) or (hasattr(images, "__array__")
                                           and not isinstance(images, (list, tuple))):
-        images = _check_stack(images)
+        images = check_stack(images)
         ndim = images.ndim - 1
-        exact = images.dtype.kind in "iu" and images.dtype.itemsize == 8
+        warn_if_colour(images.shape[1:], "images[0]")
     else:
-        images = [_check_item(image, i) for i, image in enumerate(images)]
-        ndims = {image.ndim for image in images}
-        if len(ndims) > 1:
-            raise ValueError(f"images must all have the same ndim, got ndims {sorted(ndims)}")
-        ndim = ndims.pop() if ndims else 1
-        exact = any(image.dtype.kind in "iu" and image.dtype.itemsize == 8 for image in images)
+        images, ndim = check_list(images)
     if len(images) == 0:
         return []
-    max_dim, connectivity = _check_options(ndim, max_dim, connectivity)
+    options = check_options(ndim, max_dim, connectivity, superlevel)
     bar = _progress_bar(progress, len(images))
-    try:
-        diagrams = _engine.diagrams(images, max_dim, connectivity, superlevel, n_threads,
-                                    on_image=bar.update if progress else None)
+    try:  # NaN and inf: found by the engine, which names images[i]
+        return _engine.compute(images, _engine.Options(*options, n_threads),
+                               on_image=bar.update if progress else None)
     finally:
         bar.close()
-    if exact:  # int64/uint64 beyond 2**52: keep the exact values beside the float64 ones
-        diagrams = [d._with_image(image) for d, image in zip(diagrams, images)]
-    return diagrams
 
 
 class _NoBar:
@@ -217,44 +201,3 @@ def _progress_bar(progress, total):
         return _NoBar()
     from tqdm.auto import tqdm
     return tqdm(total=total, desc="persistence", unit="image")
-
-
-def n_jobs_threads(n_jobs):
-    """Threads for ``n_jobs``, fasttopo's one meaning of it: None or -1 is all cores.
-
-    ``n_jobs`` >= 1 is that many threads.  Results never depend on it.
-    """
-    if n_jobs is None or n_jobs == -1:
-        return _engine.cores()
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)):
-        raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}")
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be >= 1 or -1 (all cores), got {n_jobs}")
-    return int(n_jobs)
-
-
-def _check_images_type(images):
-    """TypeError for what cannot be a batch of images (None, dict, set, str, scalar)."""
-    if (images is None or isinstance(images, (dict, set, frozenset, str, bytes))
-            or not (hasattr(images, "__iter__") or hasattr(images, "__array__"))):
-        raise TypeError(f"images must be a (B, ...) array stacking equally-shaped images, or a "
-                        f"list of image arrays, got {type(images).__name__}")
-    reject_masked(images, "images")
-
-
-def _check_item(image, i):
-    try:
-        return check_image(image, name=f"images[{i}]")
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(str(exc)) from None
-
-
-def _check_stack(images):
-    stack = np.asarray(images)
-    if stack.ndim < 2 or stack.ndim > 4:
-        raise ValueError(f"images must be a (B, ...) stack of 1D, 2D or 3D images (ndim 2 to 4), "
-                         f"got ndim={stack.ndim} with shape {stack.shape}")
-    if stack.shape[0] == 0:
-        return stack
-    stack = check_image(stack, name="images", ndims=(2, 3, 4))
-    return stack

@@ -53,16 +53,24 @@ def check_dim(dim):
     return _check_dim_range(dim)
 
 
-def check_dim_of(dim, diagram):
-    """ValueError if ``dim`` (not None) is beyond what ``diagram``'s image can have."""
-    if dim is not None and isinstance(diagram, PersistenceDiagram):
+def check_dim_of(dim, diagram, name="diagram"):
+    """ValueError if ``dim`` (not None) is beyond what ``diagram``'s image can have, or if
+    ``diagram`` is a plain array of points, which has no dimensions to select from."""
+    if dim is None:
+        return
+    if isinstance(diagram, PersistenceDiagram):
         _check_dim_range(dim, diagram.ndim)
+    else:
+        raise ValueError(f"dim={dim} selects a homology dimension of PersistenceDiagram "
+                         f"inputs, but {name} is an array of (birth, death) points, which "
+                         f"has none: pass dim=None, or select the points of one dimension "
+                         f"first")
 
 
 def select(diagram, dim, name):
     """The (n, 2) points of one diagram, restricted to dimension ``dim`` if given."""
     array, dims = points(diagram, name)
-    check_dim_of(dim, diagram)
+    check_dim_of(dim, diagram, name)
     if dim is not None and dims is not None:
         array = array[dims == dim]
     return array

@@ -2,14 +2,27 @@
 
 import importlib
 import operator
+import os
 
 import numpy as np
 
-__all__ = ["check_image", "check_connectivity", "check_max_dim", "check_finite", "check_bool",
-           "check_dim", "reject_masked", "require", "check_random_state"]
+__all__ = ["check_image", "check_connectivity", "check_max_dim", "check_options", "check_n_jobs",
+           "check_finite", "check_bool", "check_dim", "check_images_type", "check_stack",
+           "check_list", "check_rng", "reject_masked", "require", "warn_if_colour"]
 
 # native-order dtypes accepted as they are (the common case, checked first)
 _PLAIN_DTYPES = frozenset(np.dtype(code) for code in "?bBhHiIlLqQfd")
+
+
+def warn_if_colour(shape, name="image"):
+    """A UserWarning, as scikit-image gives, for an (M, N, 3|4) image: persistence treats it
+    as a volume of 3 or 4 slices, which is rarely what a colour image means."""
+    if len(shape) == 3 and shape[-1] in (3, 4) and min(shape[:2]) > 4:
+        import warnings
+        warnings.warn(f"{name} of shape {tuple(shape)} looks like a colour (RGB/RGBA) image; "
+                      f"persistence treats it as a volume of {shape[-1]} slices. Convert it "
+                      f"to grey first (skimage.color.rgb2gray), or pass one channel, e.g. "
+                      f"{name}[..., 0]", UserWarning, stacklevel=3)
 
 
 def check_finite(array, name):
@@ -116,6 +129,62 @@ def check_max_dim(max_dim, ndim):
     return k
 
 
+def check_options(ndim, max_dim, connectivity, superlevel=False):
+    """``(max_dim, connectivity, superlevel)`` of a persistence computation, validated.
+
+    The one check of the options every function that computes diagrams
+    takes (``persistence``, the batch, the targets, the torch layer, Dask).
+    """
+    connectivity = check_connectivity(connectivity, ndim)
+    max_dim = check_max_dim(max_dim, ndim)
+    if ndim == 3 and max_dim >= 1 and connectivity == 2:
+        raise ValueError("connectivity=2 on a 3D image (18-neighbour components) defines "
+                         "dimension 0 only; use connectivity=1 (V-construction) or 3 "
+                         "(T-construction) for max_dim >= 1, or max_dim=0")
+    return max_dim, connectivity, check_bool(superlevel, "superlevel")
+
+
+def check_n_jobs(n_jobs):
+    """Threads for ``n_jobs``, fasttopo's one meaning of it: None or -1 is all cores.
+
+    ``n_jobs`` >= 1 is that many threads (at most 4 times the cores: more
+    would only cost memory).  Results never depend on it, and no function
+    starts processes because of it.
+    """
+    if n_jobs is None or (not isinstance(n_jobs, (bool, np.bool_))
+                          and isinstance(n_jobs, (int, np.integer)) and n_jobs == -1):
+        return _cores()
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)):
+        raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r} "
+                        f"({type(n_jobs).__name__})")
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be >= 1, or -1 or None for all cores, got {n_jobs}")
+    return int(min(n_jobs, 4 * _cores()))
+
+
+def check_rng(rng, name="rng"):
+    """A ``numpy.random.Generator`` from None, an int seed or a Generator (kept as given).
+
+    Strings, floats and other objects are refused with a TypeError naming
+    ``name`` (NumPy would raise a less helpful error, or accept them).
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (int, np.integer,
+                                                                  np.random.SeedSequence)):
+        raise TypeError(f"{name} must be None, an int seed or a numpy.random.Generator, got "
+                        f"{rng!r} ({type(rng).__name__})")
+    if not isinstance(rng, np.random.SeedSequence) and rng < 0:
+        raise ValueError(f"{name} must be a non-negative int seed, got {rng}")
+    return np.random.default_rng(rng)
+
+
+def _cores():
+    return os.cpu_count() or 1
+
+
 def check_bool(value, name, none=False):
     """``value`` as a bool; only ``True``/``False`` (and NumPy bools) are accepted.
 
@@ -154,19 +223,6 @@ def check_dims_within(dims, max_dim, name="dim"):
     return dims
 
 
-def check_random_state(value, name="random_state"):
-    """``value`` if it can seed ``numpy.random.default_rng``: None, an int >= 0 (not a
-    bool), a SeedSequence or a Generator; TypeError/ValueError naming ``name`` otherwise."""
-    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be None, an int or a numpy.random.Generator, got "
-                        f"{value!r} ({type(value).__name__})")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
 def reject_masked(array, name):
     """TypeError for a ``numpy.ma.MaskedArray`` (its mask would be silently ignored)."""
     if isinstance(array, np.ma.MaskedArray):
@@ -195,3 +251,37 @@ def require(module, purpose):
         return importlib.import_module(module)
     except ImportError:
         raise ImportError(missing_extra(module, purpose)) from None
+
+
+def check_images_type(images):
+    """TypeError for what cannot be a batch of images (None, dict, set, str, scalar)."""
+    if (images is None or isinstance(images, (dict, set, frozenset, str, bytes))
+            or not (hasattr(images, "__iter__") or hasattr(images, "__array__"))):
+        raise TypeError(f"images must be a (B, ...) array stacking equally-shaped images, or a "
+                        f"list of image arrays, got {type(images).__name__}")
+    reject_masked(images, "images")
+
+
+def check_list(images):
+    """``(images, ndim)`` of a sequence of images of one ndim, each validated.
+
+    NaN and infinities are left to the engine (which names ``images[i]``).
+    """
+    images = [check_image(image, name=f"images[{i}]", finite=False)
+              for i, image in enumerate(images)]
+    ndims = {image.ndim for image in images}
+    if len(ndims) > 1:
+        raise ValueError(f"images must all have the same ndim, got ndims {sorted(ndims)}")
+    return images, (ndims.pop() if ndims else 1)
+
+
+def check_stack(images):
+    """A (B, ...) stack of 1D, 2D or 3D images, validated (NaN and inf: left to the engine)."""
+    stack = np.asarray(images)
+    if stack.ndim < 2 or stack.ndim > 4:
+        raise ValueError(f"images must be a (B, ...) stack of 1D, 2D or 3D images (ndim 2 to 4), "
+                         f"got ndim={stack.ndim} with shape {stack.shape}")
+    if stack.shape[0] == 0:
+        return stack
+    stack = check_image(stack, name="images", ndims=(2, 3, 4), finite=False)
+    return stack

@@ -13,90 +13,14 @@ import warnings
 
 import numpy as np
 
-__all__ = ["main", "load_image"]
+from ._io import IMAGE_KINDS as _IMAGE_KINDS
+from ._io import MAX_PIXELS, ImageReadError, load_image
+from ._io import one_line as _one_line
 
-_IMAGE_KINDS = "PNG, TIFF, JPEG, BMP, GIF, ... or a NumPy .npy/.npz file"
-
-
-class ImageReadError(Exception):
-    """An image file could not be read (the message says why)."""
-
+__all__ = ["main"]
 
 class UsageError(Exception):
     """A command-line option is invalid (the message names it)."""
-
-
-def _one_line(text):
-    """Messages of decoders and OS errors can span lines: keep them on one."""
-    return " ".join(str(text).split())
-
-
-def load_image(path, *, keep_channels=False):
-    """Read an image file as an ndarray: PNG/TIFF/JPEG/... (colour -> grey), .npy or .npz.
-
-    An ``.npz`` archive must hold one array, or an array named ``volume``
-    or ``image``; ``.npy`` and ``.npz`` arrays are returned as stored.
-    Colour images of every format (``(M, N, 3)`` RGB, ``(M, N, 4)`` RGBA,
-    and ``(P, M, N, 3|4)`` colour stacks) are converted to grey the same
-    way, with :func:`skimage.color.rgb2gray` (alpha dropped; float64
-    values in [0, 1]); grey + alpha ``(M, N, 2)`` keeps the grey channel.
-
-    Parameters
-    ----------
-    path : str
-        The file.
-    keep_channels : bool, optional
-        Keep colour channels: an ``(M, N, C)`` image stays a volume with
-        ``C`` slices along the last axis.
-
-    Raises
-    ------
-    ImageReadError
-        If the file does not exist or cannot be decoded (one line:
-        "cannot read FILE as an image").
-    """
-    if not os.path.exists(path):
-        raise ImageReadError(f"no such file: {path}")
-    if os.path.isdir(path):
-        raise ImageReadError(f"{path} is a directory, not an image file")
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".npy", ".npz"):
-        return _load_array(path, ext)
-    try:
-        import imageio.v3 as iio
-        with warnings.catch_warnings():   # plugins probed on a bad file warn about themselves
-            warnings.simplefilter("ignore")
-            image = np.asarray(iio.imread(path))
-    except Exception:  # decoders raise many kinds of errors, with multi-line hints
-        raise ImageReadError(f"cannot read {path} as an image ({_IMAGE_KINDS})") from None
-    if keep_channels:
-        return image
-    if image.ndim in (3, 4) and image.shape[-1] in (3, 4):
-        from skimage.color import rgb2gray, rgba2rgb
-        if image.shape[-1] == 4:
-            image = rgba2rgb(image)
-        image = rgb2gray(image)
-    elif image.ndim == 3 and image.shape[-1] == 2:  # grey + alpha
-        image = image[..., 0]
-    return image
-
-
-def _load_array(path, ext):
-    try:
-        if ext == ".npy":
-            return np.load(path, allow_pickle=False)
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            for name in ("volume", "image"):
-                if name in names:
-                    return archive[name]
-            if len(names) == 1:
-                return archive[names[0]]
-    except Exception as exc:
-        raise ImageReadError(f"cannot read {path} as a NumPy {ext} file "
-                             f"({_one_line(exc)})") from None
-    raise ImageReadError(f"{path} holds arrays {names}; expected one array or one named "
-                         f"'volume' or 'image'")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -136,26 +60,48 @@ def _parser():
                               "a first '#' line gives the shape)")
     diagram.add_argument("--plot", default=None, metavar="FILE.png",
                          help="draw the diagram with matplotlib (png, pdf, svg, ...)")
+    diagram.add_argument("--overwrite", action="store_true",
+                         help="replace existing --out / --plot files (without it, an existing "
+                              "file is an error, before anything is computed)")
+    diagram.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                         help=f"refuse image files whose header declares more than N pixels, "
+                              f"before decoding them (default {MAX_PIXELS:,} = 2**27)")
     sub.add_parser("warmup", help="compile every kernel once (progress bar)",
                    description="Compile fasttopo's kernels for this machine ahead of the first "
                                "call; later processes load them from the Numba cache.")
     return parser
 
 
-def _check_writable(path, option):
+def _check_writable(path, option, overwrite):
+    """UsageError unless ``path`` can be written, tried for real (permission bits say
+    nothing for root or a read-only file system): an existing file is opened for
+    update without truncation (only with ``overwrite``), a new one created and removed."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise UsageError(f"{option} {path}: is a directory")
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f"{option} {path}: not writable")
+    exists = os.path.exists(path)
+    if exists and not overwrite:
+        raise UsageError(f"{option} {path}: the file exists (pass --overwrite to replace it)")
+    try:
+        if exists:
+            with open(path, "r+b"):
+                pass
+        else:
+            with open(path, "xb"):
+                pass
+            os.remove(path)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: not writable ({exc.strerror or exc})") from None
 
 
 def _check_options(args):
     """Everything that does not need the image, checked before reading it."""
     if args.top < 0:
         raise UsageError(f"--top must be >= 0, got {args.top}")
+    if args.max_pixels < 1:
+        raise UsageError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if args.max_dim is not None and args.max_dim < 0:
         raise UsageError(f"--max-dim must be >= 0, got {args.max_dim}")
     if args.connectivity is not None and args.connectivity < 1:
@@ -164,7 +110,7 @@ def _check_options(args):
         ext = os.path.splitext(args.out)[1].lower()
         if ext not in (".npz", ".csv"):
             raise UsageError(f"--out must end in .npz or .csv, got {args.out!r}")
-        _check_writable(args.out, "--out")
+        _check_writable(args.out, "--out", args.overwrite)
     if args.plot is not None:
         from ._validation import missing_extra
         try:
@@ -176,7 +122,7 @@ def _check_options(args):
         if ext not in kinds:
             suffixes = ", ".join("." + k for k in sorted(kinds))
             raise UsageError(f"--plot must end in one of {suffixes}, got {args.plot!r}")
-        _check_writable(args.plot, "--plot")
+        _check_writable(args.plot, "--plot", args.overwrite)
 
 
 def _check_image_options(args, image):
@@ -249,15 +195,19 @@ def _run_diagram(args, out):
         image, name = skimage.data.camera(), "skimage.data.camera()"
     else:
         try:
-            image = load_image(args.image, keep_channels=args.keep_channels)
+            image = load_image(args.image, keep_channels=args.keep_channels,
+                               max_pixels=args.max_pixels)
         except ImageReadError as exc:
             raise UsageError(str(exc)) from None
         name = args.image
     image = _check_image_options(args, image)
     from . import persistence
     start = time.perf_counter()
-    diagram = persistence(image, max_dim=args.max_dim, connectivity=args.connectivity,
-                          superlevel=args.superlevel)
+    with warnings.catch_warnings():
+        if args.keep_channels:   # asked for: the channels are slices of a volume
+            warnings.filterwarnings("ignore", message=".*looks like a colour")
+        diagram = persistence(image, max_dim=args.max_dim, connectivity=args.connectivity,
+                              superlevel=args.superlevel)
     elapsed = time.perf_counter() - start
     kind = "superlevel" if diagram.superlevel else "sublevel"
     print(f"{name}: shape {image.shape}, dtype {image.dtype}, connectivity "
@@ -295,7 +245,7 @@ def _plot(diagram, name, path):
 
 
 def _run_warmup(args, out):
-    from ._engine.warmup import warmup
+    from ._warmup import warmup
     start = time.perf_counter()
     kinds = warmup(progress=True)
     print(f"compiled {len(kinds)} kinds of call in {time.perf_counter() - start:.1f} s",

@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ._validation import check_finite, check_image, check_int
+from ._validation import check_finite, check_image, check_int, check_rng
 
 __all__ = ["height_function", "random_height_function", "localized_filtration",
            "directional_filtrations"]
@@ -196,7 +196,7 @@ def random_height_function(shape, rng=None, kind="linear", *, amplitude=1.0):
     amplitude = float(amplitude)
     if not np.isfinite(amplitude) or amplitude < 0:
         raise ValueError(f"amplitude must be finite and >= 0, got {amplitude}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     ndim = len(shape)
     w = rng.standard_normal(ndim)
     while np.linalg.norm(w) == 0:  # pragma: no cover - probability zero

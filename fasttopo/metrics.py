@@ -6,7 +6,7 @@ import numpy as np
 from skimage.measure import euler_number
 
 from ._persistence import persistence_batch
-from ._validation import check_connectivity, check_image, check_int
+from ._validation import check_connectivity, check_image, check_int, check_rng
 
 __all__ = ["betti_numbers", "euler_characteristic", "betti_error"]
 
@@ -277,7 +277,7 @@ def betti_error(prediction, target, *, patch_size=64, n_patches=100, dims=(0, 1)
         raise TypeError(f"dims must be a sequence of ints, got {dims!r}") from None
     if not dims or dims[0] < 0 or dims[-1] >= ndim:
         raise ValueError(f"dims must be between 0 and {ndim - 1}, got {dims}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     starts = [rng.integers(0, s - p + 1, size=n_patches) for s, p in zip(prediction.shape, patch)]
     offsets = np.stack(starts, axis=1)
     windows = [tuple(slice(o, o + p) for o, p in zip(row, patch)) for row in offsets]

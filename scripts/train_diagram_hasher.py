@@ -42,8 +42,8 @@ import hashing_data  # noqa: E402
 
 import fasttopo  # noqa: E402
 from fasttopo import DiagramHasher  # noqa: E402
-from fasttopo._betti_training import random_pairs  # noqa: E402
-from fasttopo.hasher import exact_w1  # noqa: E402
+from fasttopo.hashing.features import exact_w1  # noqa: E402
+from fasttopo.hashing.thresholds import random_pairs  # noqa: E402
 
 SEED = 20250125
 PAPER_SEED = 20211024
@@ -82,8 +82,8 @@ def train_dim(dim, *, quick=False, cache=None, out_dir=MODELS, log=print):
     start = time.perf_counter()
     sizes = dict(n_large=6, n_small=4) if quick else {}
     train, parts = hashing_data.training_set(dim, SEED, **sizes)
-    selection = hashing_data.selection_sets(dim, SEED, **(dict(n_large=3, n_small=2)
-                                                           if quick else {}))
+    selection = hashing_data.selection_sets(
+        dim, SEED, **(dict(n_large=3, n_small=2) if quick else {}))
     rng = np.random.default_rng([SEED, dim, 2])
     pairs = random_pairs(len(train), 400 if quick else N_PAIRS, rng)
     w1 = cached(cache, f"pairs_dim{dim}", train + [pairs],

@@ -11,13 +11,15 @@ from fasttopo import persistence, persistence_batch
 def test_stack_equals_single_calls(rng, shape, connectivity):
     stack = rng.integers(0, 4, size=shape).astype(np.float32)
     max_dim = 0 if len(shape) == 4 else None
-    singles = [persistence(im, max_dim=max_dim, connectivity=connectivity) for im in stack]
-    for n_jobs in (None, 1, 2, 3):
-        for superlevel in (False,):
+    for superlevel in (False, True):
+        singles = [persistence(im, max_dim=max_dim, connectivity=connectivity,
+                               superlevel=superlevel) for im in stack]
+        for n_jobs in (None, -1, 1, 2, 3):
             got = persistence_batch(stack, max_dim=max_dim, connectivity=connectivity,
                                     n_jobs=n_jobs, superlevel=superlevel)
             assert got == singles
-    assert persistence_batch(list(stack), max_dim=max_dim, connectivity=connectivity) == singles
+        assert persistence_batch(list(stack), max_dim=max_dim, connectivity=connectivity,
+                                 superlevel=superlevel) == singles
 
 
 def test_list_of_different_shapes(rng):
@@ -52,7 +54,7 @@ def test_batch_matches_reference_at_dtype_extremes(rng, dtype, superlevel):
     # the kernel writes a sentinel key into the padding unless a pixel holds the
     # largest key of the dtype (the dtype's maximum, or its minimum for superlevel):
     # mix images that hold the extremes with images that do not
-    from reference import reference_persistence
+    from helpers.reference import reference_persistence
 
     info = np.iinfo(dtype) if dtype not in (np.float64, np.bool_) else None
     stack = rng.integers(0, 4, size=(12, 6, 7)).astype(dtype)

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from fasttopo import persistence
-from oracles import gudhi_pairs, ours
-from reference import reference_dim0
+from helpers.oracles import gudhi_pairs, ours
+from helpers.reference import reference_dim0
 
 values = st.one_of(st.integers(0, 3).map(float),
                    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=32))

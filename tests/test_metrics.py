@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fasttopo import betti_error, betti_numbers, euler_characteristic, persistence
-from data import volume
+from helpers.data import volume
 
 
 

@@ -7,8 +7,9 @@ import skimage.data
 from fasttopo import persistence
 from fasttopo._engine import as_3d
 from fasttopo._engine.keys import image_bits, wide_bits
-from fasttopo._engine.threads import small_buffers, threaded_pairs
-from fasttopo._engine.union_find import collect_pairs
+from fasttopo._engine.large_images import threaded_pairs
+from fasttopo._engine.small_images import small_buffers
+from fasttopo._engine.small_images import collect_pairs
 
 
 def small_diagram(image, superlevel, ndim, connectivity, top, how):
@@ -21,9 +22,9 @@ def small_diagram(image, superlevel, ndim, connectivity, top, how):
                          3 if top else 1, tasks)
     return collect_pairs(*rows, image.astype(np.float64).reshape(1, -1), superlevel, ndim)
 
-from oracles import cripser_pairs, gudhi_pairs, ours
-from reference import reference_dim0, reference_persistence
-from data import volume
+from helpers.oracles import cripser_pairs, gudhi_pairs, ours
+from helpers.reference import reference_dim0, reference_persistence
+from helpers.data import volume
 
 
 

@@ -34,7 +34,7 @@ Betti-curve code (bit j = [Betti number at t_j >= c_j], t_j uniform in
 [0, 1], c_j uniform in 1..c_max, c_max the 99th percentile of the set's
 largest Betti numbers; five seeds, mean and range), the paper's method
 (Qin et al. 2021: reflected 50 x 50 histogram + count cell, MLP encoder
-trained PD-GAN-style on synthetic diagrams, ``fasttopo.hasher.PAPER_MODEL``),
+trained PD-GAN-style on synthetic diagrams, ``fasttopo.hashing.codes.PAPER_MODEL``),
 random-hyperplane LSH and PCA-ITQ (Gong & Lazebnik 2011, 50 iterations,
 fitted on the evaluated diagrams themselves) of the paper's histogram and
 of the Betti curve; not codes: persistence images (L2), Betti curves (L1)
@@ -60,7 +60,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import fowlkes_mallows_score
 
 import fasttopo
-from fasttopo.hasher import PAPER_MODEL
+from fasttopo.hashing.codes import PAPER_MODEL
 
 EVAL_IMAGES = ("moon", "page", "text", "clock", "cell", "chelsea", "coffee",
                "hubble_deep_field", "immunohistochemistry", "retina", "rocket",

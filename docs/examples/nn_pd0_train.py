@@ -159,10 +159,11 @@ def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=
         patches = next(stream)
         x = torch.from_numpy(patches)
         if model.config.get("encoding", "ranks") == "pairs":
-            _, points = fasttopo.persistence_targets_batch(patches, k=regression_k, n_jobs=1)
+            _, points = fasttopo.persistence_targets_batch(patches, k=regression_k, connectivity=1,
+                                                           n_jobs=1)
             loss = pair_loss(model(x), x, pair_targets(patches, points, k=k))
         else:
-            masks, _ = fasttopo.persistence_targets_batch(patches, k=k, n_jobs=1)
+            masks, _ = fasttopo.persistence_targets_batch(patches, k=k, connectivity=1, n_jobs=1)
             loss = training_loss(model(x), torch.from_numpy(masks), matched=matched)
         opt.zero_grad()
         loss.backward()

@@ -58,9 +58,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..approximation import (ENCODINGS, OFFSET_SCALE, PAIR_CHANNELS, PRETRAINED_PATH,
-                              check_patches, decode_diagrams, decode_pairs, read_weights,
-                              score_diagrams)
+from ..approximation.inference import (ENCODINGS, OFFSET_SCALE, PAIR_CHANNELS, PRETRAINED_PATH,
+                                        check_patches, decode_diagrams, decode_pairs, read_weights,
+                                        score_diagrams)
 
 __all__ = ["PD0Approximator", "dice_loss", "match_targets", "training_loss", "pair_targets",
            "pair_loss", "decode_diagrams", "decode_pairs", "approximate_diagrams",

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 import torch
 
-from ._tensor_diagrams import check_diagrams, check_dims, finite_rows, ranked
+from ._loss_tools import check_diagrams, check_dims, finite_rows, ranked
 
 __all__ = ["persistence_features"]
 
@@ -97,7 +97,7 @@ def persistence_features(diagrams, p=(0, 1, 2), q=(0, 1, 2), *, i0=1, dim=(0, 1)
     dims = check_dims(dim)
     if dims is None:
         dims = list(range(int(dgm.dim.max(initial=0)) + 1))
-    essential = np.isinf(dgm._death_np)
+    essential = np.isinf(dgm.death_array)
     device = dgm.device
     out = []
     for k in dims:
@@ -106,7 +106,7 @@ def persistence_features(diagrams, p=(0, 1, 2), q=(0, 1, 2), *, i0=1, dim=(0, 1)
         skip = np.maximum(int(i0) - 1 - n_essential, 0)
         rows, _, rank = ranked(dgm, finite_rows(dgm, [k]))
         rows = rows[rank >= skip[dgm.item[rows]]]
-        birth, death = dgm._values(rows, True)
+        birth, death = dgm.values(rows, finite=True)
         life = (death - birth).abs()
         mid = (birth + death) / 2
         item = torch.from_numpy(dgm.item[rows]).to(device)

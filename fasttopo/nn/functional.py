@@ -1,14 +1,17 @@
 """Functional interface of :mod:`fasttopo.nn` (``import fasttopo.nn.functional as F``).
 
-Persistence ops return :class:`~fasttopo.nn.Diagrams`; losses take them.
+Persistence ops return :class:`~fasttopo.nn.Diagrams`; losses take them.  Each op's
+``torch.nn.Module`` lives beside it (``cubical``, ``point_cloud``, ``diagram_losses``,
+``matching_losses``, ``localized_loss``); this module re-exports the functions only.
 """
 
-from ._cubical import persistence
-from .losses import (lifetime_sorted_loss, localized_loss, topk_lifetimes, total_persistence,
-                     wasserstein_loss)
+from .cubical import persistence
+from .diagram_losses import topk_lifetimes, total_persistence
 from .features import persistence_features
-from .point_cloud import alpha_persistence, rips_persistence
+from .localized_loss import localized_loss
+from .matching_losses import lifetime_sorted_loss, wasserstein_loss
+from .point_cloud import alpha_persistence, rips_persistence, weak_alpha_persistence
 
-__all__ = ["persistence", "rips_persistence", "alpha_persistence", "total_persistence",
-           "topk_lifetimes", "wasserstein_loss", "lifetime_sorted_loss", "localized_loss",
-           "persistence_features"]
+__all__ = ["persistence", "rips_persistence", "weak_alpha_persistence", "alpha_persistence",
+           "total_persistence", "topk_lifetimes", "wasserstein_loss", "lifetime_sorted_loss",
+           "localized_loss", "persistence_features"]

@@ -5,16 +5,19 @@ import numbers
 
 import numpy as np
 import torch
+from torch import nn
 from numba import njit
 import scipy.spatial
 from scipy.spatial import Delaunay
 from scipy.spatial.distance import pdist
 
-from .._validation import _as_int
-from ._cubical import check_tensor, cpu_values
-from ._tensor_diagrams import Diagrams, Meta, Rows
+from .._validation import _as_int, check_finite
+from .cubical import check_tensor, cpu_values
+from ._loss_tools import module_repr
+from .diagrams import Diagrams, Meta, Rows
 
-__all__ = ["rips_persistence", "alpha_persistence"]
+__all__ = ["rips_persistence", "weak_alpha_persistence", "alpha_persistence", "RipsPersistence",
+           "WeakAlphaPersistence", "AlphaPersistence"]
 
 _QhullError = getattr(scipy.spatial, "QhullError", RuntimeError)  # scipy < 1.11
 
@@ -170,7 +173,9 @@ def _persistence(points, max_dim, kind, edges_of):
     batch_shape = tuple(points.shape[:-2])
     n_items = math.prod(batch_shape)
     n = points.shape[-2]
-    x = cpu_values(points, "points").astype(np.float64).reshape(n_items, n, -1)
+    x = cpu_values(points)
+    check_finite(x, "points")  # (no engine call to find them)
+    x = x.astype(np.float64).reshape(n_items, n, -1)
     parts = [_cloud_pairs(x[i], *edges_of(x[i]), max_dim) for i in range(n_items)]
     counts = [p[0].size for p in parts]
     item = np.repeat(np.arange(n_items, dtype=np.int64), counts)
@@ -262,7 +267,7 @@ def rips_persistence(points, *, max_dim=0, max_edge_length=None):
     return _persistence(points, max_dim, "rips", lambda x: _rips_edges(x, max_edge_length))
 
 
-def alpha_persistence(points, *, max_dim=0):
+def weak_alpha_persistence(points, *, max_dim=0):
     """Differentiable weak-alpha persistence: Rips filtration of the Delaunay graph.
 
     The edges are those of the Delaunay triangulation
@@ -307,7 +312,98 @@ def alpha_persistence(points, *, max_dim=0):
     >>> import torch
     >>> import fasttopo.nn as tnn
     >>> beta = torch.tensor([[1.0], [1.1], [2.0], [3.0]], requires_grad=True)
-    >>> tnn.alpha_persistence(beta).death
+    >>> tnn.weak_alpha_persistence(beta).death
     tensor([0.1000, 0.9000, 1.0000,    inf], grad_fn=<IndexFillBackward0>)
     """
     return _persistence(points, max_dim, "alpha", _delaunay_edges)
+
+
+class RipsPersistence(nn.Module):
+    """Vietoris-Rips persistence layer; see :func:`fasttopo.nn.rips_persistence`.
+
+    Parameters
+    ----------
+    max_dim, max_edge_length
+        As in :func:`fasttopo.nn.rips_persistence`.
+
+    Returns
+    -------
+    diagrams : Diagrams
+        From ``forward``, as :func:`fasttopo.nn.rips_persistence`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.rips_persistence`.
+
+    References
+    ----------
+    .. [1] R. Brüel-Gabrielsson et al., "A Topology Layer for Machine
+       Learning", AISTATS 2020. arXiv:1905.12200
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fasttopo.nn import RipsPersistence
+    >>> RipsPersistence()(torch.rand(2, 10, 3)).batch_shape
+    (2,)
+    """
+
+    def __init__(self, max_dim=0, max_edge_length=None):
+        super().__init__()
+        self.max_dim = max_dim
+        self.max_edge_length = max_edge_length
+
+    def forward(self, points):
+        return rips_persistence(points, max_dim=self.max_dim,
+                                max_edge_length=self.max_edge_length)
+
+    def extra_repr(self):
+        return module_repr(max_dim=self.max_dim, max_edge_length=self.max_edge_length)
+
+
+class WeakAlphaPersistence(nn.Module):
+    """Weak-alpha persistence layer; see :func:`fasttopo.nn.weak_alpha_persistence`.
+
+    Parameters
+    ----------
+    max_dim : int, optional
+        As in :func:`fasttopo.nn.weak_alpha_persistence`.
+
+    Returns
+    -------
+    diagrams : Diagrams
+        From ``forward``, as :func:`fasttopo.nn.weak_alpha_persistence`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On ``forward``, as :func:`fasttopo.nn.weak_alpha_persistence`.
+
+    References
+    ----------
+    .. [1] R. Brüel-Gabrielsson et al., "A Topology Layer for Machine
+       Learning", AISTATS 2020. arXiv:1905.12200
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fasttopo.nn import AlphaPersistence
+    >>> len(AlphaPersistence()(torch.rand(20, 2, dtype=torch.float64)))
+    20
+    """
+
+    def __init__(self, max_dim=0):
+        super().__init__()
+        self.max_dim = max_dim
+
+    def forward(self, points):
+        return weak_alpha_persistence(points, max_dim=self.max_dim)
+
+    def extra_repr(self):
+        return module_repr(max_dim=self.max_dim)
+
+
+#: The former names, kept: the filtration is the weak-alpha one (Delaunay edges).
+alpha_persistence = weak_alpha_persistence
+AlphaPersistence = WeakAlphaPersistence

@@ -1,0 +1,128 @@
+"""Dimension 1 of 3D images: the voxel order and the Cython cubical reduction (private).
+
+Dimension 1 is computed on a 6-connected V-complex whose vertices are
+voxels (see ``cubical_reduction.pyx``):
+
+* for the V-construction (``connectivity=1``) it is the image itself, in
+  filtration order, and the negative edges come from the forward sweep of
+  dimension 0;
+* for the T-construction (``connectivity=3``) it is, by Alexander duality,
+  the complement: the padded grid in reverse filtration order with the
+  padding (the exterior) first, whose negative edges come from the reverse
+  sweep that also gives dimension 2.  A pair (edge, square) of the
+  complement is the pair (square, edge) of the image: a tunnel of the
+  image is born when the complement's loop dies and vice versa (Garin et
+  al. 2020, arXiv:2005.04597).
+"""
+
+import numpy as np
+from numba import njit
+
+from .cubical_reduction import apparent_pairs, reduce_columns
+from .keys import fix_ties, pack, unpack
+
+__all__ = ["voxel_order", "dimension_one"]
+
+
+@njit(cache=True, nogil=True)
+def _pack_voxels(keys, padded, pad, shape3, kmin, kmax, shift, index_bits, out):
+    """Packed (key, index) sort values of every voxel, in C order."""
+    Hp, Wp = padded[1], padded[2]
+    i = 0
+    for z in range(shape3[0]):
+        for y in range(shape3[1]):
+            base = ((z + pad[0]) * Hp + (y + pad[1])) * Wp + pad[2]
+            for x in range(shape3[2]):
+                out[i] = pack(keys[base + x], 2 * (base + x), kmin, kmax, shift, index_bits,
+                              False)
+                i += 1
+
+
+@njit(cache=True, nogil=True)
+def _padding_first(padded, pad, pos, order):
+    """Give the padding cells the first positions (C order); returns their count."""
+    Dp, Hp, Wp = padded[0], padded[1], padded[2]
+    k = 0
+    for z in range(Dp):
+        zb = z == 0 or z == Dp - 1
+        for y in range(Hp):
+            yb = y == 0 or y == Hp - 1
+            for x in range(Wp):
+                if zb or yb or x == 0 or x == Wp - 1:
+                    cell = (z * Hp + y) * Wp + x
+                    pos[cell] = k
+                    order[k] = cell
+                    k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _positions(sorted_packed, index_bits, pos, order, offset, reverse):
+    """Positions of the voxels from their sorted packed values (reversed if asked)."""
+    n = sorted_packed.size
+    for i in range(n):
+        cell = unpack(sorted_packed[i], index_bits, False) >> 1
+        k = offset + (n - 1 - i if reverse else i)
+        pos[cell] = k
+        order[k] = cell
+
+
+def voxel_order(keys, padded, pad, shape3, dual, pk):
+    """Filtration position of every voxel (``pos``, -1 absent) and voxel at each position.
+
+    The forward order for the V-complex of the image; for ``dual`` the padding
+    first, then the voxels in reverse order (the complement's filtration).
+    """
+    npad = int(np.prod(padded))
+    n = int(np.prod(shape3))
+    packed = np.empty(n, dtype=np.uint64)
+    _pack_voxels(keys, padded, pad, shape3, pk.kmin, pk.kmax, pk.shift, pk.index_bits, packed)
+    packed.sort()
+    if not pk.exact:
+        fix_ties(packed, n, keys, pk.index_bits, False)
+    pos = np.full(npad, -1, dtype=np.int32)
+    order = np.empty(npad if dual else n, dtype=np.int32)
+    first_real = _padding_first(padded, pad, pos, order) if dual else 0
+    _positions(packed, pk.index_bits, pos, order, first_real, dual)
+    return pos, order, first_real
+
+
+def dimension_one(keys, padded, pad, shape3, negative, dual, ordering, n_threads=1,
+                     run=None):
+    """Dimension-1 pairs of a 3D image as (births, deaths) padded indices, zero length dropped.
+
+    ``negative`` holds the negative edges of the 6-connected direction
+    (forward for the V-construction, reverse with ``dual=True`` for the
+    T-construction), ``ordering`` is ``voxel_order(...)``; ``run`` maps a
+    function over slabs in parallel (e.g. a thread pool's ``map``).  Pairs
+    are returned by increasing filtration order of the birth pixel.
+    """
+    pos, order, first_real = ordering
+    npad = pos.size
+    if 3 * npad >= 2**31 - 1:
+        raise MemoryError(f"a volume of {int(np.prod(shape3))} voxels is too large for the "
+                          f"dimension-1 reduction (limit about 700 million voxels); use max_dim=0")
+    pivots = np.full(3 * npad, -1, dtype=np.int32)
+    Hp, Wp = int(padded[1]), int(padded[2])
+    plane = Hp * Wp
+    # the apparent pass runs on slabs of planes in parallel (disjoint pivot entries)
+    slabs = max(1, min(n_threads, int(padded[0]) - 2))
+    cuts = [plane * (1 + (int(padded[0]) - 2) * i // slabs) for i in range(slabs + 1)]
+    cuts[0], cuts[-1] = 0, npad
+
+    def slab(i):
+        return apparent_pairs(pos, negative[:npad], pivots, Hp, Wp, first_real, cuts[i],
+                              cuts[i + 1])
+
+    parts = list(run(slab, range(slabs))) if (run is not None and slabs > 1) else \
+        [slab(i) for i in range(slabs)]
+    columns = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    columns.sort()
+    births, deaths = reduce_columns(pos, order, pivots, columns, Hp, Wp)
+    if dual:
+        births, deaths = deaths, births
+    keep = keys[births] != keys[deaths]
+    births, deaths = births[keep], deaths[keep]
+    rank = pos[births]
+    by_birth = np.argsort(-rank if dual else rank, kind="stable")
+    return births[by_birth], deaths[by_birth]

@@ -1,0 +1,17 @@
+"""The real volumes of ../shared/data (tests that need them skip when they are absent)."""
+
+import pathlib
+
+import numpy as np
+import pytest
+
+DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def volume(name):
+    """``np.load(DATA / name)["volume"]``, or skip the test if the file is not there."""
+    path = DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    with np.load(path) as archive:
+        return archive["volume"]
