@@ -189,7 +189,8 @@ class DiagramHasher:
         _validation.check_bool(self.progress, "progress")
         return tuple(KINDS.index(f) for f in features)
 
-    def fit(self, diagrams=None, y=None, *, n_points=None, pairs=None, distances=None):
+    def fit(self, diagrams=None, y=None, *, n_points=None, pairs=None, distances=None,
+            groups=None):
         """Learn the code from training diagrams.
 
         Parameters
@@ -210,6 +211,12 @@ class DiagramHasher:
         distances : (P,) array_like of float, optional
             ``"betti"``: exact W1 of ``pairs``, if already known (default:
             computed).
+        groups : (P,) array_like of int, optional
+            ``"betti"``: a group for each of ``pairs`` (e.g. the data set or
+            the image scale they come from): the objective is then the mean
+            of the correlations within the groups, so that a group of small
+            distances weighs as much as one of large distances (default:
+            one group).
 
         Returns
         -------
@@ -226,8 +233,8 @@ class DiagramHasher:
         """
         kinds = self._check_params()
         if self.method == "paper":
-            if pairs is not None or distances is not None:
-                raise ValueError("pairs and distances are for method='betti' only")
+            if pairs is not None or distances is not None or groups is not None:
+                raise ValueError("pairs, distances and groups are for method='betti' only")
             self.weights_, self.info_ = self._fit_paper(diagrams, n_points)
             return self
         if diagrams is None:
@@ -236,7 +243,7 @@ class DiagramHasher:
         points, _ = unit_points(diagrams, self.dim, self.value_range)
         from .thresholds import fit_cuts
         self.weights_, self.info_ = fit_cuts(
-            points, pairs, distances, n_bits=int(self.n_bits), n_pairs=int(self.n_pairs),
+            points, pairs, distances, groups, n_bits=int(self.n_bits), n_pairs=int(self.n_pairs),
             resolution=int(self.resolution), kinds=kinds, seed=self.random_state,
             progress=bool(self.progress))
         return self

@@ -19,7 +19,7 @@ score).
 
 import numpy as np
 
-from .features import KINDS, concat, cut_bits, cut_values, exact_w1, split
+from .features import KINDS, concat, cut_values, exact_w1, split
 
 __all__ = ["candidate_cuts", "select_cuts", "random_pairs", "fit_cuts", "agreement"]
 
@@ -43,21 +43,56 @@ def candidate_cuts(points, sizes, grid=100, levels=40, kinds=(0, 1)):
             np.array(out_c, dtype=np.float64))
 
 
-def _separations(bits, first, second, chunk=256):
-    """CSC matrix (pairs, candidates): 1 where the candidate's bit differs on the pair."""
-    from scipy.sparse import csc_matrix, hstack
+def _columns(kinds, ts):
+    """Start and end of each run of candidates with the same (kind, t): a column."""
+    change = np.flatnonzero((np.diff(kinds) != 0) | (np.diff(ts) != 0)) + 1
+    return np.concatenate([[0], change]), np.concatenate([change, [len(kinds)]])
 
-    blocks = []
-    for s in range(0, bits.shape[1], chunk):
-        part = bits[:, s:s + chunk]
-        blocks.append(csc_matrix((part[first] != part[second]).astype(np.int64)))
-    if not blocks:
-        return csc_matrix((len(first), 0), dtype=np.int64)
-    return hstack(blocks, format="csc")
+
+class _Separations:
+    """Sums over the pairs each candidate cut separates, for every group of pairs.
+
+    In a column (one kind and ``t``) the candidates are increasing
+    thresholds; a pair with counts ``lo <= hi`` there is separated by the
+    thresholds ``lo < c <= hi``, a run ``[start, stop)`` of the column: a
+    sum over the pairs is a difference array and a cumulative sum.
+    """
+
+    def __init__(self, values, first, second, cs, starts, stops, groups, n_groups):
+        self.values, self.first, self.second, self.cs = values, first, second, cs
+        self.n_groups, self.width = n_groups, len(cs) + 1
+        self.column = np.repeat(np.arange(len(starts)), stops - starts)
+        offset = groups.astype(np.int64) * self.width
+        self.start = np.empty((len(starts), len(first)), dtype=np.int32)
+        self.stop = np.empty_like(self.start)
+        for col, (s, e) in enumerate(zip(starts, stops)):
+            lo, hi = self._counts(col)
+            self.start[col] = offset + s + np.searchsorted(cs[s:e], lo, side="right")
+            self.stop[col] = offset + s + np.searchsorted(cs[s:e], hi, side="right")
+
+    def _counts(self, col):
+        a, b = self.values[self.first, col], self.values[self.second, col]
+        return np.minimum(a, b), np.maximum(a, b)
+
+    def separated(self, q):
+        """(P,) int64: 1 for the pairs candidate ``q`` separates."""
+        lo, hi = self._counts(self.column[q])
+        return ((lo < self.cs[q]) & (self.cs[q] <= hi)).astype(np.int64)
+
+    def sums(self, weights, chunk=16):
+        """(groups, candidates): sum of ``weights`` over the pairs of each group that each
+        candidate separates (sequential sums: the same inputs give the same bits)."""
+        size = self.n_groups * self.width
+        total = np.zeros(size)
+        for s in range(0, len(self.start), chunk):
+            w = np.tile(weights, len(self.start[s:s + chunk]))
+            total += np.bincount(self.start[s:s + chunk].ravel(), w, minlength=size)
+            total -= np.bincount(self.stop[s:s + chunk].ravel(), w, minlength=size)
+        return np.cumsum(total.reshape(self.n_groups, self.width), axis=1)[:, :-1]
 
 
 def select_cuts(points, sizes, first, second, distances, n_bits, *, candidates=None,
-                passes=2):
+                groups=None, passes=2):
     """Cuts whose Hamming distance has the largest Pearson correlation with ``distances``.
 
     Parameters
@@ -71,7 +106,11 @@ def select_cuts(points, sizes, first, second, distances, n_bits, *, candidates=N
     n_bits : int
         Number of cuts.
     candidates : (kinds, ts, cs), optional
-        Default :func:`candidate_cuts` of ``points``.
+        Sorted by (kind, t, c); default :func:`candidate_cuts` of ``points``.
+    groups : (P,) int64 array, optional
+        Group of each pair: the objective is the mean over the groups of
+        the Pearson correlation within each (default one group), so that a
+        group of small distances counts as much as one of large distances.
     passes : int
         Exchange passes after the greedy forward selection: each chosen
         cut in turn is replaced by the best one given the others.
@@ -80,48 +119,62 @@ def select_cuts(points, sizes, first, second, distances, n_bits, *, candidates=N
     -------
     kinds, ts, cs : (n_bits,) arrays, sorted by (kind, t, c)
     correlation : float
-        Pearson correlation of the codes' Hamming distance with
-        ``distances`` on the training pairs.
+        The objective on the training pairs (mean correlation over the
+        groups).
     """
     kinds, ts, cs = candidate_cuts(points, sizes) if candidates is None else candidates
-    bits = cut_bits(points, sizes, kinds, ts, cs)
-    sep = _separations(bits, first, second)
-    sepT = sep.T.tocsr()
-    y = distances - distances.mean()
-    p = len(y)
-    sxy = sepT @ y                                  # sum_p x_pq y_p
-    sx = np.asarray(sep.sum(axis=0)).ravel().astype(np.float64)
-    sxx = sx - sx * sx / p                          # p * variance of each (binary) column
+    groups = np.zeros(len(first), dtype=np.int64) if groups is None else groups
+    n_groups = int(groups.max()) + 1
+    starts, stops = _columns(kinds, ts)
+    values = cut_values(points, sizes, kinds[starts], ts[starts])
+    sep = _Separations(values, first, second, cs, starts, stops, groups, n_groups)
+    count = np.bincount(groups, minlength=n_groups).astype(np.float64)
+    yc = distances - (np.bincount(groups, distances, n_groups) / count)[groups]
+    syy = np.bincount(groups, yc * yc, n_groups)
+    sx = sep.sums(np.ones(len(first)))
+    sxy = sep.sums(yc)
+    sxx = sx - sx * sx / count[:, None]             # per group: n * variance of the column
+    useless = sxx.sum(axis=0) <= 0
     chosen = []
-    h = np.zeros(p, dtype=np.int64)
+    h = np.zeros(len(first))
+
+    def correlation(cov, var):
+        # Hamming distances are integers: n * variance is 0 or >= 1 - 1 / n; below 1/4 the
+        # distances of the group are constant (whatever rounding says) and correlate 0
+        yy = syy if var.ndim == 1 else syy[:, None]
+        ok = (var > 0.25) & (yy > 0)
+        return np.where(ok, cov / np.sqrt(np.where(ok, var * yy, 1.0)), 0.0)
+
+    def objective(extra=None):
+        hc = h - (np.bincount(groups, h, n_groups) / count)[groups]
+        shh = np.bincount(groups, hc * hc, n_groups)
+        shy = np.bincount(groups, hc * yc, n_groups)
+        if extra is None:
+            return float(np.mean(correlation(shy, shh)))
+        hx = extra - sx * (np.bincount(groups, h, n_groups) / count)[:, None]
+        corr = correlation(shy[:, None] + sxy, shh[:, None] + sxx + 2.0 * hx)
+        return np.where(useless, -np.inf, corr.mean(axis=0))
 
     def best():
-        hx = (sepT @ h).astype(np.float64) - sx * (h.sum() / p)
-        hc = h - h.mean()
-        num = hc @ y + sxy
-        den = np.sqrt(np.maximum(hc @ hc + sxx + 2.0 * hx, 1e-300))
-        score = np.where(sxx > 0, num / den, -np.inf)
-        return int(np.argmax(score))
+        return int(np.argmax(objective(sep.sums(h))))
 
     for _ in range(n_bits):
         q = best()
         chosen.append(q)
-        h += sep[:, q].toarray().ravel()
+        h += sep.separated(q)
     for _ in range(passes):
         changed = False
         for j in range(n_bits):
-            h -= sep[:, chosen[j]].toarray().ravel()
+            h -= sep.separated(chosen[j])
             q = best()
             changed |= q != chosen[j]
             chosen[j] = q
-            h += sep[:, q].toarray().ravel()
+            h += sep.separated(q)
         if not changed:
             break
     chosen = np.array(chosen)
-    order = np.lexsort((cs[chosen], ts[chosen], kinds[chosen]))
-    chosen = chosen[order]
-    correlation = float(np.corrcoef(h, distances)[0, 1]) if h.std() > 0 else 0.0
-    return kinds[chosen], ts[chosen], cs[chosen], correlation
+    chosen = chosen[np.lexsort((cs[chosen], ts[chosen], kinds[chosen]))]
+    return kinds[chosen], ts[chosen], cs[chosen], float(objective())
 
 
 def random_pairs(n, n_pairs, rng):
@@ -133,6 +186,17 @@ def random_pairs(n, n_pairs, rng):
     first = rng.integers(0, n, n_pairs)
     second = (first + rng.integers(1, n, n_pairs)) % n
     return np.column_stack([first, second]).astype(np.int64)
+
+
+def _check_groups(groups, n_pairs):
+    if groups is None:
+        return None
+    groups = np.asarray(groups)
+    if groups.shape != (n_pairs,) or groups.dtype.kind not in "iu" or (groups < 0).any():
+        raise ValueError(f"groups must be ({n_pairs},) non-negative ints, one per pair, got "
+                         f"shape {groups.shape} and dtype {groups.dtype}")
+    _, dense = np.unique(groups, return_inverse=True)
+    return dense.astype(np.int64)
 
 
 def _check_pairs(pairs, distances, n):
@@ -153,7 +217,8 @@ def _check_pairs(pairs, distances, n):
     return pairs.astype(np.int64), distances
 
 
-def fit_cuts(points, pairs, distances, *, n_bits, n_pairs, resolution, kinds, seed, progress):
+def fit_cuts(points, pairs, distances, groups, *, n_bits, n_pairs, resolution, kinds, seed,
+             progress):
     """Weights (kind, t, c) and info of a threshold code fitted to W1 of training pairs."""
     if not any(len(p) for p in points):
         raise ValueError("the training diagrams have no finite points: nothing to learn from")
@@ -161,10 +226,11 @@ def fit_cuts(points, pairs, distances, *, n_bits, n_pairs, resolution, kinds, se
         raise ValueError(f"fit needs at least 2 diagrams, got {len(points)}")
     rng = np.random.default_rng(seed)
     if pairs is None:
-        if distances is not None:
-            raise ValueError("distances needs pairs: the W1 of which pairs?")
+        if distances is not None or groups is not None:
+            raise ValueError("distances and groups need pairs: the W1 of which pairs?")
         pairs = random_pairs(len(points), n_pairs, rng)
     pairs, distances = _check_pairs(pairs, distances, len(points))
+    groups = _check_groups(groups, len(pairs))
     if distances is None:
         todo = range(len(pairs))
         if progress:
@@ -177,12 +243,14 @@ def fit_cuts(points, pairs, distances, *, n_bits, n_pairs, resolution, kinds, se
     allp, sizes = concat(points)
     candidates = candidate_cuts(allp, sizes, grid=resolution, kinds=kinds)
     kind, t, c, correlation = select_cuts(
-        allp, sizes, pairs[:, 0], pairs[:, 1], distances, n_bits, candidates=candidates)
+        allp, sizes, pairs[:, 0], pairs[:, 1], distances, n_bits, candidates=candidates,
+        groups=groups)
     weights = {"kind": kind.astype(np.int64), "t": t, "c": c}
     info = {"method": "betti", "n_pairs": int(len(pairs)), "n_diagrams": int(len(points)),
             "resolution": int(resolution),
             "features": [KINDS[k] for k in kinds],
             "candidates": int(len(candidates[0])),
+            "groups": 1 if groups is None else int(groups.max()) + 1,
             "train_correlation": round(correlation, 6)}
     return weights, info
 

@@ -157,12 +157,53 @@ def test_fit_with_given_pairs_and_distances(small_fit):
         DiagramHasher(progress=False).fit(train, pairs=pairs + 100)
     with pytest.raises(ValueError, match="distances must be"):
         DiagramHasher(progress=False).fit(train, pairs=pairs, distances=w1[:-1])
-    with pytest.raises(ValueError, match="distances needs pairs"):
+    with pytest.raises(ValueError, match="distances and groups need pairs"):
         DiagramHasher(progress=False).fit(train, distances=w1)
     with pytest.raises(ValueError, match="features"):
         DiagramHasher(features=("area",)).fit(train)
     with pytest.raises(ValueError, match="method"):
         DiagramHasher(method="vgg").fit(train)
+
+
+def test_separation_sums_equal_brute_force():
+    """The difference-array sums over separated pairs, per group, against the bit matrix."""
+    train = synthetic_diagrams(40, np.arange(2, 30), random_state=3)
+    allp, sizes = concat(train)
+    kinds, ts, cs = thresholds.candidate_cuts(allp, sizes, grid=20)
+    pairs = _training_pairs(train, 300, 2)
+    groups = np.random.default_rng(0).integers(0, 3, len(pairs))
+    starts, stops = thresholds._columns(kinds, ts)
+    values = features.cut_values(allp, sizes, kinds[starts], ts[starts])
+    sep = thresholds._Separations(values, pairs[:, 0], pairs[:, 1], cs, starts, stops,
+                                  groups, 3)
+    bits = features.cut_bits(allp, sizes, kinds, ts, cs)
+    separated = bits[pairs[:, 0]] != bits[pairs[:, 1]]
+    weights = np.random.default_rng(1).integers(0, 9, len(pairs)).astype(float)
+    expected = np.stack([(separated[groups == g] * weights[groups == g, None]).sum(axis=0)
+                         for g in range(3)])
+    np.testing.assert_array_equal(sep.sums(weights), expected)
+    for q in (0, len(cs) // 2, len(cs) - 1):
+        np.testing.assert_array_equal(sep.separated(q), separated[:, q])
+
+
+def test_groups_give_each_scale_its_share():
+    """Pairs of large diagrams and pairs of the same diagrams squeezed tenfold: one pooled
+    correlation serves the large ones; the mean over the groups serves both."""
+    big = synthetic_diagrams(60, np.arange(20, 60), random_state=4)
+    train = big + [0.45 + 0.1 * d for d in big]
+    pairs = np.vstack([_training_pairs(big, 400, 5), 60 + _training_pairs(big, 400, 6)])
+    groups = np.repeat([0, 1], 400)
+    w1 = np.array([exact_w1(train[i], train[j]) for i, j in pairs])
+    fitted = {}
+    for name, g in (("pooled", None), ("groups", groups)):
+        fitted[name] = DiagramHasher(progress=False).fit(train, pairs=pairs, distances=w1,
+                                                         groups=g)
+    small = [0.45 + 0.1 * d for d in synthetic_diagrams(40, np.arange(20, 60),
+                                                         random_state=7)]
+    rho = {k: h.score(small, ks=(2, 3))["spearman"] for k, h in fitted.items()}
+    assert rho["groups"] > rho["pooled"] + 0.1
+    with pytest.raises(ValueError, match="groups must be"):
+        DiagramHasher(progress=False).fit(train, pairs=pairs, distances=w1, groups=groups[:5])
 
 
 def test_score_against_w1(small_fit):
@@ -403,7 +444,7 @@ def test_paper_method_fit_is_seeded(tmp_path):
     a.save(tmp_path / "a.npz")
     b.save(tmp_path / "b.npz")
     assert filecmp.cmp(tmp_path / "a.npz", tmp_path / "b.npz", shallow=False)
-    with pytest.raises(ValueError, match="method='betti' only"):
+    with pytest.raises(ValueError, match="for method='betti' only"):
         DiagramHasher(**kw).fit(dgms, pairs=np.zeros((2, 2), int))
 
 
