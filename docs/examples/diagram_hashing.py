@@ -44,7 +44,7 @@ reflected histograms, POT).
 Then the scale step: 10,000 diagrams to codes, all-pairs Hamming, and
 single-linkage clusters by Prim's tree on streamed Hamming rows.
 
-    python docs/examples/diagram_hashing.py --cache /tmp/w1      # full (W1: ~15 min, 1 core)
+    python docs/examples/diagram_hashing.py --cache /tmp/w1 --rst   # full (~40 min, 1 core)
     python docs/examples/diagram_hashing.py --quick              # seconds (the tests run it)
 """
 
@@ -306,6 +306,31 @@ def print_table(name, n, points, rows):
             print(f"{'  (' + str(SEEDS) + ' seeds: ' + lo_hi + ')':s}")
 
 
+def rst_tables(results):
+    """The reStructuredText tables of the gallery page: one per score, a column per set."""
+    sets = [k for k in results if k != "scale"]
+    lines = []
+    for key, title in (("rho", "Spearman rho"), ("fms", "FMS, mean of k = 4, 6, 8"),
+                       ("recall", "recall@10")):
+        rows = []
+        for method in METHODS:
+            cells = []
+            for name in sets:
+                r = results[name]["rows"][method]
+                cell = f"{r[key]:.2f}"
+                if "range" in r:
+                    cell += " ({:.2f}-{:.2f})".format(*r["range"][key])
+                cells.append(cell)
+            rows.append([method] + cells)
+        head = [title] + sets
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+        rule = "  ".join("=" * w for w in widths)
+        lines += [rule, "  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip(), rule]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+        lines += [rule, ""]
+    print("\n".join(lines))
+
+
 # ------------------------------------------------------------------ scale
 def single_linkage_streamed(codes, k):
     """k single-linkage clusters of codes by Prim's tree on streamed Hamming rows."""
@@ -397,6 +422,7 @@ def main(argv=None):
     parser.add_argument("--cache", default=None, help="folder caching the W1 matrices")
     parser.add_argument("--data", default=str(DATA), help="folder of the volumes")
     parser.add_argument("--figure", default=None, help="write the figure to this path")
+    parser.add_argument("--rst", action="store_true", help="print the page's tables")
     args = parser.parse_args(argv)
     n, scale = (24, 300) if args.quick else (args.n, args.scale)
     results = {}
@@ -413,6 +439,8 @@ def main(argv=None):
         results[name] = {"rows": rows, "n": len(dgms), "points": points, "w1_seconds": seconds}
         print_table(name, len(dgms), points, rows)
     results["scale"] = scale_demo(scale)
+    if args.rst:
+        rst_tables(results)
     if args.figure:
         figure({k: v for k, v in results.items() if k != "scale"}, args.figure)
     return results

@@ -23,6 +23,14 @@ from fasttopo.hashing.features import cells, concat, exact_w1
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def run_prints_ok(script):
+    """Run ``script`` in a fresh interpreter; it must succeed and print 'ok'."""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
 def random_diagrams(seed, n=20, high=30):
     rng = np.random.default_rng(seed)
     return [np.sort(rng.random((int(rng.integers(0, high)), 2)), axis=1) for _ in range(n)]
@@ -198,8 +206,8 @@ def test_groups_give_each_scale_its_share():
     for name, g in (("pooled", None), ("groups", groups)):
         fitted[name] = DiagramHasher(progress=False).fit(train, pairs=pairs, distances=w1,
                                                          groups=g)
-    small = [0.45 + 0.1 * d for d in synthetic_diagrams(40, np.arange(20, 60),
-                                                         random_state=7)]
+    test = synthetic_diagrams(40, np.arange(20, 60), random_state=7)
+    small = [0.45 + 0.1 * d for d in test]
     rho = {k: h.score(small, ks=(2, 3))["spearman"] for k, h in fitted.items()}
     assert rho["groups"] > rho["pooled"] + 0.1
     with pytest.raises(ValueError, match="groups must be"):
@@ -245,10 +253,7 @@ def test_fit_without_progress_does_not_import_tqdm():
         "    DiagramHasher(n_pairs=50, progress=True).fit(d)\n"
         "except ImportError:\n"
         "    print('ok')\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=ROOT, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    run_prints_ok(script)
 
 
 # ------------------------------------------------------------------ model files
@@ -393,10 +398,7 @@ def test_transform_never_imports_torch():
         "    fasttopo.hamming_distances(DiagramHasher.load(path).transform(d))\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "print('ok')\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=ROOT, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    run_prints_ok(script)
 
 
 def test_longer_codes_are_words(small_fit):
@@ -467,9 +469,10 @@ def test_training_script_quick_is_byte_reproducible(tmp_path):
 
 
 # ------------------------------------------------------------------ quality on held-out data
-#: measured with the shipped models on these sets (seed 7, 36 diagrams): rho 0.96 / 0.95,
-#: FMS 0.93 / 0.97 (dims 0 / 1); floors with a margin, far above the paper's model
-FLOORS = {0: (0.85, 0.75), 1: (0.85, 0.75)}
+#: measured with the shipped models on these sets (seed 7, 36 diagrams): rho 0.87 / 0.89,
+#: FMS 0.88 / 0.86 (dims 0 / 1); the no-learning code's rho over 5 seeds averages 0.71 / 0.77
+#: and the paper's model's is 0.12 / -0.09.  Floors with a margin
+FLOORS = {0: (0.80, 0.75), 1: (0.80, 0.75)}
 
 
 @pytest.mark.parametrize("dim", [0, 1])
@@ -482,12 +485,16 @@ def test_shipped_models_follow_w1_on_held_out_patches(dim):
     paper = DiagramHasher.load(PAPER_MODEL).score(dgms, distances=w1)
     rho_floor, fms_floor = FLOORS[dim]
     assert learned["spearman"] > rho_floor and learned["fowlkes_mallows"] > fms_floor
-    assert learned["spearman"] > paper["spearman"] + 0.2
+    assert learned["spearman"] > paper["spearman"] + 0.3
+    no_learning = [ex.scores(ex.no_learning_code(dgms, seed), w1)["rho"] for seed in range(5)]
+    assert learned["spearman"] > np.mean(no_learning) + 0.05
 
 
-def test_comparison_example_quick():
+def test_comparison_example_quick(capsys):
     ex = load_example("diagram_hashing")
-    results = ex.main(["--quick"])
+    results = ex.main(["--quick", "--rst"])
+    printed = capsys.readouterr().out
+    assert "Spearman rho" in printed and "recall@10" in printed and " (" in printed
     sets = [k for k in results if k != "scale"]
     assert sets[:2] == ["2D, dim 0", "2D, dim 1"]
     for name in sets:
