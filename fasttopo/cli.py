@@ -60,6 +60,10 @@ def _parser():
                               "a first '#' line gives the shape)")
     diagram.add_argument("--plot", default=None, metavar="FILE.png",
                          help="draw the diagram with matplotlib (png, pdf, svg, ...)")
+    diagram.add_argument("--cycles", type=int, default=None, metavar="N",
+                         help="with --plot: also draw, over the image, the representative "
+                              "cycles of the N longest-lived pairs (volumes: maximum "
+                              "projection along the first axis)")
     diagram.add_argument("--overwrite", action="store_true",
                          help="replace existing --out / --plot files (without it, an existing "
                               "file is an error, before anything is computed)")
@@ -100,6 +104,10 @@ def _check_options(args):
     """Everything that does not need the image, checked before reading it."""
     if args.top < 0:
         raise UsageError(f"--top must be >= 0, got {args.top}")
+    if args.cycles is not None and args.cycles < 1:
+        raise UsageError(f"--cycles must be >= 1, got {args.cycles}")
+    if args.cycles is not None and args.plot is None:
+        raise UsageError("--cycles N draws the cycles on the --plot figure: add --plot FILE.png")
     if args.max_pixels < 1:
         raise UsageError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if args.max_dim is not None and args.max_dim < 0:
@@ -228,18 +236,42 @@ def _run_diagram(args, out):
         _save(diagram, args.out)
         print(f"pairs written to {args.out}", file=out)
     if args.plot:
-        _plot(diagram, name, args.plot)
-        print(f"diagram drawn to {args.plot}", file=out)
+        drawn = _cycles(image, diagram, args.cycles, out) if args.cycles else None
+        _plot(diagram, name, args.plot, drawn)
+        print(f"diagram{' and cycles' if drawn else ''} drawn to {args.plot}", file=out)
 
 
-def _plot(diagram, name, path):
+def _cycles(image, diagram, n, out):
+    """``(image, top, cycles)``: the cycles of the ``n`` longest-lived pairs, listed on ``out``."""
+    from .cycles import representative_cycles
+    top = diagram.top_k(n)
+    start = time.perf_counter()
+    cycles = representative_cycles(image, top)
+    elapsed = time.perf_counter() - start
+    sizes = ", ".join(f"{len(c)}" for c in cycles)
+    print(f"cycles of the {len(top)} longest-lived pairs (pixels each): {sizes}; time: "
+          f"{elapsed * 1e3:.1f} ms", file=out)
+    return image, top, cycles
+
+
+def _plot(diagram, name, path, drawn=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plot import diagram_title, plot_diagram
-    fig, ax = plt.subplots(figsize=(5, 5))
-    plot_diagram(diagram, ax=ax, title=f"{os.path.basename(name)}\n{diagram_title(diagram)}")
+    from .plot import diagram_title, plot_cycles, plot_diagram
+    title = f"{os.path.basename(name)}\n{diagram_title(diagram)}"
+    if drawn is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        plot_diagram(diagram, ax=ax, title=title)
+    else:
+        image, top, cycles = drawn
+        fig, (ax, right) = plt.subplots(1, 2, figsize=(11, 5))
+        plot_diagram(diagram, ax=ax, title=title)
+        plot_cycles(image, top, cycles, ax=right)
+        where = " (maximum projection along axis 0)" if image.ndim == 3 else ""
+        right.set_title(f"cycles of the {len(top)} longest-lived pairs{where}; numbers: "
+                        f"rank by lifetime", fontsize=9)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 

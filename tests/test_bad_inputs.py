@@ -219,13 +219,17 @@ def test_wasserstein_orders_are_stable_up_to_their_limit():
 
 
 def test_dim_of_plain_arrays_is_refused():
+    # dim selects from PersistenceDiagrams; arrays beside one are the points of that
+    # dimension, but with arrays alone dim would select nothing
     for call in (lambda: fasttopo.bottleneck_distance(POINTS, POINTS, dim=5),
-                 lambda: fasttopo.wasserstein_distance(POINTS, DGM, dim=0),
+                 lambda: fasttopo.wasserstein_distance(POINTS, POINTS, dim=0),
                  lambda: fasttopo.pairwise_distances([POINTS, POINTS], dim=1),
-                 lambda: fasttopo.betti_curve(POINTS, dim=0)):
+                 lambda: fasttopo.betti_curve(POINTS, dim=0),
+                 lambda: fasttopo.persistence_image([POINTS, POINTS], dim=0)):
         with pytest.raises(ValueError, match=r"dim=\d selects a homology dimension"):
             call()
     assert fasttopo.bottleneck_distance(POINTS, POINTS) == 0.0      # dim=None: fine
+    assert fasttopo.bottleneck_distance(DGM, DGM.to_pairs(0), dim=0) == 0.0   # mixed: fine
 
 
 def test_huge_images_fail_before_any_work(monkeypatch):

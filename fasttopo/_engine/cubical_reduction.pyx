@@ -27,7 +27,7 @@ arXiv:2005.12692), written for this engine:
   columns that needed additions are kept to be added again.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from cython.operator cimport dereference as deref
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
@@ -42,6 +42,7 @@ cdef struct Grid:
     Py_ssize_t stride[3]
     const int32_t* pos
     const int32_t* order
+    const int32_t* col_order    # the edges' order (``order`` but for image persistence)
 
 
 cdef inline int direction(int axis, int sign) noexcept nogil:
@@ -119,10 +120,21 @@ cdef inline int64_t square_id(Grid* g, int64_t key) noexcept nogil:
 
 cdef inline int64_t edge_id(Grid* g, int64_t key) noexcept nogil:
     cdef int j = <int>(key & 63)
-    cdef Py_ssize_t owner = g.order[key >> 8]
+    cdef Py_ssize_t owner = g.col_order[key >> 8]
     cdef Py_ssize_t other = owner + SIGN[j] * g.stride[AXIS[j]]
     cdef Py_ssize_t u = owner if owner < other else other
     return 3 * u + AXIS[j]
+
+
+cdef inline uint8_t edge_bit(Grid* g, int64_t eid, int64_t owner_pos) noexcept nogil:
+    """Bit of edge id ``eid`` among the edges of the voxel at ``owner_pos`` (0 if not its)."""
+    cdef Py_ssize_t u = eid // 3
+    cdef int axis = <int>(eid % 3)
+    cdef Py_ssize_t w = u + g.stride[axis]
+    # the owner is the later end; the direction points from it to the other end
+    if g.pos[w] > g.pos[u]:
+        return <uint8_t>(1 << direction(axis, -1)) if g.pos[w] == owner_pos else 0
+    return <uint8_t>(1 << direction(axis, 1)) if g.pos[u] == owner_pos else 0
 
 
 cdef extern from *:
@@ -296,8 +308,142 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
     return out
 
 
+cdef inline int64_t key_between(int32_t pa, int32_t pb, int d) noexcept nogil:
+    """Key of the edge between voxels at positions ``pa`` and ``pb`` (``b`` = ``a`` + direction
+    ``d``): its owner is the later one."""
+    return edge_key(pa, d) if pa > pb else edge_key(pb, 5 - d)
+
+
+def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
+                  const int32_t[::1] order_t, const uint8_t[::1] negative,
+                  int32_t[::1] pivots, Py_ssize_t Hp, Py_ssize_t Wp, int32_t first_real,
+                  Py_ssize_t start, Py_ssize_t stop):
+    """``apparent_pairs`` for the image of H1 of the source into H1 of the target.
+
+    The cohomology matrix of image persistence (Bauer & Schmahl 2023,
+    arXiv:2201.04170; anti-transposed, as ``reduce_columns`` reduces it):
+    columns are the edges in decreasing order of the *source* ``pos_s``,
+    the pivot of a column is its earliest square in the *target* order
+    ``pos_t``.  Edges that are negative in the source (``negative``, bit
+    per direction) create no class of the source, hence none of the image:
+    they are skipped (clearing).  An edge whose earliest square has it as
+    its latest face in the source order is an apparent pair (no earlier
+    column can hold that square); unlike ``apparent_pairs`` its two cells
+    may have different owners, so the pair is returned when they do (one
+    owner: a bar of zero length, or none).
+
+    Returns
+    -------
+    columns : (k,) int64
+        Source keys of the other columns (to ``reduce_columns`` with
+        ``col_order`` = the source order).
+    births, deaths : (m,) int64
+        Source owner of the edge and target owner of the square of the
+        apparent pairs whose owners differ.
+    """
+    cdef Grid g
+    g.stride[0] = Hp * Wp
+    g.stride[1] = Wp
+    g.stride[2] = 1
+    g.pos = &pos_t[0]
+    g.order = &order_t[0]
+    g.col_order = &order_t[0]
+    cdef Py_ssize_t face[6]
+    cdef int d, e, c, best_e, best_c
+    for d in range(6):
+        face[d] = SIGN[d] * g.stride[AXIS[d]]
+    cdef const int32_t* S = &pos_s[0]
+    cdef const int32_t* T = &pos_t[0]
+    cdef vector[int64_t] columns
+    cdef vector[int64_t] out_b
+    cdef vector[int64_t] out_d
+    cdef Py_ssize_t v, u, w, low
+    cdef int32_t sn[6]
+    cdef int32_t tn[6]
+    cdef int32_t sv, tv, su, tu, tw, tz, sz, top
+    cdef int64_t key, best, mine
+    cdef uint8_t neg
+    with nogil:
+        for v in range(start, stop):
+            sv = S[v]
+            if sv < first_real:
+                continue
+            tv = T[v]
+            for d in range(6):
+                sn[d] = S[v + face[d]]
+                tn[d] = T[v + face[d]]
+            neg = negative[v]
+            for d in range(6):
+                su = sn[d]
+                if su < 0 or su > sv or (neg >> d) & 1:
+                    continue
+                # the edge (v, u) is a column: its earliest square in the target order,
+                # whose owner (latest corner) has its two edges pointing into the square
+                u = v + face[d]
+                tu = tn[d]
+                best = -1
+                best_e = 0
+                best_c = 0
+                for e in range(6):
+                    if AXIS[e] == AXIS[d]:
+                        continue
+                    tw = tn[e]
+                    tz = T[u + face[e]]
+                    if tw < 0 or tz < 0 or tu < 0:
+                        continue
+                    top, c = tv, 0
+                    if tu > top:
+                        top, c = tu, 1
+                    if tw > top:
+                        top, c = tw, 2
+                    if tz > top:
+                        top, c = tz, 3
+                    key = square_key(top, d if (c & 1) == 0 else 5 - d, e if c < 2 else 5 - e)
+                    if best < 0 or key < best:
+                        best = key
+                        best_e = e
+                        best_c = c
+                if best < 0:
+                    continue
+                # apparent if (v, u) is the square's latest edge in the source order
+                mine = edge_key(sv, d)
+                sz = S[u + face[best_e]]
+                if (key_between(sn[best_e], sz, d) < mine and key_between(sv, sn[best_e], best_e)
+                        < mine and key_between(su, sz, best_e) < mine):
+                    # the square's id from its lowest corner (no lookup in ``order_t``)
+                    w = v + face[best_e]
+                    low = v
+                    if u < low:
+                        low = u
+                    if w < low:
+                        low = w
+                    if u + face[best_e] < low:
+                        low = u + face[best_e]
+                    pivots[3 * low + orientation(
+                        AXIS[d] if AXIS[d] < AXIS[best_e] else AXIS[best_e],
+                        AXIS[d] if AXIS[d] > AXIS[best_e] else AXIS[best_e])] = \
+                        <int32_t>(3 * (u if d < 3 else v) + AXIS[d])
+                    if best_c != 0:  # one owner: no bar (zero or negative length)
+                        out_b.push_back(v)
+                        out_d.push_back(u if best_c == 1 else w if best_c == 2
+                                        else u + face[best_e])
+                else:
+                    columns.push_back(mine)
+    return (_to_array(columns), _to_array(out_b), _to_array(out_d))
+
+
+cdef _to_array(vector[int64_t]& values):
+    out = np.empty(values.size(), dtype=np.int64)
+    cdef int64_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(<Py_ssize_t>values.size()):
+        o[i] = values[i]
+    return out
+
+
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
-                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp):
+                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp, bint cells=False,
+                   const int32_t[::1] col_order=None):
     """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
 
     ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
@@ -307,6 +453,19 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     to be added again; the others are recomputed from the coboundary.
     Returns ``births, deaths`` (int64): the owner voxels of the edge and of
     the square of every pair found (apparent pairs are not repeated).
+
+    With ``cells=True`` (representative cycles, ``_engine.cycles``) four
+    more arrays describe each pair: ``edges`` and ``squares`` (int64), the
+    keys of the column's edge and of its pivot square; ``cochain`` (uint8),
+    bit d set when the edge of the column's owner in direction d is in the
+    column's reduced cochain (the edges whose coboundaries were added, its
+    own included); ``column`` (uint64), bit ``local`` set for each square
+    of the pivot's owner in the reduced coboundary.
+
+    For image persistence (``image_columns``) the columns' keys are
+    positions in another order, ``col_order`` (default ``order``); ``pos``
+    and ``order`` then order the squares (the pivots).  Columns that reduce
+    to zero are then the edges that create no class of the image.
     """
     cdef Grid g
     g.stride[0] = Hp * Wp
@@ -314,6 +473,7 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     g.stride[2] = 1
     g.pos = &pos[0]
     g.order = &order[0]
+    g.col_order = &order[0] if col_order is None else &col_order[0]
     cdef vector[int64_t] buckets[65]
     cdef RadixHeap heap
     cdef vector[int64_t] births
@@ -322,8 +482,18 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     # refers to them as -2 - slot (a column that needed none is its edge id)
     cdef vector[int64_t] pool
     cdef vector[int64_t] starts
+    # cells=True: per pair (edge key, pivot key, cochain mask, column mask), and the
+    # owner and cochain mask of each pooled column
+    cdef vector[int64_t] edge_keys
+    cdef vector[int64_t] square_keys
+    cdef vector[uint8_t] cochains
+    cdef vector[uint64_t] column_masks
+    cdef vector[int64_t] slot_owner
+    cdef vector[uint8_t] slot_cochain
     cdef int64_t keys[4]
-    cdef int64_t ekey, sid, pivot, other, eid, x, slot
+    cdef int64_t ekey, sid, pivot, other, eid, x, slot, owner
+    cdef uint8_t cochain = 0
+    cdef uint64_t cmask
     cdef int n, c
     cdef bint added, broken = False
     cdef Py_ssize_t i, t
@@ -331,11 +501,29 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
         for i in range(columns.shape[0] - 1, -1, -1):
             ekey = columns[i]
             eid = edge_id(&g, ekey)
-            rh_reset(&heap, buckets)
             n = coboundary(&g, eid, keys)
+            if n == 0:
+                continue
+            if not cells:
+                # emergent pair: the earliest square is nobody's pivot yet, the column
+                # is reduced as it is
+                pivot = keys[0]
+                for c in range(1, n):
+                    if keys[c] < pivot:
+                        pivot = keys[c]
+                sid = square_id(&g, pivot)
+                if pivots[sid] == -1:
+                    births.push_back(g.col_order[ekey >> 8])
+                    deaths.push_back(g.order[pivot >> 8])
+                    pivots[sid] = <int32_t>eid
+                    continue
+            rh_reset(&heap, buckets)
             for c in range(n):
                 rh_push(&heap, buckets, keys[c])
             added = False
+            if cells:
+                owner = ekey >> 8
+                cochain = <uint8_t>(1 << (ekey & 63))
             pivot = rh_pivot(&heap, buckets)
             while pivot >= 0:
                 sid = square_id(&g, pivot)
@@ -347,10 +535,14 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                     slot = -2 - other
                     for t in range(starts[slot], starts[slot + 1]):
                         rh_push(&heap, buckets, pool[t])
+                    if cells and slot_owner[slot] == owner:
+                        cochain ^= slot_cochain[slot]
                 else:
                     n = coboundary(&g, other, keys)
                     for c in range(n):
                         rh_push(&heap, buckets, keys[c])
+                    if cells:
+                        cochain ^= edge_bit(&g, other, owner)
                 x = pivot
                 pivot = rh_pivot(&heap, buckets)
                 if pivot == x:          # the added column did not cancel the pivot
@@ -359,21 +551,39 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             if broken:
                 break
             if pivot < 0:
-                continue                # an essential class: impossible in a box
-            births.push_back(g.order[ekey >> 8])
+                continue                # essential (impossible in a box), or no image class
+            births.push_back(g.col_order[ekey >> 8])
             deaths.push_back(g.order[pivot >> 8])
+            if cells:
+                edge_keys.push_back(ekey)
+                square_keys.push_back(pivot)
+                cochains.push_back(cochain)
             if not added:
                 pivots[sid] = <int32_t>eid
+                if cells:               # the column is the edge's coboundary
+                    cmask = 0
+                    n = coboundary(&g, eid, keys)
+                    for c in range(n):
+                        if keys[c] >> 8 == pivot >> 8:
+                            cmask |= (<uint64_t>1) << (keys[c] & 63)
+                    column_masks.push_back(cmask)
                 continue
             if starts.size() == 0:
                 starts.push_back(0)
             pivots[sid] = <int32_t>(-1 - <int64_t>starts.size())
+            cmask = 0
             x = pivot
             while x >= 0:
                 pool.push_back(x)
+                if x >> 8 == pivot >> 8:
+                    cmask |= (<uint64_t>1) << (x & 63)
                 rh_take(&heap, buckets)
                 x = rh_pivot(&heap, buckets)
             starts.push_back(pool.size())
+            if cells:
+                column_masks.push_back(cmask)
+                slot_owner.push_back(owner)
+                slot_cochain.push_back(cochain)
     if broken:
         raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
     out_b = np.empty(births.size(), dtype=np.int64)
@@ -383,4 +593,19 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     for i in range(<Py_ssize_t>births.size()):
         ob[i] = births[i]
         od[i] = deaths[i]
-    return out_b, out_d
+    if not cells:
+        return out_b, out_d
+    out_e = np.empty(births.size(), dtype=np.int64)
+    out_s = np.empty(births.size(), dtype=np.int64)
+    out_v = np.empty(births.size(), dtype=np.uint8)
+    out_c = np.empty(births.size(), dtype=np.uint64)
+    cdef int64_t[::1] oe = out_e
+    cdef int64_t[::1] os_ = out_s
+    cdef uint8_t[::1] ov = out_v
+    cdef uint64_t[::1] oc = out_c
+    for i in range(<Py_ssize_t>births.size()):
+        oe[i] = edge_keys[i]
+        os_[i] = square_keys[i]
+        ov[i] = cochains[i]
+        oc[i] = column_masks[i]
+    return out_b, out_d, out_e, out_s, out_v, out_c

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from .._points import check_dim as _check_dim
+from .._points import check_dim_applies
 from .._points import check_dim_of as _check_dim_of
 from .._points import points as _points
 from .._validation import check_bool
@@ -126,8 +127,9 @@ def _sorted_matching(parts):
 def _parse_pair(X, Y, dim):
     """Parsed X and Y (``_points``), ``dim`` checked against both."""
     dim = _check_dim(dim)
-    _check_dim_of(dim, X, "X")
-    _check_dim_of(dim, Y, "Y")
+    _check_dim_of(dim, X)
+    _check_dim_of(dim, Y)
+    check_dim_applies(dim, (X, Y), "X and Y are")
     return _points(X, "X"), _points(Y, "Y"), dim
 
 
