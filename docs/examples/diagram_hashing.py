@@ -44,13 +44,18 @@ reflected histograms, POT).
 Then the scale step: 10,000 diagrams to codes, all-pairs Hamming, and
 single-linkage clusters by Prim's tree on streamed Hamming rows.
 
-    python docs/examples/diagram_hashing.py --cache /tmp/w1 --rst   # full (~40 min, 1 core)
-    python docs/examples/diagram_hashing.py --quick              # seconds (the tests run it)
+    python docs/examples/diagram_hashing.py --cache /tmp/w1 --figure \
+        docs/examples/diagram_hashing.png --write     # full (~40 min on 1 core, W1 24 of them)
+    python docs/examples/diagram_hashing.py --quick --write     # seconds (the tests run it)
+
+``--write`` stores the page's tables in ``docs/examples/tables/diagram_hashing.{full,quick}.rst``
+(``_gallery.write_tables``); ``--cache DIR`` keeps the W1 matrices (by content) for later runs.
 """
 
 import argparse
 import hashlib
 import pathlib
+import sys
 import time
 
 import numpy as np
@@ -61,6 +66,8 @@ from sklearn.metrics import fowlkes_mallows_score
 
 import fasttopo
 from fasttopo.hashing.codes import PAPER_MODEL
+
+from _gallery import fmt, rst_table, write_tables  # docs/examples is on the path
 
 EVAL_IMAGES = ("moon", "page", "text", "clock", "cell", "chelsea", "coffee",
                "hubble_deep_field", "immunohistochemistry", "retina", "rocket",
@@ -306,10 +313,12 @@ def print_table(name, n, points, rows):
             print(f"{'  (' + str(SEEDS) + ' seeds: ' + lo_hi + ')':s}")
 
 
-def rst_tables(results):
-    """The reStructuredText tables of the gallery page: one per score, a column per set."""
-    sets = [k for k in results if k != "scale"]
-    lines = []
+def tables(results, scale=None):
+    """The page's tables, (caption, reST table) pairs: one per score with a column per
+    set, then the scale step's times (``scale``, left out of ``--quick`` tables: times vary)."""
+    sets = list(results)
+    sizes = ", ".join(f"{results[s]['n']} ({results[s]['points']:.0f})" for s in sets)
+    out = []
     for key, title in (("rho", "Spearman rho"), ("fms", "FMS, mean of k = 4, 6, 8"),
                        ("recall", "recall@10")):
         rows = []
@@ -317,18 +326,21 @@ def rst_tables(results):
             cells = []
             for name in sets:
                 r = results[name]["rows"][method]
-                cell = f"{r[key]:.2f}"
+                cell = fmt(r[key], 2)
                 if "range" in r:
-                    cell += " ({:.2f}-{:.2f})".format(*r["range"][key])
+                    cell += " ({}-{})".format(*(fmt(v, 2) for v in r["range"][key]))
                 cells.append(cell)
             rows.append([method] + cells)
-        head = [title] + sets
-        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-        rule = "  ".join("=" * w for w in widths)
-        lines += [rule, "  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip(), rule]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-        lines += [rule, ""]
-    print("\n".join(lines))
+        caption = (f"Held-out diagrams per set (mean finite points): {sizes}; the no-learning "
+                   f"code: mean over {SEEDS} seeds (range)." if key == "rho" else "")
+        out.append((caption, rst_table([title] + sets, rows)))
+    if scale is not None:
+        timings, n, points = scale
+        out.append((f"The scale step: {n:,} patches of the evaluation images, dimension 0 "
+                    f"({points:.0f} finite points on average), seconds on one core:",
+                    rst_table(["step", "seconds"],
+                              [[name, f"{seconds:.3f}"] for name, seconds in timings.items()])))
+    return out
 
 
 # ------------------------------------------------------------------ scale
@@ -373,20 +385,21 @@ def scale_demo(n, k=8, seed=1):
     fasttopo.hash_diagrams(dgms[:2], dim=0)
     start = time.perf_counter()
     codes = fasttopo.hash_diagrams(dgms, dim=0)
-    timings["codes (hash_diagrams)"] = time.perf_counter() - start
+    timings["codes (hash_diagrams, NumPy)"] = time.perf_counter() - start
     out = np.empty((n, n), dtype=np.uint8)
     fasttopo.hamming_distances(codes, out=out)
     start = time.perf_counter()
     fasttopo.hamming_distances(codes, out=out)
-    timings["all-pairs Hamming (reused buffer)"] = time.perf_counter() - start
+    timings[f"all-pairs Hamming, {n * n / 1e6:g} M entries (out=)"] = \
+        time.perf_counter() - start
     start = time.perf_counter()
     labels = single_linkage_streamed(codes, k)
-    timings["single linkage (streamed)"] = time.perf_counter() - start
+    timings["single linkage, Prim's tree on streamed rows"] = time.perf_counter() - start
     points = np.mean([np.isfinite(d.death).sum() for d in dgms])
     print(f"\nscale: {n} patches, dimension 0 ({points:.1f} finite points on average)")
     for name, seconds in timings.items():
-        print(f"  {name:36s} {seconds:8.3f} s")
-    return timings, labels
+        print(f"  {name:44s} {seconds:8.3f} s")
+    return timings, labels, points
 
 
 def figure(results, path):
@@ -414,7 +427,8 @@ def figure(results, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sets (seconds)")
+    parser.add_argument("--quick", action="store_true",
+                        help="24 diagrams of each 2D set, no volumes (seconds; the tests run it)")
     parser.add_argument("--n", type=int, default=300, help="diagrams per set")
     parser.add_argument("--scale", type=int, default=10_000, help="patches for the scale step")
     parser.add_argument("--seed", type=int, default=2025)
@@ -422,11 +436,14 @@ def main(argv=None):
     parser.add_argument("--cache", default=None, help="folder caching the W1 matrices")
     parser.add_argument("--data", default=str(DATA), help="folder of the volumes")
     parser.add_argument("--figure", default=None, help="write the figure to this path")
-    parser.add_argument("--rst", action="store_true", help="print the page's tables")
+    parser.add_argument("--write", action="store_true",
+                        help="write the tables into docs/examples/tables/ (the page includes them)")
     args = parser.parse_args(argv)
     n, scale = (24, 300) if args.quick else (args.n, args.scale)
     results = {}
     for name, (dim, _, _) in SETS.items():
+        if args.quick and name.startswith("3D"):   # its table must not depend on the checkout
+            continue
         dgms = diagram_set(name, n, args.seed, args.data)
         if dgms is None:
             print(f"\n{name}: skipped ({args.data} has not the volumes {VOLUMES})")
@@ -438,11 +455,16 @@ def main(argv=None):
         points = float(np.mean([len(p) for p in dgms]))
         results[name] = {"rows": rows, "n": len(dgms), "points": points, "w1_seconds": seconds}
         print_table(name, len(dgms), points, rows)
-    results["scale"] = scale_demo(scale)
-    if args.rst:
-        rst_tables(results)
+    timings, labels, points = scale_demo(scale)
+    out = tables(results, None if args.quick else (timings, scale, points))
+    for caption, text in out:
+        print(f"\n{caption}\n\n{text}" if caption else f"\n{text}")
+    if args.write:
+        write_tables(f"diagram_hashing.{'quick' if args.quick else 'full'}",
+                     "diagram_hashing.py", argv if argv is not None else sys.argv[1:], out)
     if args.figure:
-        figure({k: v for k, v in results.items() if k != "scale"}, args.figure)
+        figure(results, args.figure)
+    results["scale"] = timings, labels
     return results
 
 
