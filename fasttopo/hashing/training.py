@@ -250,8 +250,8 @@ def _train(rng, counts, n_bits, bins, n_steps, batch_size, learning_rate, progre
         loss.backward()
         opt.step()
 
-        d_loss = bce(critic(real), torch.ones(n, 1)) + bce(critic(rebuilt.detach()),
-                                                        torch.zeros(n, 1))
+        d_loss = (bce(critic(real), torch.ones(n, 1))
+                  + bce(critic(rebuilt.detach()), torch.zeros(n, 1)))
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
