@@ -132,6 +132,7 @@ def train_dim(dim, *, quick=False, cache=None, out_dir=MODELS, log=print):
     hasher.info_.update({"script": "scripts/train_diagram_hasher.py", "seed": SEED,
                          "chosen": row, "configurations": results})
     path = pathlib.Path(out_dir) / f"diagram_hasher_dim{dim}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
     hasher.save(path)
     log(f"dim {dim}: chose {row} -> {path} ({time.perf_counter() - start:.0f} s)")
     return hasher
@@ -146,6 +147,7 @@ def train_paper(*, quick=False, out_dir=MODELS, progress=True, log=print):
     hasher.info_.update({"script": "scripts/train_diagram_hasher.py --paper",
                          "seed": PAPER_SEED})
     path = pathlib.Path(out_dir) / "diagram_hasher_paper_64.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
     hasher.save(path)
     log(f"paper's method: {hasher.n_steps} steps -> {path} "
         f"({time.perf_counter() - start:.0f} s)")
