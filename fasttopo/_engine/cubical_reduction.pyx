@@ -36,12 +36,17 @@ import numpy as np
 
 cdef int[6] AXIS = [0, 1, 2, 2, 1, 0]       # axis of each direction (z, y, x)
 cdef int[6] SIGN = [-1, -1, -1, 1, 1, 1]
+# the 12 squares around a voxel: axes p < q and the steps along them
+cdef int[12][4] SQUARES = [[0, 1, -1, -1], [0, 1, -1, 1], [0, 1, 1, -1], [0, 1, 1, 1],
+                           [0, 2, -1, -1], [0, 2, -1, 1], [0, 2, 1, -1], [0, 2, 1, 1],
+                           [1, 2, -1, -1], [1, 2, -1, 1], [1, 2, 1, -1], [1, 2, 1, 1]]
 
 
 cdef struct Grid:
     Py_ssize_t stride[3]
     const int32_t* pos
     const int32_t* order
+    const uint8_t* cleared     # bit o of voxel m: square 3 * m + o is a dimension-2 birth
 
 
 cdef inline int direction(int axis, int sign) noexcept nogil:
@@ -96,7 +101,7 @@ cdef inline int coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
                 if value > top:
                     top = value
                     best = c
-            if top < 0:
+            if top < 0 or (g.cleared[m] >> orientation(p, q)) & 1:
                 continue
             # the owner's two edges point into the square
             keys[n] = square_key(top, direction(p, -1 if best & 1 else 1),
@@ -296,8 +301,171 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
     return out
 
 
+cdef inline Py_ssize_t _find(int32_t* parent, Py_ssize_t x) noexcept nogil:
+    cdef Py_ssize_t p
+    while parent[x] != x:       # path halving
+        p = parent[parent[x]]
+        parent[x] = <int32_t>p
+        x = p
+    return x
+
+
+cdef inline bint cube_exists(const int32_t* P, Py_ssize_t c, Py_ssize_t* stride) noexcept nogil:
+    """Whether the cube of min corner ``c`` has its eight corners present."""
+    cdef int k
+    for k in range(8):
+        if P[c + (k >> 2) * stride[0] + ((k >> 1) & 1) * stride[1] + (k & 1) * stride[2]] < 0:
+            return False
+    return True
+
+
+cdef inline int local_code(int da, int db) noexcept nogil:
+    return (da if da > db else db) * 6 + (da if da < db else db)
+
+
+def square_births(const int32_t[::1] pos, const int32_t[::1] order, const int32_t[::1] pivots,
+                  uint8_t[::1] cleared, int32_t[::1] parent, Py_ssize_t Dp, Py_ssize_t Hp,
+                  Py_ssize_t Wp, int32_t first_real):
+    """Mark the squares that are dimension-2 births (``cleared``): the rows of clearing.
+
+    A square that gives birth to a void (it joins two components of the
+    cubes after it, the dual graph swept in reverse filtration order) is
+    paired with a cube and is never the pivot of an edge's coboundary, so
+    it can be left out of every coboundary without changing the pairs
+    (clearing, Bauer 2021, read on the rows).  The latest face of a cube
+    joins that cube, still alone, to the other side: a birth found
+    locally, in a raster pass that also links the cube to its other side
+    (such links only hang leaves on the dual graph: the components met by
+    later squares stay the same).  The other squares that are neither such
+    faces nor apparent deaths (``pivots`` holds the apparent pairs) are
+    then swept in reverse filtration order with union-find.
+
+    ``cleared`` (Dp * Hp * Wp,) receives bit o of voxel m for square
+    3 * m + o; ``parent`` (Dp * Hp * Wp + 1,) int32 is scratch.  Returns the
+    number of squares swept with union-find.
+    """
+    cdef Py_ssize_t stride[3]
+    stride[0] = Hp * Wp
+    stride[1] = Wp
+    stride[2] = 1
+    cdef Py_ssize_t npad = Dp * Hp * Wp, exterior = npad
+    cdef const int32_t* P = &pos[0]
+    cdef int32_t* parent_ = &parent[0]
+    cdef uint8_t* flags = &cleared[0]
+    cdef Py_ssize_t z, y, x, c, m, sm, other, t, v, a, b, d, r0, r1
+    cdef int k, best, hz, hy, hx, dz, dy, dx, c0, c1, c2, o, r, p, q, sp, sq, hi, lo, local
+    cdef int32_t top, value, pv
+    cdef vector[int64_t] unknown
+    cdef int64_t key
+    with nogil:
+        for c in range(npad + 1):
+            parent_[c] = <int32_t>c
+            if c < npad:
+                flags[c] = 0
+        # pass 1: the latest face of every cube, and the cube's link through it
+        for z in range(Dp - 1):
+            for y in range(Hp - 1):
+                c = (z * Hp + y) * Wp
+                for x in range(Wp - 1):
+                    top = -1
+                    best = 0
+                    for k in range(8):
+                        value = P[c + x + (k >> 2) * stride[0] + ((k >> 1) & 1) * stride[1]
+                                  + (k & 1)]
+                        if value < 0:
+                            top = -2
+                            break
+                        if value > top:
+                            top = value
+                            best = k
+                    if top < first_real:
+                        continue
+                    hz = (best >> 2) & 1
+                    hy = (best >> 1) & 1
+                    hx = best & 1
+                    # the owner's edges into the cube, per axis (z, y, x)
+                    dz = direction(0, -1 if hz else 1)
+                    dy = direction(1, -1 if hy else 1)
+                    dx = direction(2, -1 if hx else 1)
+                    c0 = local_code(dz, dy)      # the (z, y) face: orientation 0, normal x
+                    c1 = local_code(dz, dx)      # (z, x): orientation 1, normal y
+                    c2 = local_code(dy, dx)      # (y, x): orientation 2, normal z
+                    m = c + x
+                    if c0 > c1 and c0 > c2:
+                        o = 0
+                        sm = m + hx
+                        r = 2
+                    elif c1 > c2:
+                        o = 1
+                        sm = m + hy * stride[1]
+                        r = 1
+                    else:
+                        o = 2
+                        sm = m + hz * stride[0]
+                        r = 0
+                    flags[sm] |= <uint8_t>(1 << o)
+                    # the cube's other side through that face
+                    other = sm - stride[r] if sm == m else sm
+                    if not cube_exists(P, other, stride):
+                        other = exterior
+                    elif other < m and parent_[other] == m:
+                        continue        # the face is the latest of both: one link
+                    parent_[m] = <int32_t>other
+        # pass 2: the squares whose role is not known yet (not such a face, not an
+        # apparent death), by their keys
+        for v in range(npad):
+            pv = P[v]
+            if pv < first_real:
+                continue
+            for t in range(12):
+                p = SQUARES[t][0]
+                q = SQUARES[t][1]
+                sp = SQUARES[t][2]
+                sq = SQUARES[t][3]
+                a = v + sp * stride[p]
+                b = v + sq * stride[q]
+                d = a + sq * stride[q]
+                if P[a] < 0 or P[a] > pv or P[b] < 0 or P[b] > pv or P[d] < 0 or P[d] > pv:
+                    continue
+                sm = v - (stride[p] if sp < 0 else 0) - (stride[q] if sq < 0 else 0)
+                o = orientation(p, q)
+                if (flags[sm] >> o) & 1 or pivots[3 * sm + o] != -1:
+                    continue
+                unknown.push_back((<int64_t>pv << 6) | local_code(direction(p, sp),
+                                                                  direction(q, sq)))
+    keys = np.empty(unknown.size(), dtype=np.int64)
+    cdef int64_t[::1] kv = keys
+    for t in range(<Py_ssize_t>unknown.size()):
+        kv[t] = unknown[t]
+    unknown.clear()
+    keys.sort()
+    with nogil:
+        # pass 3: union-find over the dual graph, latest square first
+        for t in range(kv.shape[0] - 1, -1, -1):
+            key = kv[t]
+            local = <int>(key & 63)
+            hi = local // 6
+            lo = local % 6
+            m = order[key >> 6]
+            if SIGN[hi] < 0:
+                m -= stride[AXIS[hi]]
+            if SIGN[lo] < 0:
+                m -= stride[AXIS[lo]]
+            p = AXIS[hi] if AXIS[hi] < AXIS[lo] else AXIS[lo]
+            q = AXIS[hi] if AXIS[hi] > AXIS[lo] else AXIS[lo]
+            r = 3 - p - q
+            r0 = _find(parent_, m if cube_exists(P, m, stride) else exterior)
+            other = m - stride[r]
+            r1 = _find(parent_, other if cube_exists(P, other, stride) else exterior)
+            if r0 != r1:
+                flags[m] |= <uint8_t>(1 << orientation(p, q))
+                parent_[r0] = <int32_t>r1
+    return kv.shape[0]
+
+
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
-                   const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp):
+                   const uint8_t[::1] cleared, const int64_t[::1] columns, Py_ssize_t Hp,
+                   Py_ssize_t Wp):
     """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
 
     ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
@@ -314,6 +482,7 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     g.stride[2] = 1
     g.pos = &pos[0]
     g.order = &order[0]
+    g.cleared = &cleared[0]
     cdef vector[int64_t] buckets[65]
     cdef RadixHeap heap
     cdef vector[int64_t] births
@@ -368,10 +537,25 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             if starts.size() == 0:
                 starts.push_back(0)
             pivots[sid] = <int32_t>(-1 - <int64_t>starts.size())
-            x = pivot
+            # the rest of the column, each entry that is the pivot of a reduced column
+            # replaced by the rest of that column (the entries move later): stored
+            # columns hold only squares that are no pivot yet
+            pool.push_back(pivot)
+            rh_take(&heap, buckets)
+            x = rh_pivot(&heap, buckets)
             while x >= 0:
-                pool.push_back(x)
-                rh_take(&heap, buckets)
+                other = pivots[square_id(&g, x)]
+                if other >= 0:
+                    n = coboundary(&g, other, keys)
+                    for c in range(n):
+                        rh_push(&heap, buckets, keys[c])
+                elif other <= -2:
+                    slot = -2 - other
+                    for t in range(starts[slot], starts[slot + 1]):
+                        rh_push(&heap, buckets, pool[t])
+                else:
+                    pool.push_back(x)
+                    rh_take(&heap, buckets)
                 x = rh_pivot(&heap, buckets)
             starts.push_back(pool.size())
     if broken:

@@ -18,7 +18,7 @@ voxels (see ``cubical_reduction.pyx``):
 import numpy as np
 from numba import njit
 
-from .cubical_reduction import apparent_pairs, reduce_columns
+from .cubical_reduction import apparent_pairs, reduce_columns, square_births
 from .keys import fix_ties, pack, unpack
 
 __all__ = ["voxel_order", "dimension_one"]
@@ -118,7 +118,10 @@ def dimension_one(keys, padded, pad, shape3, negative, dual, ordering, n_threads
         [slab(i) for i in range(slabs)]
     columns = np.concatenate(parts) if len(parts) > 1 else parts[0]
     columns.sort()
-    births, deaths = reduce_columns(pos, order, pivots, columns, Hp, Wp)
+    cleared = np.empty(npad, dtype=np.uint8)
+    square_births(pos, order, pivots, cleared, np.empty(npad + 1, dtype=np.int32),
+                  int(padded[0]), Hp, Wp, first_real)
+    births, deaths = reduce_columns(pos, order, pivots, cleared, columns, Hp, Wp)
     if dual:
         births, deaths = deaths, births
     keep = keys[births] != keys[deaths]
