@@ -47,6 +47,9 @@ cdef struct Grid:
     const int32_t* pos
     const int32_t* order
     const uint8_t* cleared     # bit o of voxel m: square 3 * m + o is a dimension-2 birth
+    int bits                   # low bits of a row key holding the square's min corner (or 0)
+    int64_t mask
+    const int32_t* pivots
 
 
 cdef inline int direction(int axis, int sign) noexcept nogil:
@@ -104,19 +107,37 @@ cdef inline int coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
             if top < 0 or (g.cleared[m] >> orientation(p, q)) & 1:
                 continue
             # the owner's two edges point into the square
-            keys[n] = square_key(top, direction(p, -1 if best & 1 else 1),
-                                 direction(q, -1 if best & 2 else 1))
+            keys[n] = row_key(g, top, direction(p, -1 if best & 1 else 1),
+                              direction(q, -1 if best & 2 else 1), m)
             n += 1
     return n
 
 
+cdef inline int64_t row_key(Grid* g, int32_t owner_pos, int da, int db, Py_ssize_t m) noexcept nogil:
+    """Key of a square in the reduction: its filtration order (owner, local number as in
+    ``square_key``) above its min corner ``m`` when the key has room (``g.bits``), so
+    that its id needs no look-up of the owner (a cache miss on large volumes)."""
+    cdef int hi = da if da > db else db, lo = da if da < db else db
+    return ((((<int64_t>owner_pos) << 6) | (hi * 6 + lo)) << g.bits) | (m if g.bits else 0)
+
+
+cdef inline int64_t row_owner(Grid* g, int64_t key) noexcept nogil:
+    """Filtration position of the owner of a square's row key."""
+    return key >> (g.bits + 6)
+
+
 cdef inline int64_t square_id(Grid* g, int64_t key) noexcept nogil:
-    cdef int local = <int>(key & 63), hi = local // 6, lo = local % 6
-    cdef Py_ssize_t m = g.order[key >> 8]
-    if SIGN[hi] < 0:
-        m -= g.stride[AXIS[hi]]
-    if SIGN[lo] < 0:
-        m -= g.stride[AXIS[lo]]
+    """Id (3 * min corner + orientation) of a square's row key."""
+    cdef int local = <int>((key >> g.bits) & 63), hi = local // 6, lo = local % 6
+    cdef Py_ssize_t m
+    if g.bits:
+        m = key & g.mask
+    else:
+        m = g.order[key >> 6]
+        if SIGN[hi] < 0:
+            m -= g.stride[AXIS[hi]]
+        if SIGN[lo] < 0:
+            m -= g.stride[AXIS[lo]]
     cdef int p = AXIS[hi] if AXIS[hi] < AXIS[lo] else AXIS[lo]
     cdef int q = AXIS[hi] if AXIS[hi] > AXIS[lo] else AXIS[lo]
     return 3 * m + orientation(p, q)
@@ -137,6 +158,8 @@ cdef extern from *:
     }
     """
     int bit_length "fasttopo_bit_length"(unsigned long long x) noexcept nogil
+    void prefetch "__builtin_prefetch"(const void* address) noexcept nogil
+
 
 
 cdef struct RadixHeap:
@@ -192,6 +215,17 @@ cdef inline void rh_take(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
     """Remove the (single) copy of the current pivot."""
     buckets[0].clear()
     h.size -= 1
+
+
+cdef inline void push_row(Grid* g, RadixHeap* h, vector[int64_t]* buckets, int64_t key) noexcept nogil:
+    """Push a square's row key, asking for its pivot-table entry ahead (it is read when
+    the key reaches the front, a cache miss on large volumes otherwise)."""
+    cdef Py_ssize_t m
+    if g.bits:
+        m = key & g.mask
+        prefetch(&g.pivots[3 * m])
+    rh_push(h, buckets, key)
+
 
 
 def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[::1] pivots,
@@ -483,6 +517,12 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     g.pos = &pos[0]
     g.order = &order[0]
     g.cleared = &cleared[0]
+    # row keys hold the min corner when owner, local number and corner fit in 63 bits
+    g.bits = bit_length(<unsigned long long>pos.shape[0])
+    if 2 * g.bits + 6 > 63:
+        g.bits = 0
+    g.mask = (<int64_t>1 << g.bits) - 1
+    g.pivots = &pivots[0]
     cdef vector[int64_t] buckets[65]
     cdef RadixHeap heap
     cdef vector[int64_t] births
@@ -503,7 +543,7 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             rh_reset(&heap, buckets)
             n = coboundary(&g, eid, keys)
             for c in range(n):
-                rh_push(&heap, buckets, keys[c])
+                push_row(&g, &heap, buckets, keys[c])
             added = False
             pivot = rh_pivot(&heap, buckets)
             while pivot >= 0:
@@ -515,11 +555,11 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                 if other <= -2:
                     slot = -2 - other
                     for t in range(starts[slot], starts[slot + 1]):
-                        rh_push(&heap, buckets, pool[t])
+                        push_row(&g, &heap, buckets, pool[t])
                 else:
                     n = coboundary(&g, other, keys)
                     for c in range(n):
-                        rh_push(&heap, buckets, keys[c])
+                        push_row(&g, &heap, buckets, keys[c])
                 x = pivot
                 pivot = rh_pivot(&heap, buckets)
                 if pivot == x:          # the added column did not cancel the pivot
@@ -530,7 +570,7 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             if pivot < 0:
                 continue                # an essential class: impossible in a box
             births.push_back(g.order[ekey >> 8])
-            deaths.push_back(g.order[pivot >> 8])
+            deaths.push_back(g.order[row_owner(&g, pivot)])
             if not added:
                 pivots[sid] = <int32_t>eid
                 continue
@@ -548,11 +588,11 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                 if other >= 0:
                     n = coboundary(&g, other, keys)
                     for c in range(n):
-                        rh_push(&heap, buckets, keys[c])
+                        push_row(&g, &heap, buckets, keys[c])
                 elif other <= -2:
                     slot = -2 - other
                     for t in range(starts[slot], starts[slot + 1]):
-                        rh_push(&heap, buckets, pool[t])
+                        push_row(&g, &heap, buckets, pool[t])
                 else:
                     pool.push_back(x)
                     rh_take(&heap, buckets)
