@@ -34,6 +34,7 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
+cdef int _AHEAD = 8                         # keys prefetched ahead in the union-find
 cdef int[6] AXIS = [0, 1, 2, 2, 1, 0]       # axis of each direction (z, y, x)
 cdef int[6] SIGN = [-1, -1, -1, 1, 1, 1]
 # the 12 squares around a voxel: axes p < q and the steps along them
@@ -391,6 +392,11 @@ def square_births(const int32_t[::1] pos, const int32_t[::1] order, const int32_
     cdef int32_t top, value, pv
     cdef vector[int64_t] unknown
     cdef int64_t key
+    # keys hold the square's min corner when they have room (see ``row_key``)
+    cdef int bits = bit_length(<unsigned long long>npad)
+    if 2 * bits + 6 > 63:
+        bits = 0
+    cdef int64_t mask = (<int64_t>1 << bits) - 1
     with nogil:
         for c in range(npad + 1):
             parent_[c] = <int32_t>c
@@ -465,8 +471,9 @@ def square_births(const int32_t[::1] pos, const int32_t[::1] order, const int32_
                 o = orientation(p, q)
                 if (flags[sm] >> o) & 1 or pivots[3 * sm + o] != -1:
                     continue
-                unknown.push_back((<int64_t>pv << 6) | local_code(direction(p, sp),
-                                                                  direction(q, sq)))
+                unknown.push_back(((<int64_t>pv << 6) | local_code(direction(p, sp),
+                                                                   direction(q, sq)))
+                                  << bits | (sm if bits else 0))
     keys = np.empty(unknown.size(), dtype=np.int64)
     cdef int64_t[::1] kv = keys
     for t in range(<Py_ssize_t>unknown.size()):
@@ -474,17 +481,25 @@ def square_births(const int32_t[::1] pos, const int32_t[::1] order, const int32_
     unknown.clear()
     keys.sort()
     with nogil:
-        # pass 3: union-find over the dual graph, latest square first
+        # pass 3: union-find over the dual graph, latest square first (the cells of a
+        # square a few keys ahead are asked for early: the keys jump around the volume)
         for t in range(kv.shape[0] - 1, -1, -1):
+            if bits and t >= _AHEAD:
+                m = kv[t - _AHEAD] & mask
+                prefetch(&parent_[m])
+                prefetch(&P[m])
             key = kv[t]
-            local = <int>(key & 63)
+            local = <int>((key >> bits) & 63)
             hi = local // 6
             lo = local % 6
-            m = order[key >> 6]
-            if SIGN[hi] < 0:
-                m -= stride[AXIS[hi]]
-            if SIGN[lo] < 0:
-                m -= stride[AXIS[lo]]
+            if bits:
+                m = key & mask
+            else:
+                m = order[key >> 6]
+                if SIGN[hi] < 0:
+                    m -= stride[AXIS[hi]]
+                if SIGN[lo] < 0:
+                    m -= stride[AXIS[lo]]
             p = AXIS[hi] if AXIS[hi] < AXIS[lo] else AXIS[lo]
             q = AXIS[hi] if AXIS[hi] > AXIS[lo] else AXIS[lo]
             r = 3 - p - q
@@ -527,17 +542,25 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     cdef RadixHeap heap
     cdef vector[int64_t] births
     cdef vector[int64_t] deaths
-    # reduced columns that needed additions live in one pool; the pivot table
-    # refers to them as -2 - slot (a column that needed none is its edge id)
+    # reduced columns that needed additions live in one pool, each as its length
+    # then its keys; the pivot table refers to them as -2 - offset (a column that
+    # needed none is its edge id)
     cdef vector[int64_t] pool
-    cdef vector[int64_t] starts
     cdef int64_t keys[4]
-    cdef int64_t ekey, sid, pivot, other, eid, x, slot
+    cdef int64_t ekey, sid, pivot, other, eid, x, start, at
     cdef int n, c
     cdef bint added, broken = False
-    cdef Py_ssize_t i, t
+    cdef Py_ssize_t i, t, u
     with nogil:
         for i in range(columns.shape[0] - 1, -1, -1):
+            # the cells of the columns a few steps ahead are asked for early
+            if i >= 2 * _AHEAD:
+                prefetch(&g.order[columns[i - 2 * _AHEAD] >> 8])
+            if i >= _AHEAD:
+                u = edge_id(&g, columns[i - _AHEAD]) // 3
+                prefetch(&g.pos[u])
+                prefetch(&g.pos[u + g.stride[0]])
+                prefetch(&g.pos[u - g.stride[0] if u >= g.stride[0] else 0])
             ekey = columns[i]
             eid = edge_id(&g, ekey)
             rh_reset(&heap, buckets)
@@ -553,8 +576,8 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                     break
                 added = True
                 if other <= -2:
-                    slot = -2 - other
-                    for t in range(starts[slot], starts[slot + 1]):
+                    start = -2 - other
+                    for t in range(start + 1, start + 1 + pool[start]):
                         push_row(&g, &heap, buckets, pool[t])
                 else:
                     n = coboundary(&g, other, keys)
@@ -574,9 +597,12 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             if not added:
                 pivots[sid] = <int32_t>eid
                 continue
-            if starts.size() == 0:
-                starts.push_back(0)
-            pivots[sid] = <int32_t>(-1 - <int64_t>starts.size())
+            start = pool.size()
+            if start > 2147483645:
+                broken = True
+                break
+            pivots[sid] = <int32_t>(-2 - start)
+            pool.push_back(0)
             # the rest of the column, each entry that is the pivot of a reduced column
             # replaced by the rest of that column (the entries move later): stored
             # columns hold only squares that are no pivot yet
@@ -590,16 +616,17 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                     for c in range(n):
                         push_row(&g, &heap, buckets, keys[c])
                 elif other <= -2:
-                    slot = -2 - other
-                    for t in range(starts[slot], starts[slot + 1]):
+                    at = -2 - other
+                    for t in range(at + 1, at + 1 + pool[at]):
                         push_row(&g, &heap, buckets, pool[t])
                 else:
                     pool.push_back(x)
                     rh_take(&heap, buckets)
                 x = rh_pivot(&heap, buckets)
-            starts.push_back(pool.size())
+            pool[start] = pool.size() - start - 1
     if broken:
-        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
+        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table "
+                           "or more than 2**31 stored keys")
     out_b = np.empty(births.size(), dtype=np.int64)
     out_d = np.empty(deaths.size(), dtype=np.int64)
     cdef int64_t[::1] ob = out_b
