@@ -109,7 +109,8 @@ _CHILD = textwrap.dedent(r"""
     }
     for module, names in patched.items():
         for name in names:
-            setattr(module, name, timed(name, getattr(module, name)))
+            if hasattr(module, name):   # (older trees lack some)
+                setattr(module, name, timed(name, getattr(module, name)))
     columns_seen = []
     reduce = volumes.reduce_columns
     def count_columns(*args):

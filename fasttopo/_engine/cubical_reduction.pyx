@@ -48,6 +48,7 @@ cdef struct Grid:
     const int32_t* pos
     const int32_t* order
     const uint8_t* cleared     # bit o of voxel m: square 3 * m + o is a dimension-2 birth
+    bint clearing              # whether ``cleared`` is used (else it may be empty)
     int bits                   # low bits of a row key holding the square's min corner (or 0)
     int64_t mask
     const int32_t* pivots
@@ -105,7 +106,7 @@ cdef inline int coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
                 if value > top:
                     top = value
                     best = c
-            if top < 0 or (g.cleared[m] >> orientation(p, q)) & 1:
+            if top < 0 or (g.clearing and (g.cleared[m] >> orientation(p, q)) & 1):
                 continue
             # the owner's two edges point into the square
             keys[n] = row_key(g, top, direction(p, -1 if best & 1 else 1),
@@ -514,7 +515,7 @@ def square_births(const int32_t[::1] pos, const int32_t[::1] order, const int32_
 
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
                    const uint8_t[::1] cleared, const int64_t[::1] columns, Py_ssize_t Hp,
-                   Py_ssize_t Wp):
+                   Py_ssize_t Wp, bint flowing):
     """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
 
     ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
@@ -522,6 +523,18 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     current pivot, so the queue is monotone and pushes and pivot searches
     cost O(1) amortised.  Columns that needed additions are kept (sorted)
     to be added again; the others are recomputed from the coboundary.
+    ``cleared`` (``square_births``, or empty: no clearing) removes the
+    squares that are dimension-2 births from every coboundary.  With
+    ``flowing`` the rest of a kept column past its pivot is reduced too:
+    each entry that is already the pivot of a column is replaced by the
+    rest of that column, so that kept columns hold only squares that are
+    no pivot yet.  Both pay on noise-like volumes, whose long-lived classes
+    (between the percolation thresholds of the image and of its
+    complement) need long chains of additions; on smoother volumes the
+    entries flow down long gradient paths and the kept columns are seldom
+    added again, so both cost more than they save (``volumes`` decides).
+    Neither changes the pairs: any column operation from left to right
+    does not, and a row that is never a pivot can be dropped (clearing).
     Returns ``births, deaths`` (int64): the owner voxels of the edge and of
     the square of every pair found (apparent pairs are not repeated).
     """
@@ -531,7 +544,8 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     g.stride[2] = 1
     g.pos = &pos[0]
     g.order = &order[0]
-    g.cleared = &cleared[0]
+    g.clearing = cleared.shape[0] > 0
+    g.cleared = &cleared[0] if g.clearing else NULL
     # row keys hold the min corner when owner, local number and corner fit in 63 bits
     g.bits = bit_length(<unsigned long long>pos.shape[0])
     if 2 * g.bits + 6 > 63:
@@ -610,7 +624,7 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             rh_take(&heap, buckets)
             x = rh_pivot(&heap, buckets)
             while x >= 0:
-                other = pivots[square_id(&g, x)]
+                other = pivots[square_id(&g, x)] if flowing else -1
                 if other >= 0:
                     n = coboundary(&g, other, keys)
                     for c in range(n):

@@ -23,6 +23,11 @@ from .keys import fix_ties, pack, unpack
 
 __all__ = ["voxel_order", "dimension_one"]
 
+# columns left per voxel by the apparent pairs from which a volume is reduced with
+# clearing and flowing (uniform noise: 0.3; the MNI T1 volume: 0.02; noise smoothed
+# with sigma 1: 0.1, sigma 2: 0.04)
+_NOISY = 0.2
+
 
 @njit(cache=True, nogil=True)
 def _pack_voxels(keys, padded, pad, shape3, kmin, kmax, shift, index_bits, out):
@@ -118,10 +123,15 @@ def dimension_one(keys, padded, pad, shape3, negative, dual, ordering, n_threads
         [slab(i) for i in range(slabs)]
     columns = np.concatenate(parts) if len(parts) > 1 else parts[0]
     columns.sort()
-    cleared = np.empty(npad, dtype=np.uint8)
-    square_births(pos, order, pivots, cleared, np.empty(npad + 1, dtype=np.int32),
-                  int(padded[0]), Hp, Wp, first_real)
-    births, deaths = reduce_columns(pos, order, pivots, cleared, columns, Hp, Wp)
+    # noise-like volumes (many columns left by the apparent pairs) are reduced with
+    # clearing on the rows and flowing kept columns; smoother ones without (see
+    # ``reduce_columns``): only the time and the memory differ, never the pairs
+    noisy = columns.size >= _NOISY * int(np.prod(shape3))
+    cleared = np.empty(npad if noisy else 0, dtype=np.uint8)
+    if noisy:
+        square_births(pos, order, pivots, cleared, np.empty(npad + 1, dtype=np.int32),
+                      int(padded[0]), Hp, Wp, first_real)
+    births, deaths = reduce_columns(pos, order, pivots, cleared, columns, Hp, Wp, noisy)
     if dual:
         births, deaths = deaths, births
     keep = keys[births] != keys[deaths]
