@@ -24,11 +24,8 @@ import numpy as np
 
 import fasttopo
 
-# the project's real volumes: ../shared/data from the repository root (or from the main
-# checkout's parent, for a worktree one level further down)
-_ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = next((p for p in (_ROOT.parent / "shared" / "data", _ROOT.parent.parent / "shared" / "data")
-             if p.exists()), _ROOT.parent / "shared" / "data")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchmarks.case import DATA  # noqa: E402  (../shared/data)
 DTYPES = ["bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
           "float32", "float64"]
 

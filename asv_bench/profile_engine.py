@@ -26,11 +26,11 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import textwrap
 
-_ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = next((p for p in (_ROOT.parent / "shared" / "data", _ROOT.parent.parent / "shared" / "data")
-             if p.exists()), _ROOT.parent / "shared" / "data")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchmarks.case import DATA  # noqa: E402  (../shared/data)
 
 _CHILD = textwrap.dedent(r"""
     import gc, json, sys, time
@@ -148,8 +148,10 @@ _CHILD = textwrap.dedent(r"""
 
 
 def run(spec, threads):
+    # (run from a neutral directory: ``PYTHONPATH`` picks the tree that is profiled)
     proc = subprocess.run([sys.executable, "-c", _CHILD, spec, str(threads), str(DATA)],
-                          capture_output=True, text=True, env=dict(os.environ))
+                          capture_output=True, text=True, env=dict(os.environ),
+                          cwd=tempfile.gettempdir())
     if proc.returncode:
         raise SystemExit(proc.stderr)
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -1,7 +1,6 @@
 """Targets of the persistence engine on volumes (all dimensions), against cripser."""
 
 import json
-import pathlib
 import subprocess
 import sys
 import textwrap
@@ -9,11 +8,8 @@ import textwrap
 import cripser
 import numpy as np
 
-from .case import Case, Measure
+from .case import DATA, Case, Measure
 from fasttopo import persistence
-
-# the project's real volumes: ../shared/data from the repository root (as in tests/data.py)
-DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 _MEMORY = textwrap.dedent("""
     import gc, json, sys
