@@ -104,6 +104,7 @@ _CHILD = textwrap.dedent(r"""
         large_images: ["fill_keys", "sentinel_padding", "scan_rows", "scan_rows_bordered",
                        "fix_ties", "sweep", "unpad", "voxel_order", "dimension_one"],
         volumes: ["apparent_pairs", "square_births", "reduce_columns", "_pack_voxels",
+                  "_counting_order",
                   "fix_ties", "_padding_first", "_positions"],
         entry: ["threaded_pairs", "gather_values"],
     }
