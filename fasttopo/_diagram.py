@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._validation import check_dim, check_int
+from ._validation import check_bool, check_connectivity, check_dim, check_int
 
 __all__ = ["PersistenceDiagram"]
 
@@ -11,9 +11,59 @@ _EXACT_LIMIT = 2**52
 
 
 def _frozen(array, dtype, name):
-    out = np.array(array, dtype=dtype, copy=True).reshape(-1)
+    """A read-only 1-D copy of ``array`` as ``dtype``, checked: numbers only, integers for
+    integer fields (no NaN silently cast to -2**63), no NaN for values."""
+    if isinstance(array, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D array of numbers, got {type(array).__name__}")
+    try:
+        values = np.asarray(array)
+    except Exception as exc:  # ragged lists ...
+        raise TypeError(f"{name} must be a 1-D array of numbers ({exc})") from None
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    if values.ndim > 1:
+        raise ValueError(f"{name} must be 1-D, got shape {values.shape}")
+    if np.dtype(dtype).kind == "i" and values.dtype.kind == "f":
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            raise ValueError(f"{name} must hold integers, got {values[bad][:3].tolist()}")
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        where = int(np.flatnonzero(np.isnan(values))[0])
+        raise ValueError(f"{name} contains NaN at position {where}")
+    out = np.array(values, dtype=dtype, copy=True).reshape(-1)
     out.setflags(write=False)
     return out
+
+
+def _check_shape(shape):
+    """The image shape as a tuple of ints >= 1 (1 to 3 dimensions, as the engine's)."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
+    dims = tuple(check_int(s, "shape", 1) for s in dims)
+    if not 1 <= len(dims) <= 3:
+        raise ValueError(f"shape must have 1, 2 or 3 dimensions, got {dims}")
+    return dims
+
+
+def _check_fields(fields, shape):
+    """ValueError for dimensions, pixel indices or births the image cannot have."""
+    size = int(np.prod(shape))
+    dim, bi, di = fields["dim"], fields["birth_index"], fields["death_index"]
+    if len(dim) and (dim.min() < 0 or dim.max() >= len(shape)):
+        raise ValueError(f"dim must be between 0 and {len(shape) - 1} for a {len(shape)}D "
+                         f"image, got {int(dim.min())}..{int(dim.max())}")
+    if len(bi) and (bi.min() < 0 or bi.max() >= size):
+        raise ValueError(f"birth_index must be flat indices of an image of shape {shape} "
+                         f"(0 to {size - 1}), got {int(bi.min())}..{int(bi.max())}")
+    if len(di) and (di.min() < -1 or di.max() >= size):
+        raise ValueError(f"death_index must be flat indices of an image of shape {shape} "
+                         f"(0 to {size - 1}, -1 for an essential class), got "
+                         f"{int(di.min())}..{int(di.max())}")
+    if not np.isfinite(fields["birth"]).all():
+        raise ValueError("birth must be finite (only the death of an essential class is "
+                         "infinite)")
 
 
 class PersistenceDiagram:
@@ -58,8 +108,17 @@ class PersistenceDiagram:
 
     Raises
     ------
+    TypeError
+        If an array does not hold real numbers (strings, objects, dates,
+        complex), ``shape`` is not a tuple of ints, ``connectivity`` is
+        not an int or ``superlevel`` not a bool.
     ValueError
-        If the arrays do not all have the same length.
+        If the arrays do not all have the same length or are not 1-D,
+        an integer field holds non-integers or NaN, a value is NaN or a
+        birth infinite, ``shape`` has a size < 1 or more than 3
+        dimensions, ``connectivity`` is not from 1 to ``len(shape)``, a
+        dimension is not from 0 to ``len(shape) - 1`` or a pixel index
+        lies outside the image (-1 only for an essential death).
 
     Notes
     -----
@@ -103,11 +162,15 @@ class PersistenceDiagram:
         lengths = {name: len(a) for name, a in fields.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"diagram arrays must have equal lengths, got {lengths}")
+        shape = _check_shape(shape)
+        connectivity = check_connectivity(check_int(connectivity, "connectivity"), len(shape))
+        superlevel = check_bool(superlevel, "superlevel")
+        _check_fields(fields, shape)
         for name, a in fields.items():
             object.__setattr__(self, name, a)
-        object.__setattr__(self, "shape", tuple(int(s) for s in shape))
-        object.__setattr__(self, "connectivity", int(connectivity))
-        object.__setattr__(self, "superlevel", bool(superlevel))
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "connectivity", connectivity)
+        object.__setattr__(self, "superlevel", superlevel)
 
     @classmethod
     def _from_owned(cls, dim, birth, death, birth_index, death_index, shape,

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _engine
 from ._validation import (check_bool, check_image, check_images_type, check_list, check_n_jobs,
-                          check_options, check_stack, require)
+                          check_options, check_stack, require, warn_if_colour)
 
 __all__ = ["persistence", "persistence_batch"]
 
@@ -23,7 +23,10 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
     image : (N,), (M, N) or (P, M, N) array_like
         Any real dtype or bool, any memory layout.  float16 is upcast to
         float32.  Values must be finite.  The pairing is computed on the
-        exact values (int64 beyond 2**53 is not rounded).
+        exact values (int64 beyond 2**53 is not rounded).  A colour image
+        (M, N, 3|4) is a volume to this function (with a UserWarning, as
+        scikit-image's grey-level functions give): convert it first, e.g.
+        with :func:`skimage.color.rgb2gray`.
     max_dim : int, optional
         Largest homology dimension to compute, from 0 to ``image.ndim - 1``.
         Default: all (``image.ndim - 1``).
@@ -106,6 +109,7 @@ def persistence(image, *, max_dim=None, connectivity=None, superlevel=False):
            [ 1.,  2.,  4.]])
     """
     image = check_image(image, finite=False)  # NaN and inf: found by the engine
+    warn_if_colour(image.shape)
     options = check_options(image.ndim, max_dim, connectivity, superlevel)
     return _engine.compute(image, _engine.Options(*options, _engine.cores()), one=True)
 
@@ -170,6 +174,7 @@ def persistence_batch(images, *, max_dim=None, connectivity=None, superlevel=Fal
                                           and not isinstance(images, (list, tuple))):
         images = check_stack(images)
         ndim = images.ndim - 1
+        warn_if_colour(images.shape[1:], "images[0]")
     else:
         images, ndim = check_list(images)
     if len(images) == 0:

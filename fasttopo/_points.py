@@ -8,7 +8,7 @@ from ._diagram import PersistenceDiagram
 from ._validation import check_dim as _check_dim_range
 from ._validation import reject_masked
 
-__all__ = ["points", "check_dim", "check_dim_of", "select", "as_batch"]
+__all__ = ["points", "check_dim", "check_dim_of", "check_dim_applies", "select", "as_batch"]
 
 
 def points(diagram, name):
@@ -59,6 +59,19 @@ def check_dim_of(dim, diagram):
         _check_dim_range(dim, diagram.ndim)
 
 
+def check_dim_applies(dim, diagrams, what):
+    """ValueError if ``dim`` is given but none of ``diagrams`` is a PersistenceDiagram.
+
+    Plain arrays of (birth, death) points carry no dimensions: beside a
+    PersistenceDiagram they are taken as the points of dimension ``dim``,
+    but with arrays alone ``dim`` would select nothing (``what`` names them).
+    """
+    if dim is not None and not any(isinstance(d, PersistenceDiagram) for d in diagrams):
+        raise ValueError(f"dim={dim} selects a homology dimension of PersistenceDiagram "
+                         f"inputs, but {what} arrays of (birth, death) points, which have "
+                         f"none: pass dim=None, or select the points of one dimension first")
+
+
 def select(diagram, dim, name):
     """The (n, 2) points of one diagram, restricted to dimension ``dim`` if given."""
     array, dims = points(diagram, name)
@@ -77,14 +90,19 @@ def _is_item(obj):
     return False
 
 
-def as_batch(diagrams, dim, name="diagrams"):
+def as_batch(diagrams, dim, name="diagrams", strict=True):
     """``(list of (n, 2) arrays, is_batch)`` from one diagram or a collection.
 
     One diagram: a PersistenceDiagram or an (n, 2) array (also a nested
     list of pairs).  A collection: a list/tuple of diagrams or an
-    (N, n, 2) array.
+    (N, n, 2) array.  With ``strict``, a ``dim`` given for arrays alone is
+    a ValueError (``check_dim_applies``).
     """
     dim = check_dim(dim)
+    if strict and dim is not None:
+        items = [diagrams] if _is_item(diagrams) or not isinstance(diagrams, (list, tuple)) \
+            else diagrams
+        check_dim_applies(dim, items, f"{name} {'is' if items is not diagrams else 'are'}")
     if _is_item(diagrams):
         return [select(diagrams, dim, name)], False
     if isinstance(diagrams, np.ndarray):          # ndim 3

@@ -8,10 +8,21 @@ import numpy as np
 
 __all__ = ["check_image", "check_connectivity", "check_max_dim", "check_options", "check_n_jobs",
            "check_finite", "check_bool", "check_dim", "check_images_type", "check_stack",
-           "check_list", "check_rng", "reject_masked", "require"]
+           "check_list", "check_rng", "reject_masked", "require", "warn_if_colour"]
 
 # native-order dtypes accepted as they are (the common case, checked first)
 _PLAIN_DTYPES = frozenset(np.dtype(code) for code in "?bBhHiIlLqQfd")
+
+
+def warn_if_colour(shape, name="image"):
+    """A UserWarning, as scikit-image gives, for an (M, N, 3|4) image: persistence treats it
+    as a volume of 3 or 4 slices, which is rarely what a colour image means."""
+    if len(shape) == 3 and shape[-1] in (3, 4) and min(shape[:2]) > 4:
+        import warnings
+        warnings.warn(f"{name} of shape {tuple(shape)} looks like a colour (RGB/RGBA) image; "
+                      f"persistence treats it as a volume of {shape[-1]} slices. Convert it "
+                      f"to grey first (skimage.color.rgb2gray), or pass one channel, e.g. "
+                      f"{name}[..., 0]", UserWarning, stacklevel=3)
 
 
 def check_finite(array, name):

@@ -40,7 +40,13 @@ def _cases():
         ("batch", lambda: fasttopo.persistence_batch(rng.random((4, 16, 16)))),
         ("image functions", lambda: fasttopo.topological_process(image, smooth=1)),
         ("training targets", lambda: fasttopo.persistence_targets_batch(rng.random((2, 8, 8)))),
+        ("representative cycles", lambda: [fasttopo.representative_cycles(v, fasttopo.persistence(
+            v, connectivity=c)) for v in (image, rng.random((6, 6, 6))) for c in (1, v.ndim)]),
         ("torch layer", nn_layer),
+        ("Betti matching", lambda: [fasttopo.betti_matching(rng.random(shape),
+                                                            rng.random(shape) > 0.5,
+                                                            connectivity=c)
+                                    for shape in ((16, 16), (6, 6, 6)) for c in (1, len(shape))]),
     ]
 
 

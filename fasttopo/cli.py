@@ -9,11 +9,12 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from ._io import IMAGE_KINDS as _IMAGE_KINDS
-from ._io import ImageReadError, load_image
+from ._io import MAX_PIXELS, ImageReadError, load_image
 from ._io import one_line as _one_line
 
 __all__ = ["main"]
@@ -59,26 +60,56 @@ def _parser():
                               "a first '#' line gives the shape)")
     diagram.add_argument("--plot", default=None, metavar="FILE.png",
                          help="draw the diagram with matplotlib (png, pdf, svg, ...)")
+    diagram.add_argument("--cycles", type=int, default=None, metavar="N",
+                         help="with --plot: also draw, over the image, the representative "
+                              "cycles of the N longest-lived pairs (volumes: maximum "
+                              "projection along the first axis)")
+    diagram.add_argument("--overwrite", action="store_true",
+                         help="replace existing --out / --plot files (without it, an existing "
+                              "file is an error, before anything is computed)")
+    diagram.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                         help=f"refuse image files whose header declares more than N pixels, "
+                              f"before decoding them (default {MAX_PIXELS:,} = 2**27)")
     sub.add_parser("warmup", help="compile every kernel once (progress bar)",
                    description="Compile fasttopo's kernels for this machine ahead of the first "
                                "call; later processes load them from the Numba cache.")
     return parser
 
 
-def _check_writable(path, option):
+def _check_writable(path, option, overwrite):
+    """UsageError unless ``path`` can be written, tried for real (permission bits say
+    nothing for root or a read-only file system): an existing file is opened for
+    update without truncation (only with ``overwrite``), a new one created and removed."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise UsageError(f"{option} {path}: is a directory")
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f"{option} {path}: not writable")
+    exists = os.path.exists(path)
+    if exists and not overwrite:
+        raise UsageError(f"{option} {path}: the file exists (pass --overwrite to replace it)")
+    try:
+        if exists:
+            with open(path, "r+b"):
+                pass
+        else:
+            with open(path, "xb"):
+                pass
+            os.remove(path)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: not writable ({exc.strerror or exc})") from None
 
 
 def _check_options(args):
     """Everything that does not need the image, checked before reading it."""
     if args.top < 0:
         raise UsageError(f"--top must be >= 0, got {args.top}")
+    if args.cycles is not None and args.cycles < 1:
+        raise UsageError(f"--cycles must be >= 1, got {args.cycles}")
+    if args.cycles is not None and args.plot is None:
+        raise UsageError("--cycles N draws the cycles on the --plot figure: add --plot FILE.png")
+    if args.max_pixels < 1:
+        raise UsageError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if args.max_dim is not None and args.max_dim < 0:
         raise UsageError(f"--max-dim must be >= 0, got {args.max_dim}")
     if args.connectivity is not None and args.connectivity < 1:
@@ -87,7 +118,7 @@ def _check_options(args):
         ext = os.path.splitext(args.out)[1].lower()
         if ext not in (".npz", ".csv"):
             raise UsageError(f"--out must end in .npz or .csv, got {args.out!r}")
-        _check_writable(args.out, "--out")
+        _check_writable(args.out, "--out", args.overwrite)
     if args.plot is not None:
         from ._validation import missing_extra
         try:
@@ -99,7 +130,7 @@ def _check_options(args):
         if ext not in kinds:
             suffixes = ", ".join("." + k for k in sorted(kinds))
             raise UsageError(f"--plot must end in one of {suffixes}, got {args.plot!r}")
-        _check_writable(args.plot, "--plot")
+        _check_writable(args.plot, "--plot", args.overwrite)
 
 
 def _check_image_options(args, image):
@@ -172,15 +203,19 @@ def _run_diagram(args, out):
         image, name = skimage.data.camera(), "skimage.data.camera()"
     else:
         try:
-            image = load_image(args.image, keep_channels=args.keep_channels)
+            image = load_image(args.image, keep_channels=args.keep_channels,
+                               max_pixels=args.max_pixels)
         except ImageReadError as exc:
             raise UsageError(str(exc)) from None
         name = args.image
     image = _check_image_options(args, image)
     from . import persistence
     start = time.perf_counter()
-    diagram = persistence(image, max_dim=args.max_dim, connectivity=args.connectivity,
-                          superlevel=args.superlevel)
+    with warnings.catch_warnings():
+        if args.keep_channels:   # asked for: the channels are slices of a volume
+            warnings.filterwarnings("ignore", message=".*looks like a colour")
+        diagram = persistence(image, max_dim=args.max_dim, connectivity=args.connectivity,
+                              superlevel=args.superlevel)
     elapsed = time.perf_counter() - start
     kind = "superlevel" if diagram.superlevel else "sublevel"
     print(f"{name}: shape {image.shape}, dtype {image.dtype}, connectivity "
@@ -201,18 +236,42 @@ def _run_diagram(args, out):
         _save(diagram, args.out)
         print(f"pairs written to {args.out}", file=out)
     if args.plot:
-        _plot(diagram, name, args.plot)
-        print(f"diagram drawn to {args.plot}", file=out)
+        drawn = _cycles(image, diagram, args.cycles, out) if args.cycles else None
+        _plot(diagram, name, args.plot, drawn)
+        print(f"diagram{' and cycles' if drawn else ''} drawn to {args.plot}", file=out)
 
 
-def _plot(diagram, name, path):
+def _cycles(image, diagram, n, out):
+    """``(image, top, cycles)``: the cycles of the ``n`` longest-lived pairs, listed on ``out``."""
+    from .cycles import representative_cycles
+    top = diagram.top_k(n)
+    start = time.perf_counter()
+    cycles = representative_cycles(image, top)
+    elapsed = time.perf_counter() - start
+    sizes = ", ".join(f"{len(c)}" for c in cycles)
+    print(f"cycles of the {len(top)} longest-lived pairs (pixels each): {sizes}; time: "
+          f"{elapsed * 1e3:.1f} ms", file=out)
+    return image, top, cycles
+
+
+def _plot(diagram, name, path, drawn=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plot import diagram_title, plot_diagram
-    fig, ax = plt.subplots(figsize=(5, 5))
-    plot_diagram(diagram, ax=ax, title=f"{os.path.basename(name)}\n{diagram_title(diagram)}")
+    from .plot import diagram_title, plot_cycles, plot_diagram
+    title = f"{os.path.basename(name)}\n{diagram_title(diagram)}"
+    if drawn is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        plot_diagram(diagram, ax=ax, title=title)
+    else:
+        image, top, cycles = drawn
+        fig, (ax, right) = plt.subplots(1, 2, figsize=(11, 5))
+        plot_diagram(diagram, ax=ax, title=title)
+        plot_cycles(image, top, cycles, ax=right)
+        where = " (maximum projection along axis 0)" if image.ndim == 3 else ""
+        right.set_title(f"cycles of the {len(top)} longest-lived pairs{where}; numbers: "
+                        f"rank by lifetime", fontsize=9)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from ._validation import check_bool, require
 
-__all__ = ["plot_diagram", "plot_barcode", "plot_pairs_on_image", "diagram_title"]
+__all__ = ["plot_diagram", "plot_barcode", "plot_pairs_on_image", "plot_cycles", "diagram_title"]
 
 _MINUS_INF = "\u2212inf"   # typographic minus, as matplotlib's tick labels
 
@@ -362,3 +362,192 @@ def plot_pairs_on_image(image, diagram, *, k=10, dim=None, ax=None, cmap="gray",
             ax.annotate(str(i + 1), (bx[i], by[i]), xytext=(3, 3), textcoords="offset points",
                         color=color, fontsize=8)
     return ax
+
+
+def _plane(image, axis, index):
+    """A 3D image as the 2D picture drawn: slice ``index`` along ``axis``, or the maximum
+    projection along it (``index`` None); 1D and 2D images unchanged."""
+    if image.ndim < 3:
+        return image
+    return image.max(axis=axis) if index is None else np.take(image, index, axis=axis)
+
+
+def _project(coords, ndim, axis, index):
+    """(k, 2) coordinates drawn for (k, ndim) pixels: the other two axes of a volume, keeping
+    only the slice's pixels when ``index`` is given; (k, ndim) unchanged below 3D."""
+    if ndim < 3:
+        return coords
+    keep = [a for a in range(3) if a != axis]
+    if index is not None:
+        coords = coords[coords[:, axis] == index]
+    return coords[:, keep]
+
+
+def _draw_cycles(ax, picture, cycles, colors, fills, walks=(), markers=(), labels=(),
+                 linewidth=1.5):
+    """Paint cycles over a 2D ``picture`` already shown on ``ax`` (or a 1D signal drawn).
+
+    ``cycles``: (k, 2) (or (k, 1)) drawn coordinates per cycle; ``colors``:
+    one colour each; ``fills``: the opacity of each (regions below 1, loops
+    1).  ``walks``: ``(coords, colour)`` polylines closed back to their
+    start; ``markers``: ``(birth, death or None, colour)`` pixels;
+    ``labels``: ``(pixel, text, colour)``.  Shared by :func:`plot_cycles`
+    and an error map of matched features (two colours, one per image).
+    """
+    from matplotlib.colors import to_rgba
+    if picture.ndim == 1:
+        for coords, color, fill in zip(cycles, colors, fills):
+            x = np.unique(coords[:, 0])
+            ax.scatter(x, picture[x], s=12, color=color, alpha=max(fill, 0.5), zorder=3)
+        for birth, death, color in markers:
+            ax.scatter([birth[0]], [picture[birth[0]]], s=40, facecolors="none",
+                       edgecolors=color, linewidths=1.5, zorder=4)
+            if death is not None:
+                ax.scatter([death[0]], [picture[death[0]]], s=40, marker="x", color=color,
+                           linewidths=1.5, zorder=4)
+        for pixel, text, color in labels:
+            ax.annotate(text, (pixel[0], picture[pixel[0]]), xytext=(3, 3),
+                        textcoords="offset points", color=color, fontsize=8)
+        return ax
+    overlay = np.zeros(picture.shape + (4,))
+    for coords, color, fill in zip(cycles, colors, fills):
+        if len(coords):
+            overlay[coords[:, 0], coords[:, 1]] = to_rgba(color, alpha=fill)
+    ax.imshow(overlay, interpolation="nearest")
+    for coords, color in walks:
+        if len(coords) > 1:
+            closed = np.vstack([coords, coords[:1]])
+            ax.plot(closed[:, 1], closed[:, 0], color=color, lw=linewidth)
+    for birth, death, color in markers:
+        ax.scatter([birth[1]], [birth[0]], s=40, facecolors="none", edgecolors=color,
+                   linewidths=1.5)
+        if death is not None:
+            ax.scatter([death[1]], [death[0]], s=40, marker="x", color=color, linewidths=1.5)
+    for pixel, text, color in labels:
+        ax.annotate(text, (pixel[1], pixel[0]), xytext=(3, 3), textcoords="offset points",
+                    color=color, fontsize=8)
+    return ax
+
+
+def plot_cycles(image, diagram, cycles=None, *, ax=None, colors=None, cmap="gray", axis=0,
+                index=None, fill=0.35, markers=True, numbers=True, linewidth=1.5):
+    """Draw the representative cycles of the pairs of a diagram over the image.
+
+    Parameters
+    ----------
+    image : (N,), (M, N) or (P, M, N) array_like
+        The image the diagram was computed from.
+    diagram : PersistenceDiagram
+        The pairs to draw, e.g. ``persistence(image).top_k(5)``.
+    cycles : list of (k, ndim) ndarray, optional
+        Their cycles, as :func:`fasttopo.representative_cycles` returns
+        them (default: computed here).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's axes).
+    colors : sequence of colours, optional
+        One colour per pair (cycled; default matplotlib's ``tab10``).
+    cmap : str, optional
+        Colour map of the image.
+    axis : int, optional
+        Volumes: the axis across which the picture is taken (0, 1 or 2).
+    index : int, optional
+        Volumes: draw slice ``index`` along ``axis`` and the cycles' voxels
+        on it.  Default: the maximum projection of the image along
+        ``axis``, with the cycles' voxels projected onto it.
+    fill : float, optional
+        Opacity of the components of dimension 0 (regions); cycles of
+        higher dimensions are opaque.
+    markers : bool, optional
+        Mark each pair's birth pixel (circle) and death pixel (cross).
+    numbers : bool, optional
+        Label each cycle with its row number in ``diagram`` (from 1).
+    linewidth : float, optional
+        Width of the line through the voxels of a volume's loop
+        (dimension 1 of volumes: drawn in walk order, on projections).
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The axes drawn on (``plt.show()`` is never called).
+
+    Raises
+    ------
+    TypeError
+        If ``diagram`` is not a PersistenceDiagram.
+    ValueError
+        If ``image`` does not match ``diagram`` (shape, values), ``cycles``
+        has not one array per row, ``axis`` or ``index`` is out of range.
+    ImportError
+        If matplotlib is not installed (``pip install fasttopo[plot]``).
+
+    Notes
+    -----
+    Cycles are painted in row order, regions (dimension 0) under loops
+    and voids; a later cycle covers an earlier one where they share
+    pixels.  The cycle of an essential class, every pixel, is not
+    painted: its birth pixel is marked.  A 1D signal is drawn as a curve
+    with its cycles' samples.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import skimage.data
+    >>> from fasttopo import persistence
+    >>> from fasttopo.plot import plot_cycles
+    >>> image = skimage.data.coins()[::4, ::4]
+    >>> ax = plot_cycles(image, persistence(image, superlevel=True).top_k(4, dim=1))
+    >>> len(ax.images)   # the image and the cycles' overlay
+    2
+    """
+    plt = _pyplot()
+    markers = check_bool(markers, "markers")
+    numbers = check_bool(numbers, "numbers")
+    from . import representative_cycles
+    from ._validation import check_image, check_int
+    if cycles is None:
+        cycles = representative_cycles(image, diagram)
+    image = check_image(image)
+    if len(cycles) != len(diagram):
+        raise ValueError(f"cycles must hold one array per row of diagram ({len(diagram)}), "
+                         f"got {len(cycles)}")
+    if image.ndim == 3:
+        axis = check_int(axis, "axis", 0)
+        if axis > 2:
+            raise ValueError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
+        if index is not None:
+            index = check_int(index, "index", 0)
+            if index >= image.shape[axis]:
+                raise ValueError(f"index must be below image.shape[{axis}] = "
+                                 f"{image.shape[axis]}, got {index}")
+    picture = _plane(image, axis, index)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6) if image.ndim > 1 else (8, 3))
+    if picture.ndim == 2:
+        ax.imshow(picture, cmap=cmap, interpolation="nearest")
+    else:
+        ax.plot(np.arange(picture.size), picture, color="0.4", lw=1)
+    palette = list(colors) if colors else plt.get_cmap("tab10").colors
+    order = sorted(range(len(diagram)), key=lambda i: (diagram.dim[i] != 0, i))
+    order = [i for i in order if not diagram.is_essential[i]] + \
+        [i for i in order if diagram.is_essential[i]]
+    drawn, shades, fills, walks, marks, texts = [], [], [], [], [], []
+    births, deaths = diagram.birth_coordinates(), diagram.death_coordinates()
+    for i in order:
+        color = palette[i % len(palette)]
+        coords = np.asarray(cycles[i], dtype=np.int64).reshape(-1, image.ndim)
+        if diagram.is_essential[i]:   # every pixel: marked at its birth pixel only
+            coords = coords[:0]
+        drawn.append(_project(coords, image.ndim, axis, index))
+        shades.append(color)
+        fills.append(fill if diagram.dim[i] == 0 else 1.0)
+        if image.ndim == 3 and diagram.dim[i] == 1 and index is None:
+            walks.append((drawn[-1], color))
+        birth = _project(births[i:i + 1], image.ndim, axis, index)
+        death = _project(deaths[i:i + 1], image.ndim, axis, index)
+        if markers and len(birth):
+            marks.append((birth[0], death[0] if len(death) and not diagram.is_essential[i]
+                          else None, color))
+        if numbers and len(birth):
+            texts.append((birth[0], str(i + 1), color))
+    return _draw_cycles(ax, picture, drawn, shades, fills, walks, marks, texts, linewidth)

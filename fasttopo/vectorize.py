@@ -23,6 +23,10 @@ from ._validation import check_bool
 __all__ = ["persistence_image", "betti_curve", "persistence_landscape", "diagram_histogram"]
 
 
+#: the most values one vectorisation of one diagram may have (resolution, bins)
+MAX_SAMPLES = 1 << 24
+
+
 # ------------------------------------------------------------------ helpers
 def _finite(points):
     return points[np.isfinite(points).all(axis=1)]
@@ -35,6 +39,10 @@ def _resolution(value, name, count):
     values = np.broadcast_to(values, (count,)).astype(np.int64)
     if (values < 1).any():
         raise ValueError(f"{name} must be >= 1, got {value!r}")
+    samples = int(np.prod([int(v) for v in values], dtype=object))
+    if samples > MAX_SAMPLES:
+        raise ValueError(f"{name}={value!r} asks for {samples:,} values per diagram; at most "
+                         f"{MAX_SAMPLES:,} (2**24)")
     return tuple(int(v) for v in values)
 
 

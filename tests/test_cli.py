@@ -169,7 +169,7 @@ def test_csv_has_coordinates_and_shape(tmp_path, capsys, rng):
     np.testing.assert_array_equal(table[:, 7:9].astype(int), dgm.death_coordinates())
     big = tmp_path / "big.npy"
     np.save(big, image.astype(np.int64) + 2**62)
-    assert main(["diagram", str(big), "--out", str(csv)]) == 0
+    assert main(["diagram", str(big), "--out", str(csv), "--overwrite"]) == 0
     capsys.readouterr()
     rows = [line.split(",") for line in csv.read_text().splitlines()[2:]]
     exact = persistence(image.astype(np.int64) + 2**62)
@@ -192,3 +192,37 @@ def test_warmup_runs_every_kind_of_call(capsys):
     from fasttopo._warmup import _cases
     assert main(["warmup"]) == 0
     assert f"compiled {len(_cases())} kinds of call" in capsys.readouterr().out
+
+
+def test_declared_size_is_checked_before_decoding(tmp_path, capsys):
+    # a 12000 x 12000 PNG of zeros compresses to ~140 KB: refused from its header
+    import imageio.v3 as iio
+    bomb = tmp_path / "bomb.png"
+    iio.imwrite(bomb, np.zeros((12000, 12000), dtype=np.uint8))
+    assert bomb.stat().st_size < 1 << 20
+    assert main(["diagram", str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert "declares 144,000,000 pixels" in err and "--max-pixels" in err
+    small = tmp_path / "small.npz"
+    np.savez_compressed(small, volume=np.zeros((40, 40, 40), dtype=np.uint8))
+    assert main(["diagram", str(small), "--max-pixels", "1000", "--max-dim", "0"]) == 2
+    assert "declares 64,000 pixels" in capsys.readouterr().err
+    assert main(["diagram", str(small), "--max-pixels", "64000", "--max-dim", "0"]) == 0
+    assert main(["diagram", "--max-pixels", "0"]) == 2
+    capsys.readouterr()
+
+
+def test_outputs_are_checked_for_real_and_never_overwritten_silently(tmp_path, capsys):
+    out = tmp_path / "pairs.npz"
+    out.write_bytes(b"keep me")
+    assert main(["diagram", "--max-dim", "0", "--out", str(out)]) == 2
+    assert "the file exists (pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"keep me"
+    assert main(["diagram", "--max-dim", "0", "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes() != b"keep me"
+    capsys.readouterr()
+    # a place that cannot be written even by root: refused before computing anything
+    assert main(["diagram", "--max-dim", "0", "--out", "/proc/fasttopo-pairs.npz"]) == 2
+    captured = capsys.readouterr()
+    assert "not writable" in captured.err and "time:" not in captured.out
+    assert not list(tmp_path.glob("*.csv"))

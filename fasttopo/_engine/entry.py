@@ -27,7 +27,7 @@ from .buffers import as_3d, pool
 from .gather import gather_values
 from .keys import fill_keys, image_bits, sentinel_room, wide_bits
 from .large_images import threaded_pairs
-from .planning import plan
+from .planning import check_memory, plan
 from .small_images import NO_SENTINEL, NOT_FINITE, chunk_tasks, collect_pairs, small_buffers
 
 __all__ = ["Options", "Pairs", "compute", "filtration_keys"]
@@ -69,6 +69,7 @@ def compute(images, options, *, one=False, as_pairs=False, on_image=None):
     PersistenceDiagram, list of PersistenceDiagram or Pairs
     """
     if one:
+        check_memory(images.shape, options.max_dim)
         arrays, frozen = _one(images, options, options.n_threads, "image")
         cls = _diagram.PersistenceDiagram
         make = cls._from_frozen if frozen else (lambda a, *rest: cls._from_owned(*a, *rest))
@@ -158,6 +159,10 @@ def _pairs(images, options, on_image=None):
         empty = np.empty(0, dtype=np.int64)
         return Pairs(np.empty(0, np.int8), np.empty(0), np.empty(0), empty, empty, empty, empty)
     max_dim, connectivity, superlevel, n_threads = options
+    shapes = {image.shape for image in images} if not isinstance(images, np.ndarray) \
+        else {images.shape[1:]}
+    for shape in shapes:
+        check_memory(shape, max_dim, min(n_threads, count), "images")
     if isinstance(images, np.ndarray):
         p = plan(images.shape[1:], max_dim, n_threads, stack=True)
         if p.path == "batch" and sentinel_room(images, superlevel):

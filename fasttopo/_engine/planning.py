@@ -13,9 +13,10 @@ path           when
 """
 
 import math
+import os
 from collections import namedtuple
 
-__all__ = ["SMALL", "SPLIT", "Plan", "plan"]
+__all__ = ["SMALL", "SPLIT", "Plan", "plan", "check_memory", "available_memory"]
 
 # below this many pixels one serial Numba call beats threads and NumPy's sort
 SMALL = 1 << 16
@@ -40,3 +41,48 @@ def plan(shape, max_dim, n_threads, stack=False):
         split = top and n_threads > 1 and size >= SPLIT
         return Plan("split" if split else "small", top, False, 2 if split else 1)
     return Plan("threaded", top, middle, n_threads if size >= SMALL else 1)
+
+
+#: bytes of scratch per pixel that the threaded path needs at the very least (keys,
+#: parents, candidates, rings), and per voxel for dimension 1 of a volume (pivots,
+#: positions): lower bounds (measured: 26-32 B/px for 2D, 31-174 B/voxel for volumes),
+#: so that an image that could fit is never refused
+_BYTES_PER_PIXEL = 16
+_BYTES_PER_VOXEL_MIDDLE = 24
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(shape, max_dim, at_once=1, name="image"):
+    """MemoryError, before any work, if ``at_once`` images of ``shape`` cannot fit.
+
+    Compares a lower bound of the engine's scratch memory with the memory
+    available now; the message names the size.
+    """
+    pixels = math.prod(shape)
+    if pixels < SMALL:
+        return
+    per_pixel = _BYTES_PER_PIXEL + (_BYTES_PER_VOXEL_MIDDLE if len(shape) == 3 and max_dim >= 1
+                                    else 0)
+    need = pixels * per_pixel * at_once
+    free = available_memory()
+    if free is not None and need > free:
+        what = (f"{at_once} {name} at once of shape {tuple(shape)} ({pixels:,} pixels each)"
+                if at_once > 1 else f"{name} of shape {tuple(shape)} ({pixels:,} pixels)")
+        raise MemoryError(f"persistence of {what} needs at least "
+                          f"{need / 2**30:.1f} GiB of scratch memory; {free / 2**30:.1f} GiB "
+                          f"are available (use max_dim=0 for volumes, or crop or downsample "
+                          f"the image)")

@@ -18,7 +18,8 @@ voxels (see ``cubical_reduction.pyx``):
 import numpy as np
 from numba import njit
 
-from .cubical_reduction import apparent_pairs, reduce_columns, square_births
+from .cubical_clearing import square_births
+from .cubical_reduction import apparent_pairs, reduce_columns
 from .keys import fix_ties, pack, unpack
 
 __all__ = ["voxel_order", "dimension_one"]
@@ -164,11 +165,13 @@ def dimension_one(keys, padded, pad, shape3, negative, dual, ordering, n_threads
     # clearing on the rows and flowing kept columns; smoother ones without (see
     # ``reduce_columns``): only the time and the memory differ, never the pairs
     noisy = columns.size >= _NOISY * int(np.prod(shape3))
-    cleared = np.empty(npad if noisy else 0, dtype=np.uint8)
+    cleared = None
     if noisy:
+        cleared = np.empty(npad, dtype=np.uint8)
         square_births(pos, order, pivots, cleared, np.empty(npad + 1, dtype=np.int32),
                       int(padded[0]), Hp, Wp, first_real)
-    births, deaths = reduce_columns(pos, order, pivots, cleared, columns, Hp, Wp, noisy)
+    births, deaths = reduce_columns(pos, order, pivots, columns, Hp, Wp, cleared=cleared,
+                                    flowing=noisy)
     if dual:
         births, deaths = deaths, births
     keep = keys[births] != keys[deaths]

@@ -8,8 +8,10 @@ one task per chunk of codes calls :func:`fasttopo.hamming_knn`.  The results
 are identical to those of the local functions, whatever the number of
 workers and the chunk sizes.
 
-They run on the default scheduler (threads of this process) when no
-:class:`distributed.Client` is active, else on the active client's cluster;
+They run in threads of this process when no :class:`distributed.Client` is
+active and no scheduler is chosen (also the bags of diagrams, whose Dask
+default would be processes), else on the active client's cluster or the
+chosen scheduler;
 the compiled kernels are then warmed once per worker process by a worker
 plugin (:func:`warm_up`).  ``import fasttopo`` does not import Dask (install
 with ``pip install fasttopo[dask]``).

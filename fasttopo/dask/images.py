@@ -8,8 +8,10 @@ one task per chunk of codes calls :func:`fasttopo.hamming_knn`.  The results
 are identical to those of the local functions, whatever the number of
 workers and the chunk sizes.
 
-They run on the default scheduler (threads of this process) when no
-:class:`distributed.Client` is active, else on the active client's cluster;
+They run in threads of this process when no :class:`distributed.Client` is
+active and no scheduler is chosen (also the bags of diagrams, whose Dask
+default would be processes), else on the active client's cluster or the
+chosen scheduler;
 the compiled kernels are then warmed once per worker process by a worker
 plugin (:func:`warm_up`).  ``import fasttopo`` does not import Dask (install
 with ``pip install fasttopo[dask]``).
@@ -21,6 +23,7 @@ import os
 
 import dask
 import dask.array as da
+import dask.threaded
 import dask.bag as db
 import numpy as np
 from dask.delayed import delayed
@@ -172,6 +175,11 @@ class _DiagramBag(db.Bag):
     Dask concatenates the partitions on a worker (a final task) and sends
     the list to the client: as a ``_Diagrams`` it is sent in one piece.
     """
+
+    # Dask's bags compute in processes by default; these run in threads of this process
+    # (the kernels release the GIL), unless a distributed Client is active or a scheduler
+    # is chosen (``compute(scheduler=...)``, ``dask.config.set(scheduler=...)``)
+    __dask_scheduler__ = staticmethod(dask.threaded.get)
 
     def __dask_postcompute__(self):
         return _finalize, ()

@@ -369,7 +369,7 @@ class _Threshold:
         self.row, self.col = match_row, match_col
 
 
-def _ground_cost(a, b, ii, jj, internal_p):
+def ground_cost(a, b, ii, jj, internal_p):
     db_ = np.abs(a[ii, 0] - b[jj, 0])
     dd_ = np.abs(a[ii, 1] - b[jj, 1])
     if np.isinf(internal_p):
@@ -423,7 +423,7 @@ def wasserstein_matching(a, b, order, internal_p, diagonal_cost=None):
         ii, jj = np.divmod(np.arange(n * m, dtype=np.int64), m)
     else:
         ii, jj = near.pairs()
-    cost = _ground_cost(a, b, ii, jj, internal_p) ** order
+    cost = ground_cost(a, b, ii, jj, internal_p) ** order
     keep = cost < da[ii] + db[jj]
     ii, jj, cost = ii[keep], jj[keep], cost[keep]
     lone_a = np.flatnonzero(np.bincount(ii, minlength=n) == 0)
@@ -454,7 +454,7 @@ def _dense_assignment(a, b, da, db, order, internal_p):
     """
     n, m = len(a), len(b)
     ii, jj = np.divmod(np.arange(n * m, dtype=np.int64), m)
-    pair_cost = _ground_cost(a, b, ii, jj, internal_p) ** order
+    pair_cost = ground_cost(a, b, ii, jj, internal_p) ** order
     big = 1.0 + 2.0 * (float(pair_cost.max()) + float(da.sum()) + float(db.sum()))
     cost = np.full((n + m, m + n), big)
     cost[:n, :m] = pair_cost.reshape(n, m)
@@ -470,7 +470,7 @@ def _total_cost(a, b, pairs, order, internal_p, da, db):
     """Sum of the pair costs: ground distance**order, or ``da``/``db`` for the diagonal."""
     i, j = pairs[:, 0], pairs[:, 1]
     both = (i >= 0) & (j >= 0)
-    total = np.sum(_ground_cost(a, b, i[both], j[both], internal_p) ** order)
+    total = np.sum(ground_cost(a, b, i[both], j[both], internal_p) ** order)
     total += np.sum(da[i[(i >= 0) & (j < 0)]]) + np.sum(db[j[(i < 0) & (j >= 0)]])
     return float(total)
 

@@ -12,12 +12,17 @@ import numbers
 import numpy as np
 
 from .._points import check_dim as _check_dim
+from .._points import check_dim_applies
 from .._points import check_dim_of as _check_dim_of
 from .._points import points as _points
 from .._validation import check_bool
-from ._matching import bottleneck_matching, wasserstein_matching
+from ._matching import bottleneck_matching, diagonal_distance, ground_cost, wasserstein_matching
 
 __all__ = ["bottleneck_distance", "wasserstein_distance", "distance", "check_order"]
+
+#: the largest Wasserstein order: the solvers compare costs ** order, and costs a
+#: thousandth of the largest one still count above it (1e-3 ** 64 > 1e-200)
+MAX_ORDER = 64
 
 _FINITE = -1
 _DIAGONAL = 6
@@ -62,13 +67,15 @@ def _category(points):
 
 
 def _solve(px, py, ix, iy, kind, order, internal_p):
-    """Distance part (max or sum of p-th powers) and matching of one group.
+    """Distance part and matching of one group.
 
-    Returns ``(value, pairs)``, ``pairs`` holding indices into px / py, or
-    ``(inf, None)`` when the essential parts cannot be matched.
+    Returns ``(value, pairs)``: ``value`` is the largest pair cost for the
+    bottleneck distance, the (unpowered) cost of every matched pair for the
+    Wasserstein distance; ``pairs`` holds indices into px / py.  ``(inf,
+    None)`` when the essential parts cannot be matched.
     """
     cx, cy = _category(px[ix]), _category(py[iy])
-    parts, value = [], 0.0
+    parts, value, costs = [], 0.0, []
     for c, axis in _AXIS.items():
         ex, ey = ix[cx == c], iy[cy == c]
         if len(ex) != len(ey):
@@ -85,15 +92,16 @@ def _solve(px, py, ix, iy, kind, order, internal_p):
         if kind == "bottleneck":
             value = max(value, float(gaps.max()))
         else:
-            value += float(np.sum(gaps ** order))
+            costs.append(gaps)
     fx, fy = ix[cx == _FINITE], iy[cy == _FINITE]
     a, b = px[fx], py[fy]
     if kind == "bottleneck":
         finite_value, pairs = bottleneck_matching(a, b)
         value = max(value, finite_value)
     else:
-        finite_value, pairs = wasserstein_matching(a, b, order, internal_p)
-        value += finite_value
+        pairs = wasserstein_matching(a, b, order, internal_p)[1]
+        costs.append(pair_costs(a, b, pairs, internal_p))
+        value = np.concatenate(costs)
     mapped = np.column_stack([_take(fx, pairs[:, 0]), _take(fy, pairs[:, 1])])
     parts.append(mapped)
     dx, dy = ix[cx == _DIAGONAL], iy[cy == _DIAGONAL]
@@ -121,28 +129,70 @@ def _parse_pair(X, Y, dim):
     dim = _check_dim(dim)
     _check_dim_of(dim, X)
     _check_dim_of(dim, Y)
+    check_dim_applies(dim, (X, Y), "X and Y are")
     return _points(X, "X"), _points(Y, "Y"), dim
 
 
 def distance(x, y, dim, kind, order, internal_p, matching):
     """Distance between parsed diagrams x = (points, dims), y = (points, dims)."""
     groups = _groups(x, y, dim)
-    # Solve at a scale where the largest finite coordinate is in [0.5, 1):
-    # a power of two, so exact; costs and their powers can then neither
-    # overflow nor lose the solvers' absolute tolerances.
-    scale = _unit_scale(x[0], y[0])
+    # Solve at a power-of-two scale (exact): for the bottleneck distance the largest
+    # finite coordinate goes to [0.5, 1), for the Wasserstein distance the largest
+    # distance of a finite point to the diagonal (costs do not depend on where the
+    # points sit, and the solvers see costs ** order: scaled by the lifetimes, the
+    # costs that matter can neither overflow nor vanish below the solvers' tolerances)
+    scale = _unit_scale(x[0], y[0]) if kind == "bottleneck" else _cost_scale(x[0], y[0])
     px, py = x[0] * scale, y[0] * scale
-    total, parts = 0.0, []
+    total, parts, costs = 0.0, [], []
     for ix, iy in groups:
         value, pairs = _solve(px, py, ix, iy, kind, order, internal_p)
         if pairs is None:
             return (np.inf, None) if matching else np.inf
-        total = max(total, value) if kind == "bottleneck" else total + value
+        if kind == "bottleneck":
+            total = max(total, value)
+        else:
+            costs.append(value)
         parts.append(pairs)
     if kind == "wasserstein":
-        total = total ** (1.0 / order)
+        total = p_norm(np.concatenate(costs) if costs else np.zeros(0), order)
     total = float(total / scale)
     return (total, _sorted_matching(parts)) if matching else total
+
+
+def p_norm(costs, order):
+    """``(sum of costs ** order) ** (1 / order)``, computed as ``M * ||costs / M||_p``.
+
+    ``M``, the largest cost, is factored out: no power overflows or
+    underflows to zero however large ``order`` is, so the result lies
+    between ``M`` and ``M * n ** (1 / order)`` (``W_p >= W_inf`` holds).
+    """
+    costs = np.asarray(costs, dtype=np.float64)
+    largest = float(costs.max(initial=0.0))
+    if largest == 0.0 or not np.isfinite(largest):
+        return largest
+    return largest * float(np.sum((costs / largest) ** order)) ** (1.0 / order)
+
+
+def pair_costs(a, b, pairs, internal_p):
+    """Unpowered cost of each pair of a matching of finite points (-1: the diagonal)."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    costs = np.empty(len(pairs), dtype=np.float64)
+    both = (i >= 0) & (j >= 0)
+    costs[both] = ground_cost(a, b, i[both], j[both], internal_p)
+    only_a, only_b = (i >= 0) & (j < 0), (i < 0) & (j >= 0)
+    costs[only_a] = diagonal_distance(a[i[only_a]], internal_p)
+    costs[only_b] = diagonal_distance(b[j[only_b]], internal_p)
+    return costs
+
+
+def _cost_scale(a, b):
+    """A power of two ``s`` with the largest finite point-to-diagonal gap * s in [0.5, 1)."""
+    gaps = [np.abs(p[:, 1] - p[:, 0]) for p in (a, b)]
+    values = np.concatenate([g[np.isfinite(g)] for g in gaps])
+    largest = float(values.max(initial=0.0))
+    if largest == 0.0:
+        return _unit_scale(a, b)
+    return float(np.ldexp(1.0, -np.frexp(largest)[1]))
 
 
 def _unit_scale(a, b):
@@ -157,9 +207,10 @@ def _unit_scale(a, b):
 def check_order(order, internal_p):
     if isinstance(order, (bool, np.bool_)) or not isinstance(order, numbers.Real):
         raise TypeError(f"order must be a real number >= 1, got {order!r}")
-    if not (1 <= order < np.inf):
-        raise ValueError(f"order must be >= 1 and finite (use bottleneck_distance for "
-                         f"order=inf), got {order}")
+    if not (1 <= order <= MAX_ORDER):
+        raise ValueError(f"order must be between 1 and {MAX_ORDER:g} (beyond, the optimal "
+                         f"matchings cannot be told apart in float64; W_p tends to the "
+                         f"bottleneck distance: use bottleneck_distance), got {order}")
     if isinstance(internal_p, (bool, np.bool_)) or not isinstance(internal_p, numbers.Real):
         raise TypeError(f"internal_p must be a real number >= 1 or inf, got {internal_p!r}")
     if not internal_p >= 1:
@@ -276,7 +327,11 @@ def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matchi
     X, Y : PersistenceDiagram or (n, 2) array_like
         The diagrams (as in :func:`bottleneck_distance`).
     order : float, optional
-        The exponent ``p >= 1`` (default 1).
+        The exponent ``p``, from 1 to 64 (default 1).  Large orders are
+        computed without overflow or underflow (the largest pair cost is
+        factored out), so ``W_p >= W_inf`` holds; beyond 64 the optimal
+        matchings cannot be told apart in float64: use
+        :func:`bottleneck_distance`, the limit ``p -> inf``.
     internal_p : float, optional
         The ground norm ``q`` in the plane: 1, 2, ..., or ``np.inf``
         (default, as in GUDHI).
@@ -298,7 +353,7 @@ def wasserstein_distance(X, Y, *, order=1.0, internal_p=np.inf, dim=None, matchi
     Raises
     ------
     ValueError
-        If a diagram is malformed, ``order`` is not in ``[1, inf)``,
+        If a diagram is malformed, ``order`` is not in ``[1, 64]``,
         ``internal_p < 1``, or ``dim`` is out of range (as in
         :func:`bottleneck_distance`).
     TypeError

@@ -4,6 +4,7 @@ import numpy as np
 
 from .._diagram import PersistenceDiagram
 from .._points import check_dim as _check_dim
+from .._points import check_dim_applies
 from .._points import check_dim_of as _check_dim_of
 from .._points import points as _points
 from .._validation import check_n_jobs
@@ -20,8 +21,9 @@ def pairwise_rows(parsed, pairs, dim, kind, order, internal_p):
             for i, j in pairs]
 
 
-def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, **params):
-    """Distance matrix of a collection of persistence diagrams.
+def pairwise_distances(diagrams, metric="bottleneck", *, Y=None, dim=None, n_jobs=None,
+                       **params):
+    """Distance matrix of a collection of persistence diagrams, or between two collections.
 
     Parameters
     ----------
@@ -29,6 +31,10 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
         The ``N`` diagrams.
     metric : {"bottleneck", "wasserstein"}, optional
         The distance (default "bottleneck").
+    Y : sequence of PersistenceDiagram or (n, 2) array_like, optional
+        A second collection of ``M`` diagrams: the result is then the
+        ``(N, M)`` matrix of the distances from ``diagrams[i]`` to ``Y[j]``
+        (as ``Y`` in :func:`sklearn.metrics.pairwise_distances`).
     dim : int, optional
         Homology dimension, as in :func:`bottleneck_distance` (default:
         every dimension, matched separately).
@@ -44,8 +50,9 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
 
     Returns
     -------
-    distances : (N, N) ndarray of float64
-        Symmetric, zero on the diagonal; each pair is computed once.
+    distances : (N, N) ndarray of float64, or (N, M) with ``Y``
+        Without ``Y``: symmetric, zero on the diagonal, each pair computed
+        once.
 
     Raises
     ------
@@ -53,7 +60,8 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
         If ``metric`` is unknown, a parameter does not belong to it, a
         diagram is malformed or ``dim`` is out of range.
     TypeError
-        If ``diagrams`` is not a sequence or ``n_jobs`` is not an int.
+        If ``diagrams`` or ``Y`` is not a sequence or ``n_jobs`` is not an
+        int.
 
     See Also
     --------
@@ -76,6 +84,9 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
            [2. , 1.5, 0. ]])
     >>> float(pairwise_distances(dgms, "wasserstein", order=2)[0, 2])
     2.0
+    >>> pairwise_distances(dgms[:2], Y=dgms[2:])
+    array([[2. ],
+           [1.5]])
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
@@ -83,25 +94,39 @@ def pairwise_distances(diagrams, metric="bottleneck", *, dim=None, n_jobs=None, 
     if unknown:
         raise ValueError(f"metric={metric!r} takes no parameter(s) {sorted(unknown)}")
     order, internal_p = check_order(params.get("order", 1.0), params.get("internal_p", np.inf))
-    if isinstance(diagrams, (PersistenceDiagram, str, bytes)) or not hasattr(diagrams, "__len__"):
-        raise TypeError(f"diagrams must be a sequence of diagrams, got "
-                        f"{type(diagrams).__name__}")
     dim = _check_dim(dim)
-    for d in diagrams:
-        _check_dim_of(dim, d)
-    parsed = [_points(d, f"diagrams[{i}]") for i, d in enumerate(diagrams)]
+    parsed = _parse_collection(diagrams, "diagrams", dim)
     n = len(parsed)
-    iu, ju = np.triu_indices(n, k=1)
-    pairs = list(zip(iu.tolist(), ju.tolist()))
+    if Y is not None:
+        parsed_y = _parse_collection(Y, "Y", dim)
+        check_dim_applies(dim, list(diagrams) + list(Y), "the diagrams and Y are all")
+        iu, ju = np.divmod(np.arange(n * len(parsed_y)), max(len(parsed_y), 1))
+        pairs = list(zip(iu.tolist(), (ju + n).tolist()))   # Y's diagrams follow X's
+        parsed = parsed + parsed_y
+    else:
+        check_dim_applies(dim, diagrams, "the diagrams are all")
+        iu, ju = np.triu_indices(n, k=1)
+        pairs = list(zip(iu.tolist(), ju.tolist()))
     workers = check_n_jobs(n_jobs)
     if workers == 1 or len(pairs) < _MIN_PAIRS_IN_THREADS:
         values = pairwise_rows(parsed, pairs, dim, metric, order, internal_p)
     else:
         values = _in_threads(parsed, pairs, dim, metric, order, internal_p, workers)
+    if Y is not None:
+        return np.asarray(values, dtype=np.float64).reshape(n, len(parsed) - n)
     out = np.zeros((n, n), dtype=np.float64)
     out[iu, ju] = values
     out[ju, iu] = values
     return out
+
+
+def _parse_collection(diagrams, name, dim):
+    """Parsed diagrams of a collection (``_points``), ``dim`` checked against each."""
+    if isinstance(diagrams, (PersistenceDiagram, str, bytes)) or not hasattr(diagrams, "__len__"):
+        raise TypeError(f"{name} must be a sequence of diagrams, got {type(diagrams).__name__}")
+    for d in diagrams:
+        _check_dim_of(dim, d)
+    return [_points(d, f"{name}[{i}]") for i, d in enumerate(diagrams)]
 
 
 # fewer pairs of diagrams than this: computed in this thread (threads cost more)

@@ -270,7 +270,7 @@ class DiagramHasher:
             If the hasher is neither trained nor loaded.
         """
         self._check_fitted()
-        items, is_batch = as_batch(diagrams, self.dim)
+        items, is_batch = as_batch(diagrams, self.dim, strict=False)
         if not is_batch:
             diagrams = [diagrams]
         codes = pack_codes(self.logits(diagrams) > 0)

@@ -35,7 +35,7 @@ def check_value_range(value_range):
 
 def unit_points(diagrams, dim, value_range, name="diagrams"):
     """Finite points of each diagram, mapped to and checked in [0, 1]^2."""
-    items, is_batch = as_batch(diagrams, dim, name)
+    items, is_batch = as_batch(diagrams, dim, name, strict=False)
     value_range = check_value_range(value_range)
     out = []
     for i, p in enumerate(items):

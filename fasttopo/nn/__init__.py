@@ -15,7 +15,9 @@ except ImportError:
     raise ImportError(missing_extra("torch", "fasttopo.nn")) from None
 
 from .approximation import PD0Approximator, approximate_diagrams  # noqa: E402
+from .betti_matching import BettiMatchingLoss, betti_matching_loss  # noqa: E402
 from .cubical import CubicalPersistence, persistence  # noqa: E402
+from .cycles import CycleWeights, cycle_indices, cycle_weights  # noqa: E402
 from .diagram_losses import TopKLifetimes, TotalPersistence, topk_lifetimes, total_persistence  # noqa: E402,E501
 from .diagrams import Diagrams  # noqa: E402
 from .features import persistence_features  # noqa: E402
@@ -30,4 +32,5 @@ __all__ = ["Diagrams", "persistence", "rips_persistence", "weak_alpha_persistenc
            "lifetime_sorted_loss", "localized_loss", "persistence_features",
            "CubicalPersistence", "RipsPersistence", "WeakAlphaPersistence", "AlphaPersistence",
            "TotalPersistence", "TopKLifetimes", "WassersteinLoss", "LifetimeSortedLoss",
-           "LocalizedLoss", "PD0Approximator", "approximate_diagrams"]
+           "LocalizedLoss", "PD0Approximator", "approximate_diagrams", "betti_matching_loss",
+           "BettiMatchingLoss", "cycle_indices", "cycle_weights", "CycleWeights"]

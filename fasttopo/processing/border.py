@@ -31,7 +31,9 @@ def modify_border(image, width, *, value=None, superlevel=False):
         Any real dtype or bool.
     width : int
         Border width in pixels: the ``width`` outermost pixels along every
-        axis are modified (0 returns an unmodified copy).
+        axis are modified (0 returns an unmodified copy).  A width of half
+        the shortest side or more reaches every pixel: the result is then
+        a constant image (every pixel lies within ``width`` of the border).
     value : scalar, optional
         The value given to the border.  Default: ``image.min()``, or
         ``image.max()`` if ``superlevel``.  It must be finite and

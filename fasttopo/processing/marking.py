@@ -60,9 +60,10 @@ def mark_objects(image, diagram=None, *, threshold=None, connectivity=None, supe
         The diagram of ``image`` (computed with ``max_dim=0`` if omitted).
         Only its finite dimension-0 pairs are used.
     threshold : float, optional
-        Lifetime threshold; default: the largest gap, as
-        :func:`lifetime_threshold`, of the lifetimes computed from the image
-        values (exact also for 64-bit integers beyond 2**53).
+        Lifetime threshold, >= 0: points that live longer are marked;
+        default: the largest gap, as :func:`lifetime_threshold`, of the
+        lifetimes computed from the image values (exact also for 64-bit
+        integers beyond 2**53).
     connectivity : int, optional
         1 to ``image.ndim`` as in :func:`skimage.measure.label`.  Default:
         the diagram's, or ``image.ndim`` if no diagram is given.
@@ -227,13 +228,14 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
         Any real dtype or bool.
     smooth : int, optional
         Side, in pixels, of the window of :func:`scipy.ndimage.uniform_filter`
-        applied first (borders: ``mode="nearest"``).  0, 1 or None: no
-        smoothing (the filtration is then the image's exact values).
+        applied first (borders: ``mode="nearest"``), at most the image's
+        longest side.  0, 1 or None: no smoothing (the filtration is then the
+        image's exact values).
     border_width : int, optional
         Width in pixels of the border set to the image minimum (maximum
         for ``superlevel``) by :func:`modify_border`; 0 leaves it as is.
     threshold : float, optional
-        Lifetime threshold (default: :func:`lifetime_threshold`).
+        Lifetime threshold, >= 0 (default: :func:`lifetime_threshold`).
     connectivity : int, optional
         1 to ``image.ndim`` as in :func:`skimage.measure.label` (default
         ``image.ndim``).
@@ -292,6 +294,10 @@ def topological_process(image, *, smooth=5, border_width=1, threshold=None, conn
     image = check_image(image)
     connectivity = check_connectivity(connectivity, image.ndim)
     smooth = 0 if smooth is None else check_int(smooth, "smooth", 0)
+    if smooth > max(image.shape):
+        raise ValueError(f"smooth must be at most the image's longest side, "
+                         f"{max(image.shape)} pixels (the window of the uniform filter), got "
+                         f"{smooth}")
     border_width = check_int(border_width, "border_width", 0)
     superlevel = check_bool(superlevel, "superlevel")
     if threshold is not None:

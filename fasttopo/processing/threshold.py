@@ -112,4 +112,7 @@ def check_threshold(threshold):
         raise TypeError(f"threshold must be a real number, got {threshold!r}") from None
     if np.isnan(value):
         raise ValueError("threshold must not be NaN")
+    if value < 0:
+        raise ValueError(f"threshold must be >= 0 (a lifetime: points living longer are "
+                         f"kept), got {value}")
     return value

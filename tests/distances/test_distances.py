@@ -261,7 +261,7 @@ def test_inputs_are_not_modified_and_lists_work():
     (lambda: bottleneck_distance("abc", []), TypeError, "PersistenceDiagram"),
     (lambda: bottleneck_distance([], [], dim=0.5), TypeError, "dim must be an int"),
     (lambda: bottleneck_distance([], [], matching=1), TypeError, "matching"),
-    (lambda: wasserstein_distance([], [], order=0.5), ValueError, "order must be >= 1"),
+    (lambda: wasserstein_distance([], [], order=0.5), ValueError, "order must be between 1 and 64"),
     (lambda: wasserstein_distance([], [], order=INF), ValueError, "bottleneck_distance"),
     (lambda: wasserstein_distance([], [], internal_p=0), ValueError, "internal_p"),
     (lambda: wasserstein_distance([], [], order="2"), TypeError, "order"),
@@ -269,6 +269,8 @@ def test_inputs_are_not_modified_and_lists_work():
     (lambda: pairwise_distances([[]], order=2), ValueError, "takes no parameter"),
     (lambda: pairwise_distances([[]], n_jobs=0), ValueError, "n_jobs"),
     (lambda: pairwise_distances(np.zeros((2, 2))[0, 0]), TypeError, "sequence"),
+    (lambda: pairwise_distances([[]], Y=3), TypeError, "Y must be a sequence"),
+    (lambda: pairwise_distances([[]], Y=[[[0, np.nan]]]), ValueError, r"Y\[0\] contains NaN"),
 ])
 def test_bad_inputs_are_named(call, error, match):
     with pytest.raises(error, match=match):
@@ -294,6 +296,27 @@ def test_pairwise_distances_in_processes_equal_serial():
     rng = np.random.default_rng(6)
     dgms = [random_diagram(rng, 8, "uniform") for _ in range(12)]  # 66 pairs: processes
     assert np.array_equal(pairwise_distances(dgms, n_jobs=2), pairwise_distances(dgms, n_jobs=1))
+    # between two collections: 8 x 9 = 72 pairs, also in threads
+    assert np.array_equal(pairwise_distances(dgms[:8], Y=dgms[3:], n_jobs=2),
+                          pairwise_distances(dgms[:8], Y=dgms[3:], n_jobs=1))
+
+
+def test_pairwise_distances_between_two_collections():
+    rng = np.random.default_rng(7)
+    X = [random_diagram(rng, n, "exponential") for n in (0, 5, 12)]
+    Y = [random_diagram(rng, n, "exponential") for n in (3, 0, 7, 9)]
+    for metric, params, fn in (("bottleneck", {}, bottleneck_distance),
+                               ("wasserstein", {"order": 2}, wasserstein_distance)):
+        matrix = pairwise_distances(X, metric, Y=Y, n_jobs=1, **params)
+        assert matrix.shape == (3, 4)
+        assert matrix.tolist() == [[fn(x, y, **params) for y in Y] for x in X]
+    assert pairwise_distances(X, Y=[]).shape == (3, 0)
+    assert pairwise_distances([], Y=Y).shape == (0, 4)
+    # dimensions of PersistenceDiagrams are matched separately, dim= selects one
+    images = rng.random((3, 9, 9))
+    A, B = [persistence(a) for a in images[:2]], [persistence(images[2])]
+    assert pairwise_distances(A, Y=B, dim=1)[:, 0].tolist() == \
+        [bottleneck_distance(a, B[0], dim=1) for a in A]
 
 
 def test_matching_indices_refer_to_the_diagram_pairs():

@@ -8,7 +8,8 @@ from scipy.ndimage import gaussian_filter
 
 import fasttopo
 from fasttopo._engine import volumes
-from fasttopo._engine.cubical_reduction import apparent_pairs, square_births
+from fasttopo._engine.cubical_clearing import square_births
+from fasttopo._engine.cubical_reduction import apparent_pairs
 from fasttopo._engine.keys import packing
 from fasttopo._engine.neighbourhood import geometry
 
