@@ -91,8 +91,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     old, new = args.old.resolve(), args.new.resolve()
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-    from benchmarks.case import data_dir
-    data = data_dir(new)
+    from benchmarks.case import DATA as data   # this checkout's ../shared/data
     for case in args.cases:
         ratios = []
         for _ in range(args.rounds):

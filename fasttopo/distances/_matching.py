@@ -57,6 +57,20 @@ _SLACK = 8 * np.finfo(np.float64).eps
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def _bisect(values, x, right):
+    """``np.searchsorted(values, x, side="right" if right else "left")`` for sorted
+    finite ``values`` (NumPy's, compiled by Numba, adds a second to the first call)."""
+    lo, hi = 0, values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x or (right and values[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def _count_or_fill(a, ra, b, rb, b_order, b_sorted, a_order, a_sorted, out_i, out_j, fill):
     """Pairs (i, j) with Linf(a_i, b_j) < ra[i], or < rb[j] (and not < ra[i]).
 
@@ -70,8 +84,8 @@ def _count_or_fill(a, ra, b, rb, b_order, b_sorted, a_order, a_sorted, out_i, ou
             continue
         # the window is widened by a few ulps: the exact test is below
         w = r + _SLACK * (abs(a[i, 0]) + r)
-        lo = np.searchsorted(b_sorted, a[i, 0] - w, side="left")
-        hi = np.searchsorted(b_sorted, a[i, 0] + w, side="right")
+        lo = _bisect(b_sorted, a[i, 0] - w, False)
+        hi = _bisect(b_sorted, a[i, 0] + w, True)
         for s in range(lo, hi):
             j = b_order[s]
             if abs(a[i, 1] - b[j, 1]) < r and abs(a[i, 0] - b[j, 0]) < r:
@@ -84,8 +98,8 @@ def _count_or_fill(a, ra, b, rb, b_order, b_sorted, a_order, a_sorted, out_i, ou
         if r <= 0.0:
             continue
         w = r + _SLACK * (abs(b[j, 0]) + r)
-        lo = np.searchsorted(a_sorted, b[j, 0] - w, side="left")
-        hi = np.searchsorted(a_sorted, b[j, 0] + w, side="right")
+        lo = _bisect(a_sorted, b[j, 0] - w, False)
+        hi = _bisect(a_sorted, b[j, 0] + w, True)
         for s in range(lo, hi):
             i = a_order[s]
             linf = max(abs(a[i, 0] - b[j, 0]), abs(a[i, 1] - b[j, 1]))
@@ -155,7 +169,7 @@ def _row_limits(indptr, cost, t, limit):
     """``limit[v]``: end of the edges of row ``v`` that cost at most ``t`` (rows sorted)."""
     for v in range(indptr.shape[0] - 1):
         s, e = indptr[v], indptr[v + 1]
-        limit[v] = s + np.searchsorted(cost[s:e], t, side="right")
+        limit[v] = s + _bisect(cost[s:e], t, True)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -279,10 +293,45 @@ def _doubled_csr(n, m, ii, jj, cost, da, db):
         fill[n + j] += 1
     for v in range(size):
         s, e = indptr[v], indptr[v + 1]
-        order = np.argsort(weight[s:e], kind="mergesort")
-        indices[s:e] = indices[s:e][order]
-        weight[s:e] = weight[s:e][order]
+        order = _stable_order(weight[s:e])
+        row_i = indices[s:e].copy()
+        row_w = weight[s:e].copy()
+        for k in range(e - s):  # (element by element: a fancy-indexed assignment
+            indices[s + k] = row_i[order[k]]  # compiles its shape-error messages)
+            weight[s + k] = row_w[order[k]]
     return indptr, indices, weight
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _stable_order(values):
+    """``np.argsort(values, kind="stable")`` by a bottom-up merge sort (Numba's own
+    merge sort takes seconds more to compile at the first distance)."""
+    n = values.size
+    order = np.arange(n)
+    spare = np.empty(n, dtype=order.dtype)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            a, b, k = lo, mid, lo
+            while a < mid and b < hi:
+                take_b = values[order[b]] < values[order[a]]  # ties: the left run first
+                spare[k] = order[b] if take_b else order[a]
+                b += take_b
+                a += not take_b
+                k += 1
+            while a < mid:
+                spare[k] = order[a]
+                a += 1
+                k += 1
+            while b < hi:
+                spare[k] = order[b]
+                b += 1
+                k += 1
+        order, spare = spare, order
+        width *= 2
+    return order
 
 
 def bottleneck_matching(a, b):
