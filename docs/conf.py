@@ -25,6 +25,6 @@ plot_include_source = True
 plot_html_show_source_link = False
 plot_formats = [("png", 90)]
 templates_path = []
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "examples/tables"]   # included by the gallery pages
 html_theme = "alabaster"
 autodoc_mock_imports = ["torch"] if os.environ.get("FASTTOPO_DOCS_NO_TORCH") else []

@@ -32,6 +32,7 @@ Run ``python oner_error_injection.py`` (full: 10 x 30 injections on
 """
 
 import argparse
+import sys
 import time
 
 import numba
@@ -44,6 +45,7 @@ from skimage.draw import line
 from skimage.morphology import disk
 
 import fasttopo.nn as tnn
+from _gallery import rst_table, write_tables  # docs/examples is on the path
 
 T = 16.0           # truncation of the distance maps (pixels)
 #: (name, window, range of the linear height g): g = 0 is the standard filtration
@@ -138,14 +140,20 @@ def summary(rows, filtrations=FILTRATIONS):
     return out
 
 
+PAPER = {"standard": "~0.4", "localized": "~0.2"}
+
+
 def table(stats):
-    lines = ["filtration                        P(dC<0)  P(dC<=0)  paper P(dC<0)",
-             "--------------------------------  -------  --------  -------------"]
-    for name, (neg, nonpos, n) in stats.items():
-        paper = "~0.4" if name.startswith("standard") else "~0.2"
-        lines.append(f"{name:32s}  {neg:7.3f}  {nonpos:8.3f}  {paper:>13s}")
-    lines.append(f"({n} injections)")
-    return "\n".join(lines)
+    """The page's rst table: P(ΔC < 0), P(ΔC <= 0) per filtration, the paper's beside."""
+
+    rows = [[name, f"{neg:.3f}", f"{nonpos:.3f}", PAPER[name.split(",")[0]]]
+            for name, (neg, nonpos, n) in stats.items()]
+    return rst_table(["filtration", "P(ΔC < 0)", "P(ΔC <= 0)", "paper P(ΔC < 0)"], rows)
+
+
+def caption(stats):
+    n = next(iter(stats.values()))[2]
+    return f"{n} injections that changed the mask:"
 
 
 def figure(rows, stats, truth=None):
@@ -175,6 +183,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 x 6 injections, 128x128")
     parser.add_argument("--figure", default=None, help="save the figure to this path")
+    parser.add_argument("--write", action="store_true",
+                        help="write the table into docs/examples/tables/ (the page includes it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     # one Numba thread too: the spinning OpenMP workers of Numba's parallel kernels
@@ -186,8 +196,13 @@ def main(argv=None):
     else:
         rows = run()
     stats = summary(rows)
+    print(caption(stats))
     print(table(stats))
     print(f"{time.perf_counter() - start:.1f} s")
+    if args.write:
+        name = "quick" if args.quick else "full"
+        write_tables(f"oner_error_injection.{name}", "oner_error_injection.py",
+                     list(sys.argv[1:] if argv is None else argv), [(caption(stats), table(stats))])
     if args.figure:
         fig = figure(rows, stats, road_network(192, np.random.default_rng(0)))
         fig.savefig(args.figure, dpi=100)

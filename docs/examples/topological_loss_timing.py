@@ -16,6 +16,7 @@ Run ``python topological_loss_timing.py`` (one thread; the minimum over
 import argparse
 import importlib.util
 import pathlib
+import sys
 import time
 
 import numba
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 import fasttopo.nn as tnn
+from _gallery import rst_table, write_tables  # docs/examples is on the path
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -102,23 +104,31 @@ def run(size=256, batch=4, repeats=5):
     return {name: min(t[1:]) if len(t) > 1 else t[0] for name, t in times.items()}
 
 
-def table(times, batch=4, size=256):
+def table(times, batch=4, size=256, timing=True):
+    """The page's rst table: seconds per iteration and share of the step (``timing=False``:
+    the rows alone, what a ``--quick`` run can compare)."""
+
     windows = batch * (size // 64) ** 2
     step = times["step (BCE)"]
-    lines = [f"{'':26s} {'s/iter':>8s} {'share of step':>14s}", "-" * 50,
-             f"{'UNet step, BCE only':26s} {step:8.3f}"]
-    for name, t in times.items():
-        if name != "step (BCE)":
-            lines.append(f"{name:26s} {t:8.3f} {t / (step + t):14.1%}")
-    lines.append(f"paper (Oner et al.): 0.5 s per 64x64 window -> {0.5 * windows:.0f} s for "
-                 f"the {windows} windows of this batch")
-    return "\n".join(lines)
+
+    def cells(t, share=True):
+        if not timing:
+            return ["", ""]
+        return [f"{t:.3f}", f"{t / (step + t):.1%}" if share else ""]
+
+    rows = [["UNet step, BCE only", *cells(step, share=False)]]
+    rows += [[name, *cells(t)] for name, t in times.items() if name != "step (BCE)"]
+    rows.append(["paper 003, localized", f"{0.5 * windows:.0f} (0.5 s x {windows} windows)", ""])
+    return rst_table([f"per iteration, {batch}x1x{size}x{size}", "seconds", "share of step"],
+                     rows)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="64x64 images, 1 repeat")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--write", action="store_true",
+                        help="write the table into docs/examples/tables/ (the page includes it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     # one Numba thread too: the spinning OpenMP workers of Numba's parallel kernels
@@ -126,10 +136,15 @@ def main(argv=None):
     numba.set_num_threads(1)
     if args.quick:
         times = run(size=64, batch=2, repeats=1)
-        print(table(times, batch=2, size=64))
+        text = table(times, batch=2, size=64, timing=False)
     else:
         times = run(repeats=args.repeats)
-        print(table(times))
+        text = table(times)
+    print(text)
+    if args.write:
+        write_tables(f"topological_loss_timing.{'quick' if args.quick else 'full'}",
+                     "topological_loss_timing.py", list(sys.argv[1:] if argv is None else argv),
+                     [("", text)])
     return times
 
 

@@ -25,6 +25,7 @@ Run ``python topologylayer_regression.py`` (full) or ``--quick``.
 """
 
 import argparse
+import sys
 import time
 
 import numba
@@ -32,6 +33,7 @@ import numpy as np
 import torch
 
 import fasttopo.nn as tnn
+from _gallery import rst_table, write_tables  # docs/examples is on the path
 
 P = 100
 LAMS = tuple(np.logspace(-3, 0, 4))
@@ -125,18 +127,25 @@ def run(ns, kinds=SIGNALS, lams=LAMS, steps=200, folds=3, draws=3):
     return out
 
 
+LABELS = {"none": "least sq."}
+
+
 def table(results):
-    lines = []
+    """The page's rst table: ||beta - beta*||^2 per penalty (lam chosen by CV), best in bold."""
+
+    names = list(next(iter(results.values())))
+    rows = []
     for kind, res in results.items():
-        ns = [n for n, _, _ in res["none"]]
-        lines.append(f"true weights {kind}: ||beta - beta*||^2 (lam chosen by CV)")
-        lines.append("penalty  " + "".join(f"{'n=' + str(n):>16s}" for n in ns))
-        for name, rows in res.items():
-            cells = "".join(f"{mse:8.3f} ({lam:.0e})".rjust(16) if name != "none"
-                            else f"{mse:8.3f}".rjust(16) for _, mse, lam in rows)
-            lines.append(f"{name:8s} {cells}")
-        lines.append("")
-    return "\n".join(lines)
+        for i, (n, _, _) in enumerate(res["none"]):
+            errors = {name: res[name][i][1] for name in names}
+            best = min(errors.values())
+            cells = [f"{errors[name]:.3g}" for name in names]
+            cells = [f"**{c}**" if errors[name] == best else c for c, name in zip(cells, names)]
+            lams = [f"{res[name][i][2]:.0e}" for name in names if name != "none"]
+            rows.append([f"{kind}, {n}", *cells, " ".join(lams)])
+    header = ["weights, n", *(LABELS.get(name, name) for name in names),
+              "lam (" + ", ".join(name for name in names if name != "none") + ")"]
+    return rst_table(header, rows)
 
 
 def figure(results):
@@ -160,6 +169,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one n, one lam, 30 steps, 1 draw")
     parser.add_argument("--figure", default=None)
+    parser.add_argument("--write", action="store_true",
+                        help="write the table into docs/examples/tables/ (the page includes it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     # one Numba thread too: the spinning OpenMP workers of Numba's parallel kernels
@@ -174,6 +185,11 @@ def main(argv=None):
     print(f"{time.perf_counter() - start:.1f} s")
     if args.figure:
         figure(results).savefig(args.figure, dpi=100)
+    if args.write:
+        write_tables(f"topologylayer_regression.{'quick' if args.quick else 'full'}",
+                     "topologylayer_regression.py", list(sys.argv[1:] if argv is None else argv),
+                     [("``||beta - beta*||^2`` (bold: the best of the row); the ``lam`` chosen "
+                       "by cross-validation:", table(results))])
     return results
 
 
