@@ -116,7 +116,12 @@ def cases(quick=False):
                        ("noise64_u8", _typed((64, 64, 64), "uint8", 41)),
                        ("smooth64", _smooth((64, 64, 64), 2, 42)),
                        ("noise96", _typed((96, 90, 80), "float64", 43)),
-                       ("smooth96", _smooth((96, 96, 96), 2, 44))]:
+                       ("smooth96", _smooth((96, 96, 96), 2, 44)),
+                       # the counting sort of 8- and 16-bit volumes, tie-heavy ones too
+                       ("noise48_u16", _typed((48, 50, 52), "uint16", 45)),
+                       ("ties48_u16", _typed((48, 50, 52), "uint16", 46, 300)),
+                       ("ties48_u8", _typed((48, 50, 52), "uint8", 47, 5)),
+                       ("smooth64_u16", (_smooth((64, 64, 64), 2, 48) * 60000).astype(np.uint16))]:
         for connectivity in (1, 3):
             for superlevel in (False, True):
                 out.append((f"{tag}_c{connectivity}_s{int(superlevel)}", image,
