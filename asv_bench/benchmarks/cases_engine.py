@@ -94,7 +94,14 @@ _FIRST_CALL = textwrap.dedent("""
                       ("batch", lambda: fasttopo.persistence_batch(rng.random((16, 32, 32)))),
                       ("300x300 uint16", lambda: fasttopo.persistence(
                           (rng.random((300, 300)) * 999).astype(np.uint16))),
-                      ("nn.persistence", nn_layer)]:
+                      ("nn.persistence", nn_layer),
+                      ("512x512 uint8", lambda: fasttopo.persistence(
+                          (rng.random((512, 512)) * 255).astype(np.uint8))),
+                      ("bottleneck_distance", lambda: fasttopo.bottleneck_distance(
+                          fasttopo.persistence(rng.random((40, 40))),
+                          fasttopo.persistence(rng.random((40, 40))))),
+                      ("pairwise_distances", lambda: fasttopo.pairwise_distances(
+                          [fasttopo.persistence(rng.random((30, 30))) for _ in range(4)]))]:
         start = time.process_time()
         run()
         print(f"{name} {time.process_time() - start:.1f}", end="; ")
@@ -109,7 +116,7 @@ def _first_calls():
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         proc = subprocess.run([sys.executable, "-c", _FIRST_CALL], capture_output=True,
                               text=True, check=True, env=env)
-    return proc.stdout.strip() + "  (CPU s; targets 10 s, then 5 s each)"
+    return proc.stdout.strip() + "  (CPU s; targets 10 s, then 3 s each)"
 
 
 def cases():
@@ -123,6 +130,10 @@ def cases():
              lambda: persistence(random_1024, max_dim=0, connectivity=1),
              lambda: cripser.compute_ph(random_1024, maxdim=0, filtration="V"),
              "cripser", ">= 8x", min_ratio=8, repeat=5),
+        Case("dims 0+1, random 1024x1024 (V)",
+             lambda: persistence(random_1024, connectivity=1),
+             lambda: cripser.compute_ph(random_1024, maxdim=1, filtration="V"),
+             "cripser", "", repeat=5),
         Case("dims 0+1, camera 512x512 (T)", lambda: persistence(camera),
              lambda: cripser.compute_ph(camera_f, maxdim=1, filtration="T"),
              "cripser", ">= 5x", min_ratio=5, repeat=15),
