@@ -114,9 +114,9 @@ _CHILD = textwrap.dedent(r"""
                 setattr(module, name, timed(name, getattr(module, name)))
     columns_seen = []
     reduce = volumes.reduce_columns
-    def count_columns(*args):
+    def count_columns(*args, **kwargs):
         columns_seen.append(next(a.size for a in args if getattr(a, "dtype", None) == np.int64))
-        return reduce(*args)
+        return reduce(*args, **kwargs)
     volumes.reduce_columns = count_columns
 
     gc.collect()
