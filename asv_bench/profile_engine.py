@@ -160,8 +160,9 @@ def run(spec, threads):
 
 def report(spec, out):
     n = out["voxels"]
-    print(f"== {spec}: {out['total']:.2f} s ({out['wall']:.2f} s wall), peak {out['peak'] / n:.0f} B/voxel above the input "
-          f"({out['peak'] / 2**20:.0f} MB; input {out['input'] / n:.0f} B/voxel), "
+    print(f"== {spec}: {out['total']:.2f} s ({out['wall']:.2f} s wall), "
+          f"peak {out['peak'] / n:.0f} B/voxel above the input ({out['peak'] / 2**20:.0f} MB; "
+          f"input {out['input'] / n:.0f} B/voxel), "
           f"pairs per dimension {out['pairs']}, reduced columns {out['columns']}")
     rows = [(v[0], k, v[1], v[2]) for k, v in out["stages"].items()]
     rows += [(v, f"({k})", 1, 0) for k, v in out["gaps"].items() if v > 0.005 * out["total"]]

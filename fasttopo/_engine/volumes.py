@@ -20,7 +20,7 @@ from numba import njit
 
 from .cubical_clearing import square_births
 from .cubical_reduction import apparent_pairs, reduce_columns
-from .keys import fix_ties, pack, unpack
+from .keys import fix_ties, pack, radix_sort_u64, unpack
 
 __all__ = ["voxel_order", "dimension_one"]
 
@@ -123,7 +123,9 @@ def voxel_order(keys, padded, pad, shape3, dual, pk):
         return pos, order, first_real
     packed = np.empty(n, dtype=np.uint64)
     _pack_voxels(keys, padded, pad, shape3, pk.kmin, pk.kmax, pk.shift, pk.index_bits, packed)
-    packed.sort()
+    # packed in C order: a stable radix sort on the bytes above the index field gives
+    # the order of a full sort (5 passes for float32 keys; np.sort took twice as long)
+    radix_sort_u64(packed, n, np.empty(n, dtype=np.uint64), pk.index_bits // 8)
     if not pk.exact:
         fix_ties(packed, n, keys, pk.index_bits, False)
     _positions(packed, pk.index_bits, pos, order, first_real, dual)
@@ -131,7 +133,7 @@ def voxel_order(keys, padded, pad, shape3, dual, pk):
 
 
 def dimension_one(keys, padded, pad, shape3, negative, dual, ordering, n_threads=1,
-                     run=None):
+                  run=None):
     """Dimension-1 pairs of a 3D image as (births, deaths) padded indices, zero length dropped.
 
     ``negative`` holds the negative edges of the 6-connected direction
