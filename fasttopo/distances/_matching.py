@@ -36,6 +36,7 @@ infeasible threshold (still valid at larger thresholds).
 import numpy as np
 from numba import njit
 
+from .._engine.keys import _stable_order  # (a merge sort: Numba's takes seconds to compile)
 from ._transport import transport_pairs
 
 # SciPy's sparse, csgraph and spatial modules are imported where used: they
@@ -300,38 +301,6 @@ def _doubled_csr(n, m, ii, jj, cost, da, db):
             indices[s + k] = row_i[order[k]]  # compiles its shape-error messages)
             weight[s + k] = row_w[order[k]]
     return indptr, indices, weight
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
-def _stable_order(values):
-    """``np.argsort(values, kind="stable")`` by a bottom-up merge sort (Numba's own
-    merge sort takes seconds more to compile at the first distance)."""
-    n = values.size
-    order = np.arange(n)
-    spare = np.empty(n, dtype=order.dtype)
-    width = 1
-    while width < n:
-        for lo in range(0, n, 2 * width):
-            mid = min(lo + width, n)
-            hi = min(lo + 2 * width, n)
-            a, b, k = lo, mid, lo
-            while a < mid and b < hi:
-                take_b = values[order[b]] < values[order[a]]  # ties: the left run first
-                spare[k] = order[b] if take_b else order[a]
-                b += take_b
-                a += not take_b
-                k += 1
-            while a < mid:
-                spare[k] = order[a]
-                a += 1
-                k += 1
-            while b < hi:
-                spare[k] = order[b]
-                b += 1
-                k += 1
-        order, spare = spare, order
-        width *= 2
-    return order
 
 
 def bottleneck_matching(a, b):
