@@ -94,7 +94,8 @@ def _curve(kind):
             line = (f"{kind} {n}^3: ours {t:8.2f} s ({min(ours_cpu):.2f} CPU-s, "
                     f"{t / image.size * 1e9:5.0f} ns/voxel)")
             if previous is not None:
-                line += f"   growth {math.log(t / previous[1]) / math.log(image.size / previous[0]):.2f}"
+                growth = math.log(t / previous[1]) / math.log(image.size / previous[0])
+                line += f"   growth {growth:.2f}"
             if peer:
                 line += f"   cripser {min(peer):8.2f} s   ratio {min(peer) / t:5.2f}x"
                 peer_on = min(peer) <= CRIPSER_LIMIT

@@ -78,6 +78,7 @@ def cases():
     image = np.random.default_rng(2).random((512, 512))
     windows = [image[i:i + 64, j:j + 64].copy() for i in range(0, 512, 64)
                for j in range(0, 512, 64)]
+
     def ours_loop():
         for w in windows:
             persistence(w)

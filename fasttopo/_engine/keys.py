@@ -9,9 +9,10 @@ key bits are inverted.  The filtration order is ``(key, flat index)``.
 To sort a subset of pixels by ``(key, index)`` a single uint64 is packed
 per pixel: the key bits that vary across the image (shifted down) above
 ``2 * padded index + flag`` (a one-bit flag the caller may use; it cannot
-change the order because indices are distinct).  When key bits and index bits do not fit in 64 bits the
-lowest key bits are dropped and runs of equal packed keys are re-sorted on
-the full key afterwards (``fix_ties``), so the order is always exact.
+change the order because indices are distinct).  When key bits and index
+bits do not fit in 64 bits the lowest key bits are dropped and runs of
+equal packed keys are re-sorted on the full key afterwards (``fix_ties``),
+so the order is always exact.
 """
 
 from collections import namedtuple
