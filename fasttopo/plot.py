@@ -4,7 +4,8 @@ import numpy as np
 
 from ._validation import check_bool, require
 
-__all__ = ["plot_diagram", "plot_barcode", "plot_pairs_on_image", "plot_cycles", "diagram_title"]
+__all__ = ["plot_diagram", "plot_barcode", "plot_pairs_on_image", "plot_cycles",
+           "plot_matching_errors", "diagram_title"]
 
 _MINUS_INF = "\u2212inf"   # typographic minus, as matplotlib's tick labels
 
@@ -551,3 +552,6 @@ def plot_cycles(image, diagram, cycles=None, *, ax=None, colors=None, cmap="gray
         if numbers and len(birth):
             texts.append((birth[0], str(i + 1), color))
     return _draw_cycles(ax, picture, drawn, shades, fills, walks, marks, texts, linewidth)
+
+
+from ._matching_plot import plot_matching_errors  # noqa: E402  (uses the helpers above)

@@ -1,4 +1,4 @@
-"""The learned-hashing targets of issue 18, measured in one process (median of repeats).
+"""The hashing targets of issues 18 and 25, measured in one process (median or best of repeats).
 
     python scripts/hashing_targets.py            # first measurement = fresh process
 """
@@ -47,13 +47,19 @@ def main():
     fasttopo.hamming_knn(million[:2], million, 10)
     knn = median_ms(lambda: fasttopo.hamming_knn(million[:100], million, 10), 5)
     print(f"k-NN, k=10, 100 queries in 1,000,000 codes: {knn:.1f} ms")
-    dgms = fasttopo.synthetic_diagrams(10_000, 16, random_state=0)
-    fasttopo.hash_diagrams(dgms[:10])
-    hashing = median_ms(lambda: fasttopo.hash_diagrams(dgms), 5)
-    print(f"hash_diagrams, 10,000 diagrams of 16 points: {hashing:.1f} ms")
-    dgms = fasttopo.synthetic_diagrams(10_000, 48, random_state=0)
-    hashing = median_ms(lambda: fasttopo.hash_diagrams(dgms), 5)
-    print(f"hash_diagrams, 10,000 diagrams of 48 points: {hashing:.1f} ms")
+    from fasttopo.hashing.codes import PAPER_MODEL
+    paper = fasttopo.DiagramHasher.load(PAPER_MODEL)
+    for points in (16, 48, 150):
+        dgms = fasttopo.synthetic_diagrams(10_000, points, random_state=0)
+        fasttopo.hash_diagrams(dgms[:10], dim=0), paper.transform(dgms[:10])
+        ours = {dim: [] for dim in (0, 1)}
+        theirs = []
+        for _ in range(5):                      # interleaved: both see the same load
+            for dim in (0, 1):
+                ours[dim].append(median_ms(lambda: fasttopo.hash_diagrams(dgms, dim=dim), 1))
+            theirs.append(median_ms(lambda: paper.transform(dgms), 1))
+        print(f"hash_diagrams, 10,000 diagrams of {points} points: dim 0 {min(ours[0]):.0f} ms, "
+              f"dim 1 {min(ours[1]):.0f} ms (best of 5); the paper's model {min(theirs):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -1,78 +1,32 @@
-"""Learned binary codes of persistence diagrams (Qin, Fasy, Wenk, Summa 2021).
+"""Binary codes of persistence diagrams whose Hamming distance follows W1.
 
-A diagram on ``[0, 1]^2`` is turned into the paper's histogram (50 x 50
-cells, reflected across the diagonal, plus one cell counting the points; see
-:func:`fasttopo.diagram_histogram`), an encoder network maps the histogram
-to ``n_bits`` real values, and their signs are the code.  Codes are compared
-by the Hamming distance (:func:`fasttopo.hamming_distances`), trained so
-that similar diagrams in the 1-Wasserstein sense get close codes.
+Two kinds of 64-bit (or longer) codes, both compared by the Hamming distance
+(:func:`fasttopo.hamming_distances`, :func:`fasttopo.hamming_knn`):
 
-Training (:meth:`DiagramHasher.fit`, needs torch) follows the paper's
-PD-GAN: an encoder to ``n_bits``, a generator that rebuilds the histogram
-from the code, a discriminator that tells rebuilt from real histograms, and
-a loss making the codes' similarity matrix follow the diagrams' similarity
-matrix computed from exact W1 distances; the training diagrams are random
-synthetic diagrams (:func:`synthetic_diagrams`) whose point counts match
-the target data, so the model is *domain-oblivious*.  Inference
-(:meth:`DiagramHasher.transform`, :func:`hash_diagrams`) is NumPy and SciPy
-only and never imports torch.
+* **threshold codes** (``method="betti"``, the default and the shipped
+  models of :func:`hash_diagrams`): bit ``j`` is ``[count_j(D) at t_j >=
+  c_j]``, where the count is the Betti number at ``t_j`` (the number of
+  points alive there) or the number of points of lifetime above ``t_j``.
+  Summed over every ``t`` and every integer ``c``, such cuts separate two
+  diagrams exactly the L1 distance of their Betti curves times, and that
+  distance follows the 1-Wasserstein distance W1 closely on diagrams of
+  images; :meth:`DiagramHasher.fit` learns which ``n_bits`` cuts (and how
+  many times each: repeated cuts are weights) make the Hamming distance
+  follow exact W1 of training pairs best (largest Pearson correlation,
+  greedy forward selection and exchange passes over candidate cuts at
+  quantiles of the training counts; see :mod:`fasttopo.hashing.thresholds`).
+  Fitting needs no torch; inference is a few NumPy counts per diagram.
+* **the paper's codes** (``method="paper"``; Qin, Fasy, Wenk, Summa 2021):
+  the reflected 50 x 50 histogram of the diagram plus a count cell, an MLP
+  encoder, the signs of its outputs; trained PD-GAN-style on synthetic
+  diagrams only (domain-oblivious) with a similarity loss (needs torch; the
+  choices it fills in are listed in ``fasttopo/hashing/training.py``).  Kept as
+  the baseline of ``docs/examples/diagram_hashing.py``, where it follows W1
+  far less well than the threshold codes on diagrams of real images.
 
-Choices the paper leaves open, and deviations from it
-------------------------------------------------------
-*Deviations*
-
-- Encoder: the paper's encoder is a VGG19-based convolutional network; here
-  it is a 3-layer perceptron (2,501 -> 128 -> 128 -> n_bits, ReLU), whose
-  first layer's cell weights are learned on a 25 x 25 grid, upsampled
-  bilinearly to 50 x 50 and smoothed by a fixed Gaussian (standard
-  deviation 1.5 cells, a prior that nearby cells mean nearby diagrams), and
-  exported as one (2,501, 128) matrix.  Because the first layer is linear and the histogram is
-  sparse, inference is one sparse-times-dense product per diagram batch:
-  10,000 diagrams are hashed in well under a second on a CPU, which a VGG
-  could not do.
-- Generator and discriminator are perceptrons too, on the histogram summed
-  over 2 x 2 cells plus the count (code -> 128 -> 626 and 626 -> 128 -> 1:
-  small tensors keep a CPU training step cheap); they are used in training
-  only and not shipped.
-- The shipped model's number of training steps (750) was chosen among 300,
-  750, 2,000 and 3,000 by the rank correlation of Hamming with W1 on 200
-  real image tiles and 100 faces: a look at real data the paper's fully
-  domain-oblivious recipe does not take (the weights never see them).
-- Essential classes (infinite death) are left out of the histogram and the
-  count cell; the paper's diagrams have none.
-
-*Choices where the paper is silent* (see ``fasttopo/hashing/training.py``)
-
-- Diagram similarity: ``S_D = mean_s exp(-W1 / (sigma 3^-s))``, s = 0..3,
-  a mixture of scales so that the Hamming distance follows W1 over two
-  orders of magnitude (near and far pairs); ``W1`` is the exact
-  1-Wasserstein distance with the L-infinity ground metric (GUDHI's and
-  :func:`fasttopo.wasserstein_distance`'s default), ``sigma`` the median W1
-  of random pairs in the first training batches (stored in the model).
-  Code similarity: ``S_B = b_i . b_j / n_bits``, which for +-1 codes is
-  ``1 - 2 Hamming / n_bits``.
-- Loss: ``mean (S_B - S_D)^2`` over sampled pairs (each diagram with its
-  perturbed copy and 4 random partners), ``S_B`` from the relaxed codes
-  ``tanh(logits)`` (with the +-1 signs and straight-through gradients the
-  training collapsed to a few codes after ~1,000 steps); + 0.1 x histogram
-  reconstruction (mean squared error of the generator from the sign codes)
-  + 0.01 x non-saturating adversarial loss + 0.1 x quantisation
-  ``mean (|b| - 1)^2`` + 0.1 x bit balance ``mean_j (mean_i b_ij)^2``;
-  the encoder's outputs are batch-normalised (no affine part) in training
-  so that every bit splits the data, and the running mean is folded into
-  the last bias for inference.  Adam, learning rate 1e-3, batches of 64
-  fresh synthetic diagrams.
-- Synthetic diagrams: each is a mixture of 1 to 4 Gaussian blobs in the
-  triangle ``0 <= birth <= death <= 1`` (lifetimes of the centres
-  log-uniform, so that short-lived points, which dominate diagrams of real
-  images, are as present as long-lived ones) plus 20 % uniform points; half of
-  every batch are perturbed copies of the other half (points moved by
-  N(0, 0.01), ~5 % of the shortest-lived points removed and as many
-  near-diagonal points added), so that batches
-  hold near pairs as well as far ones.
-- Cells: :func:`numpy.histogram2d`'s half-open bins on ``[0, 1]``; a point
-  in a diagonal cell counts twice (``H + H.T``), as in the paper's
-  reflection.
+Codes are defined for diagrams on ``[0, 1]^2``: pass ``value_range`` (e.g.
+``(0, 255)`` for uint8 images) to map other filtration values there first.
+Essential classes (infinite death) are left out.
 
 References
 ----------
@@ -80,26 +34,34 @@ References
    for learning concise representations of filtered topological spaces for
    clustering", IEEE Transactions on Visualization and Computer Graphics
    (IEEE VIS 2021), 28(1), 2022. https://doi.org/10.1109/TVCG.2021.3114872
+.. [2] Y. Umeda, "Time series classification via topological data
+   analysis", Transactions of the Japanese Society for Artificial
+   Intelligence 32(3), 2017. https://doi.org/10.1527/tjsai.D-G72
 """
 
-import json
-import numbers
 import os
 
 import numpy as np
 
-from .._points import as_batch
-from .features import cells, check_counts, check_value_range, synthetic_diagrams, unit_points
+from .. import _validation
+from . import models
+from .features import (KINDS, cells, check_counts, check_value_range, cut_bits, cut_values,
+                       synthetic_diagrams, unit_batch, unit_points)
 from .hamming import pack_codes
 
-__all__ = ["DiagramHasher", "hash_diagrams", "synthetic_diagrams", "PRETRAINED_MODEL"]
+__all__ = ["DiagramHasher", "hash_diagrams", "PRETRAINED_MODEL", "PRETRAINED_MODELS",
+           "PAPER_MODEL"]
 
-#: the pretrained model shipped in the package (made by scripts/train_diagram_hasher.py)
-PRETRAINED_MODEL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "models",
-                                "diagram_hasher_64.npz")
+_MODELS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "models")
+#: the shipped threshold-code models, by homology dimension (scripts/train_diagram_hasher.py)
+PRETRAINED_MODELS = {dim: os.path.join(_MODELS, f"diagram_hasher_dim{dim}.npz")
+                     for dim in (0, 1)}
+#: the model of dimension 0 (the default of :func:`hash_diagrams`)
+PRETRAINED_MODEL = PRETRAINED_MODELS[0]
+#: the paper's method (histogram + MLP, PD-GAN training on synthetic diagrams), the baseline
+PAPER_MODEL = os.path.join(_MODELS, "diagram_hasher_paper_64.npz")
 
-_FORMAT = 1
-_LAYERS = ("W0", "b0", "W1", "b1", "W2", "b2")
+_METHODS = ("betti", "paper")
 
 
 # ---------------------------------------------------------------- estimator
@@ -109,7 +71,13 @@ class DiagramHasher:
     Parameters
     ----------
     n_bits : int, optional
-        Code length, a multiple of 64 (default 64, the paper's).
+        Code length, a multiple of 64 (default 64).
+    method : {"betti", "paper"}, optional
+        ``"betti"`` (default): threshold codes on Betti numbers and lifetime
+        counts, fitted to exact W1 of pairs of the training diagrams (NumPy
+        and SciPy only).  ``"paper"``: the histogram encoder of Qin et al.
+        trained PD-GAN-style on synthetic diagrams (needs torch); see the
+        module notes.
     dim : int or None, optional
         Homology dimension taken from PersistenceDiagram inputs (default
         None: all pairs; plain ``(n, 2)`` arrays are used as they are).
@@ -117,25 +85,35 @@ class DiagramHasher:
         Filtration interval mapped linearly onto [0, 1] before hashing
         (e.g. ``(0, 255)`` for diagrams of uint8 images).  Default None:
         diagrams must already lie in ``[0, 1]^2``.
-    n_steps : int, optional
-        Training steps of :meth:`fit` (batches of ``batch_size`` fresh
-        synthetic diagrams; default 2000).
-    batch_size : int, optional
-        Diagrams per training batch (default 64).
-    learning_rate : float, optional
-        Adam learning rate (default 1e-3).
-    random_state : int, optional
-        Seed of the synthetic data and of the weights' initialisation.
+    n_pairs : int, optional
+        ``"betti"``: training pairs drawn at random from the diagrams given
+        to :meth:`fit` (default 20,000; all pairs if there are fewer), whose
+        exact W1 is computed (about 1 ms per pair of 100-point diagrams).
+    resolution : int, optional
+        ``"betti"``: number of evenly spaced values ``t`` of the candidate
+        cuts on [0, 1] (default 100).
+    features : sequence of {"betti", "lifetime"}, optional
+        ``"betti"``: the counts the cuts may threshold (default both).
+    n_steps, batch_size, learning_rate : int, int, float, optional
+        ``"paper"``: training steps (batches of fresh synthetic diagrams;
+        default 2000), diagrams per batch (64), Adam learning rate (1e-3).
+    random_state : None, int or numpy.random.Generator, optional
+        Seed of the training pairs (``"betti"``) or of the synthetic data
+        and the initial weights (``"paper"``).
     progress : bool, optional
-        Show a tqdm progress bar during :meth:`fit` (default True).
+        Show a tqdm progress bar during :meth:`fit` (default True; with
+        False tqdm is not imported).
 
     Attributes
     ----------
     weights_ : dict of ndarray
+        ``"betti"``: ``kind (n_bits,)`` (0: Betti number, 1: lifetime
+        count), ``t (n_bits,)``, ``c (n_bits,)``: bit ``j`` is
+        ``[count kind_j at t_j >= c_j]``.  ``"paper"``: the encoder's
         ``W0 (2501, h0)``, ``b0``, ``W1 (h0, h1)``, ``b1``, ``W2 (h1,
-        n_bits)``, ``b2``: the encoder, after :meth:`fit` or :meth:`load`.
+        n_bits)``, ``b2``.  Set by :meth:`fit` or :meth:`load`.
     info_ : dict
-        Training record (parameters, sigma, losses, time).
+        Training record (parameters, correlation or losses, time).
 
     See Also
     --------
@@ -143,8 +121,16 @@ class DiagramHasher:
 
     Notes
     -----
-    See the module notes of :mod:`fasttopo.hashing.codes` for the architecture,
-    the loss and every choice that departs from, or fills in, the paper.
+    The threshold codes' Hamming distance counts the cuts that separate two
+    diagrams; the Betti-number cuts at every ``t`` and integer ``c`` would
+    count the L1 distance of the Betti curves, which follows W1 (for a
+    point moved by ``e`` in the L-infinity metric it changes by at most
+    ``2 e``).  :meth:`fit` chooses ``n_bits`` of the candidate cuts
+    (``resolution`` values of ``t``, up to 40 thresholds at quantiles of the
+    training counts) greedily, each the one that most raises the Pearson
+    correlation of the Hamming distance with exact W1 on the training
+    pairs, then revisits each choice twice.  The result depends only on the
+    diagrams, the pairs and the parameters.
 
     References
     ----------
@@ -156,23 +142,29 @@ class DiagramHasher:
     Examples
     --------
     >>> import numpy as np
-    >>> from fasttopo import DiagramHasher, PRETRAINED_MODEL
-    >>> hasher = DiagramHasher.load(PRETRAINED_MODEL)
-    >>> a = np.array([[0.1, 0.5], [0.2, 0.3]])
-    >>> codes = hasher.transform([a, a + 0.01, np.array([[0.0, 1.0]])])
+    >>> from fasttopo import DiagramHasher, synthetic_diagrams
+    >>> train = synthetic_diagrams(60, np.arange(5, 30), random_state=0)
+    >>> hasher = DiagramHasher(n_pairs=500, random_state=0, progress=False).fit(train)
+    >>> codes = hasher.transform(train[:3])
     >>> codes.shape, codes.dtype
     ((3,), dtype('uint64'))
-    >>> bool(codes[0] == hasher.transform([a])[0])
-    True
+    >>> test = synthetic_diagrams(20, np.arange(5, 30), random_state=1)
+    >>> sorted(hasher.score(test, ks=(2, 3)))
+    ['fowlkes_mallows', 'fowlkes_mallows_k', 'spearman']
     """
 
     bins = 50
 
-    def __init__(self, n_bits=64, *, dim=None, value_range=None, n_steps=2000, batch_size=64,
-                 learning_rate=1e-3, random_state=None, progress=True):
+    def __init__(self, n_bits=64, *, method="betti", dim=None, value_range=None,
+                 n_pairs=20_000, resolution=100, features=("betti", "lifetime"), n_steps=2000,
+                 batch_size=64, learning_rate=1e-3, random_state=None, progress=True):
         self.n_bits = n_bits
+        self.method = method
         self.dim = dim
         self.value_range = value_range
+        self.n_pairs = n_pairs
+        self.resolution = resolution
+        self.features = features
         self.n_steps = n_steps
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -180,26 +172,51 @@ class DiagramHasher:
         self.progress = progress
 
     def _check_params(self):
-        for name in ("n_bits", "n_steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
-                    or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+        for name in ("n_bits", "n_steps", "batch_size", "n_pairs", "resolution"):
+            _validation.check_int(getattr(self, name), name, minimum=1)
         if self.n_bits % 64:
             raise ValueError(f"n_bits must be a multiple of 64, got {self.n_bits}")
         if self.batch_size < 4:
             raise ValueError(f"batch_size must be >= 4, got {self.batch_size}")
+        features = (self.features,) if isinstance(self.features, str) else self.features
+        if not features or any(f not in KINDS for f in features):
+            raise ValueError(f"features must be a non-empty sequence of "
+                             f"{KINDS}, got {self.features!r}")
         check_value_range(self.value_range)
+        _validation.check_rng(self.random_state, "random_state")
+        _validation.check_bool(self.progress, "progress")
+        return tuple(KINDS.index(f) for f in features)
 
-    def fit(self, diagrams=None, y=None, *, n_points=None):
-        """Train the encoder on synthetic diagrams matched to ``diagrams``' point counts.
+    def fit(self, diagrams=None, y=None, *, n_points=None, pairs=None, distances=None,
+            groups=None):
+        """Learn the code from training diagrams.
 
         Parameters
         ----------
         diagrams : sequence of PersistenceDiagram or (n, 2) array_like, optional
-            Target data: only their numbers of finite points are used (the
-            training is domain-oblivious).  Default: counts from 10 to 100.
+            Training diagrams, on ``[0, 1]^2`` or in ``value_range``.
+            ``"betti"``: the codes are fitted to exact W1 of pairs of them
+            (default: 2,000 synthetic diagrams of 10 to 100 points, or of
+            ``n_points``).  ``"paper"``: only their numbers of finite points
+            are used (the training is domain-oblivious; default counts 10
+            to 100).
         y : ignored
+        n_points : int or array_like of int, optional
+            Point counts of the synthetic diagrams, instead of ``diagrams``.
+        pairs : (P, 2) array_like of int, optional
+            ``"betti"``: the training pairs, as indices into ``diagrams``
+            (default ``n_pairs`` random pairs, by ``random_state``).
+        distances : (P,) array_like of float, optional
+            ``"betti"``: exact W1 of ``pairs``, if already known (default:
+            computed).
+        groups : (P,) array_like of int, optional
+            ``"betti"``: a group for each of ``pairs`` (e.g. the data set or
+            the image scale they come from): the objective is then the mean
+            of the correlations within the groups, so that a group of small
+            distances weighs as much as one of large distances (default:
+            one group).
 
         Returns
         -------
@@ -208,11 +225,30 @@ class DiagramHasher:
         Raises
         ------
         ImportError
-            If torch is not installed (``pip install fasttopo[torch]``).
+            If ``method="paper"`` and torch is not installed.
         ValueError
-            If a parameter or a diagram is invalid.
+            If a parameter, a diagram, ``pairs`` or ``distances`` is invalid.
+        TypeError
+            If ``random_state`` is not None, an int or a Generator.
         """
-        self._check_params()
+        kinds = self._check_params()
+        if self.method == "paper":
+            if pairs is not None or distances is not None or groups is not None:
+                raise ValueError("pairs, distances and groups are for method='betti' only")
+            self.weights_, self.info_ = self._fit_paper(diagrams, n_points)
+            return self
+        if diagrams is None:
+            counts = np.arange(10, 101) if n_points is None else check_counts(n_points)
+            diagrams = synthetic_diagrams(2000, counts, random_state=self.random_state)
+        points, _ = unit_points(diagrams, self.dim, self.value_range)
+        from .thresholds import fit_cuts
+        self.weights_, self.info_ = fit_cuts(
+            points, pairs, distances, groups, n_bits=int(self.n_bits), n_pairs=int(self.n_pairs),
+            resolution=int(self.resolution), kinds=kinds, seed=self.random_state,
+            progress=bool(self.progress))
+        return self
+
+    def _fit_paper(self, diagrams, n_points):
         if n_points is not None:
             counts = check_counts(n_points)
             if counts.max() == 0:
@@ -227,13 +263,12 @@ class DiagramHasher:
         try:
             from . import training
         except ImportError as exc:      # pragma: no cover - torch is an extra
-            raise ImportError("DiagramHasher.fit needs torch: pip install 'fasttopo[torch]' "
-                              f"({exc})") from None
-        self.weights_, self.info_ = training.train(
+            raise ImportError("DiagramHasher.fit(method='paper') needs torch: pip install "
+                              f"'fasttopo[torch]' ({exc})") from None
+        return training.train(
             counts, n_bits=int(self.n_bits), bins=self.bins, n_steps=int(self.n_steps),
             batch_size=int(self.batch_size), learning_rate=float(self.learning_rate),
             seed=self.random_state, progress=bool(self.progress))
-        return self
 
     def _check_fitted(self):
         if not hasattr(self, "weights_"):
@@ -241,25 +276,28 @@ class DiagramHasher:
                                "DiagramHasher.load(path) (e.g. fasttopo.PRETRAINED_MODEL)")
 
     def logits(self, diagrams):
-        """Encoder outputs before the sign, ``(n, n_bits)`` float64 (NumPy only)."""
+        """Real values whose signs are the code bits, ``(n, n_bits)`` float64 (NumPy only).
+
+        ``"betti"``: ``count - c + 0.5``; ``"paper"``: the encoder's outputs.
+        """
         self._check_fitted()
-        points, _ = unit_points(diagrams, self.dim, self.value_range)
-        return _encode(self.weights_, cells(points, self.bins))
+        points, sizes, _ = unit_batch(diagrams, self.dim, self.value_range)
+        return _logits(self.weights_, points, sizes)
 
     def transform(self, diagrams):
         """Codes of the diagrams (NumPy and SciPy only: torch is not imported).
 
         Parameters
         ----------
-        diagrams : sequence of PersistenceDiagram or (n, 2) array_like
+        diagrams : PersistenceDiagram, (n, 2) array_like, or a sequence of them
             Diagrams on ``[0, 1]^2`` (or in ``value_range``); essential
             classes are left out.
 
         Returns
         -------
-        codes : (n,) ndarray of uint64, or (n, n_bits // 64) for longer codes
-            Bit ``j`` of a code is the sign of encoder output ``j`` (see
-            :func:`fasttopo.pack_codes`).
+        codes : (N,) ndarray of uint64, or (N, n_bits // 64) for longer codes
+            Bit ``j`` of a code is set when ``logits`` ``j`` is positive
+            (see :func:`fasttopo.pack_codes`); one diagram gives one code.
 
         Raises
         ------
@@ -270,41 +308,103 @@ class DiagramHasher:
             If the hasher is neither trained nor loaded.
         """
         self._check_fitted()
-        items, is_batch = as_batch(diagrams, self.dim, strict=False)
-        if not is_batch:
-            diagrams = [diagrams]
-        codes = pack_codes(self.logits(diagrams) > 0)
-        return codes[:, 0] if codes.shape[1] == 1 else codes
+        points, sizes, is_batch = unit_batch(diagrams, self.dim, self.value_range)
+        codes = _codes(self.weights_, points, sizes)
+        return codes if is_batch else codes[0]
 
     def fit_transform(self, diagrams, y=None):
         """:meth:`fit` then :meth:`transform` of the same diagrams."""
         return self.fit(diagrams).transform(diagrams)
 
-    def save(self, path):
-        """Write the encoder to a ``.npz`` file (float32 weights, about 1.4 MB for 64 bits)."""
+    def score(self, diagrams, *, distances=None, ks=(4, 6, 8)):
+        """How well the codes' Hamming distance follows exact W1 on ``diagrams``.
+
+        Parameters
+        ----------
+        diagrams : sequence of PersistenceDiagram or (n, 2) array_like
+            At least ``max(ks) + 1`` diagrams (on ``[0, 1]^2`` or in
+            ``value_range``), ideally ones the model was not fitted on.
+        distances : (N, N) array_like, optional
+            Their exact W1 matrix, if already known (default:
+            :func:`fasttopo.pairwise_distances` of the finite points, with
+            ``value_range`` applied).
+        ks : sequence of int, optional
+            Numbers of clusters (default 4, 6 and 8).
+
+        Returns
+        -------
+        scores : dict
+            ``"spearman"``: Spearman's rank correlation of the Hamming
+            distances with W1 over all pairs; ``"fowlkes_mallows"``: the
+            mean over ``ks`` of the Fowlkes-Mallows score of the
+            average-linkage clustering of the Hamming distances into ``k``
+            clusters against that of W1 (``"fowlkes_mallows_k"``: by k).
+
+        Raises
+        ------
+        ImportError
+            If scikit-learn is not installed (``pip install "fasttopo[ml]"``).
+        ValueError
+            If there are too few diagrams or ``distances`` is malformed.
+        RuntimeError
+            If the hasher is neither trained nor loaded.
+        """
         self._check_fitted()
-        meta = {"format": _FORMAT, "n_bits": int(self.n_bits), "bins": self.bins,
-                "dim": self.dim, "value_range": self.value_range,
+        points, sizes, _ = unit_batch(diagrams, self.dim, self.value_range)
+        from .thresholds import agreement
+        return agreement(points, sizes, _codes(self.weights_, points, sizes), distances, ks)
+
+    def save(self, path):
+        """Write the model to an ``.npz`` file (the same bytes for the same model)."""
+        self._check_fitted()
+        paper = "W0" in self.weights_
+        meta = {"format": 1 if paper else 2, "n_bits": int(self.n_bits), "dim": self.dim,
+                "value_range": None if self.value_range is None else
+                [float(v) for v in check_value_range(self.value_range)],
                 "info": getattr(self, "info_", {})}
-        arrays = {k: np.asarray(self.weights_[k], dtype=np.float32) for k in _LAYERS}
-        np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+        if paper:
+            meta["bins"] = self.bins
+            arrays = {k: np.asarray(self.weights_[k], dtype=np.float32)
+                      for k in models.PAPER_LAYERS}
+        else:
+            arrays = {"kind": np.asarray(self.weights_["kind"], dtype=np.int8),
+                      "t": np.asarray(self.weights_["t"], dtype=np.float64),
+                      "c": np.asarray(self.weights_["c"], dtype=np.float64)}
+        models.write(path, meta, arrays)
 
     @classmethod
     def load(cls, path):
-        """A hasher with the encoder read from :meth:`save`'s ``.npz`` file."""
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != _FORMAT or meta.get("bins") != cls.bins:
-                raise ValueError(f"{path} is not a DiagramHasher model of format {_FORMAT}")
-            weights = {k: data[k].astype(np.float64) for k in _LAYERS}
-        vr = meta.get("value_range")
-        hasher = cls(meta["n_bits"], dim=meta.get("dim"),
-                     value_range=None if vr is None else tuple(vr))
+        """A hasher with the model read from :meth:`save`'s ``.npz`` file.
+
+        Raises
+        ------
+        ValueError
+            Naming the file, if it is not a well-formed model (missing or
+            misshapen arrays, NaN weights, metadata of the wrong type).
+        """
+        meta, weights = models.read(path)
+        vr = meta["value_range"]
+        hasher = cls(meta["n_bits"], method="paper" if meta["format"] == 1 else "betti",
+                     dim=meta["dim"], value_range=None if vr is None else tuple(vr))
         hasher.weights_ = weights
-        hasher.info_ = meta.get("info", {})
-        if weights["W2"].shape[1] != hasher.n_bits or weights["W0"].shape[0] != cls.bins ** 2 + 1:
-            raise ValueError(f"{path}: weight shapes do not match n_bits={hasher.n_bits}")
+        hasher.info_ = meta["info"]
         return hasher
+
+
+def _logits(weights, points, sizes):
+    if "W0" in weights:
+        return _encode(weights, cells(points, sizes, DiagramHasher.bins))
+    values = cut_values(points, sizes, weights["kind"], weights["t"])
+    return values - weights["c"] + 0.5
+
+
+def _codes(weights, points, sizes):
+    if "W0" in weights:
+        bits = _encode(weights, cells(points, sizes, DiagramHasher.bins)) > 0
+    else:
+        bits = cut_bits(points, sizes, weights["kind"], weights["t"], weights["c"])
+    codes = pack_codes(bits)
+    return codes[:, 0] if codes.shape[1] == 1 else codes
 
 
 def _encode(weights, cells, chunk=4096):
@@ -323,16 +423,17 @@ _PRETRAINED = {}
 
 
 def hash_diagrams(diagrams, *, dim=0, value_range=None):
-    """64-bit codes of persistence diagrams by the pretrained domain-oblivious model.
+    """64-bit codes of persistence diagrams whose Hamming distance follows W1.
 
     Parameters
     ----------
     diagrams : PersistenceDiagram, (n, 2) array_like, or a sequence of them
         Diagrams with finite points in ``[0, 1]^2`` (or in ``value_range``).
         Essential classes are left out.
-    dim : int or None, optional
-        Homology dimension taken from PersistenceDiagram inputs (default 0;
-        None: all pairs).  Plain arrays are used as they are.
+    dim : {0, 1}, optional
+        Homology dimension: the pairs taken from PersistenceDiagram inputs
+        and the model used (default 0).  Plain ``(n, 2)`` arrays are used
+        as they are, with the model of ``dim``.
     value_range : (float, float), optional
         Filtration interval mapped onto [0, 1] first, e.g. ``(0, 255)``
         for uint8 images.
@@ -347,7 +448,9 @@ def hash_diagrams(diagrams, *, dim=0, value_range=None):
     ------
     ValueError
         If a diagram has finite points outside ``[0, 1]^2`` (the message
-        says how to normalise) or is malformed.
+        says how to normalise) or is malformed, or ``dim`` is not 0 or 1.
+    TypeError
+        If ``dim`` is not an int.
 
     See Also
     --------
@@ -355,12 +458,20 @@ def hash_diagrams(diagrams, *, dim=0, value_range=None):
 
     Notes
     -----
-    The model (``fasttopo/models/diagram_hasher_64.npz``) was trained only
-    on synthetic diagrams of 4 to 48 points by
-    ``scripts/train_diagram_hasher.py`` (seeded); see :mod:`fasttopo.hashing.codes`
-    for the method.  Larger diagrams are hashed too, but are further from
-    its training data: keeping the longest-lived points
-    (``PersistenceDiagram.top_k``) brings them closer.
+    The models (``PRETRAINED_MODELS[dim]``, made by
+    ``scripts/train_diagram_hasher.py``) are threshold codes (see
+    :class:`DiagramHasher`) fitted to exact W1 of pairs of diagrams of
+    patches of skimage's brick, grass, gravel, camera, coins and astronaut
+    images, lfw_subset and sklearn's digits (grey levels in [0, 1]; plain,
+    under random monotone intensity changes, and smaller patches):
+    dimension 0 of 32 x 32 patches (V-construction), dimension 1 of 48 x
+    48 patches (T-construction).  On diagrams of patches of other images
+    their Hamming distance has a Spearman rho of 0.91 (dim 0) and 0.93
+    (dim 1) with exact W1, on patches of MRI volumes 0.79 and 0.70
+    (``docs/examples/diagram_hashing.py``); near neighbours are resolved
+    coarsely (recall@10 of 0.07-0.32).  For diagrams of other kinds, fit a
+    :class:`DiagramHasher` on them and check it with
+    :meth:`DiagramHasher.score`.
 
     References
     ----------
@@ -379,10 +490,12 @@ def hash_diagrams(diagrams, *, dim=0, value_range=None):
     >>> codes.dtype, int(hamming_distances(codes)[0, 1]) <= 64
     (dtype('uint64'), True)
     """
-    if "model" not in _PRETRAINED:
-        _PRETRAINED["model"] = DiagramHasher.load(PRETRAINED_MODEL)
-    base = _PRETRAINED["model"]
-    points, is_batch = unit_points(diagrams, dim, value_range)
-    codes = pack_codes(_encode(base.weights_, cells(points, base.bins)) > 0)
-    codes = codes[:, 0] if codes.shape[1] == 1 else codes
+    dim = _validation.check_int(dim, "dim")
+    if dim not in PRETRAINED_MODELS:
+        raise ValueError(f"dim must be 0 or 1 (the dimensions with a shipped model), got {dim}; "
+                         f"for other dimensions fit a DiagramHasher on your diagrams")
+    if dim not in _PRETRAINED:
+        _PRETRAINED[dim] = DiagramHasher.load(PRETRAINED_MODELS[dim])
+    points, sizes, is_batch = unit_batch(diagrams, dim, value_range)
+    codes = _codes(_PRETRAINED[dim].weights_, points, sizes)
     return codes if is_batch else codes[0]

@@ -3,7 +3,7 @@
 Binary codes, such as the 64-bit codes learned from persistence-diagram
 histograms by Qin et al. (2021), are compared by the Hamming distance
 ``popcount(x XOR y)``.  Codes are stored packed, 64 bits per ``uint64`` word;
-the kernels in :mod:`fasttopo._hamming` are compiled by Numba to the CPU's
+the kernels in :mod:`fasttopo.hashing._popcount` are compiled by Numba to the CPU's
 population-count instruction and run in parallel over rows.
 """
 
@@ -44,7 +44,7 @@ def pack_codes(bits):
     Raises
     ------
     ValueError
-        If ``bits`` is not two-dimensional.
+        If ``bits`` is not two-dimensional or contains NaN.
     TypeError
         If ``bits`` is not numeric or bool.
 
@@ -78,6 +78,10 @@ def pack_codes(bits):
     if array.ndim != 2:
         raise ValueError(f"bits must be an (n, L) array with one code per row, got shape "
                          f"{array.shape}")
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        row, col = (int(i) for i in np.argwhere(np.isnan(array))[0])
+        raise ValueError(f"bits contains NaN at index ({row}, {col}); a bit must be a number "
+                         f"(nonzero: set) or a bool, e.g. pass logits > 0")
     n, length = array.shape
     words = -(-length // 64)
     packed = np.packbits(array != 0, axis=1, bitorder="little")

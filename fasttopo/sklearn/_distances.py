@@ -24,8 +24,9 @@ class DiagramCodes(TransformerMixin, BaseEstimator):
     ----------
     dim : int, list of int or None, optional
         Homology dimension(s) of PersistenceDiagram inputs (default 0): one,
-        or several (one code each, concatenated); None hashes all pairs
-        together.
+        or several (one code each, concatenated), each hashed with the
+        shipped model of its dimension (0 or 1); None hashes all pairs
+        together with the model of dimension 0.
     value_range : (float, float), optional
         Filtration interval mapped onto [0, 1] (as in
         :func:`fasttopo.hash_diagrams`; finite points outside it are an
@@ -141,7 +142,8 @@ class DiagramCodes(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = _diagrams(X)
         codes = np.column_stack([
-            np.atleast_1d(hash_diagrams(self._points(X, d, r), dim=None, value_range=r))
+            np.atleast_1d(hash_diagrams(self._points(X, d, r), dim=0 if d is None else d,
+                                        value_range=r))
             for d, r in zip(self.dims_, self.value_ranges_)])
         if check_bool(self.packed, "packed"):
             return codes[:, 0] if codes.shape[1] == 1 else codes

@@ -128,6 +128,8 @@ def test_pack_codes():
      "between 0 and"),
     (lambda: hamming_knn(np.zeros(2, np.uint64), np.zeros(3, np.uint64), 1.0), TypeError, "k"),
     (lambda: pack_codes(np.zeros(5, bool)), ValueError, r"\(n, L\)"),
+    (lambda: pack_codes(np.array([[0.0, 1.0], [1.0, np.nan]])), ValueError,
+     r"NaN at index \(1, 1\)"),
     (lambda: hamming_distances("codes"), TypeError, "integer codes"),
 ])
 def test_bad_inputs_are_named(call, error, match):
