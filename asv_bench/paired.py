@@ -90,7 +90,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     old, new = args.old.resolve(), args.new.resolve()
-    data = new.parent / "shared" / "data"
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from benchmarks.case import DATA as data   # this checkout's ../shared/data
     for case in args.cases:
         ratios = []
         for _ in range(args.rounds):

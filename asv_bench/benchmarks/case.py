@@ -7,11 +7,23 @@ ratio; ``bench_<group>.py`` turns the same cases into asv benchmarks
 (``time_fasttopo`` and ``time_<peer>`` of one class per case).
 """
 
+import pathlib
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Case", "Measure", "asv_benchmarks"]
+__all__ = ["Case", "Measure", "asv_benchmarks", "DATA", "data_dir"]
+
+
+def data_dir(root):
+    """The project's real volumes: ``../shared/data`` from the repository ``root``, or
+    from the main checkout's parent for a worktree one level further down."""
+    root = pathlib.Path(root).resolve()
+    candidates = (root.parent / "shared" / "data", root.parent.parent / "shared" / "data")
+    return next((p for p in candidates if p.exists()), candidates[0])
+
+
+DATA = data_dir(pathlib.Path(__file__).resolve().parents[2])
 
 
 @dataclass

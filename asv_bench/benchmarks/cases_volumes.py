@@ -1,7 +1,6 @@
 """Targets of the persistence engine on volumes (all dimensions), against cripser."""
 
 import json
-import pathlib
 import subprocess
 import sys
 import textwrap
@@ -9,11 +8,8 @@ import textwrap
 import cripser
 import numpy as np
 
-from .case import Case, Measure
+from .case import DATA, Case, Measure
 from fasttopo import persistence
-
-# the project's real volumes: ../shared/data from the repository root (as in tests/data.py)
-DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 _MEMORY = textwrap.dedent("""
     import gc, json, sys
@@ -82,6 +78,7 @@ def cases():
     image = np.random.default_rng(2).random((512, 512))
     windows = [image[i:i + 64, j:j + 64].copy() for i in range(0, 512, 64)
                for j in range(0, 512, 64)]
+
     def ours_loop():
         for w in windows:
             persistence(w)

@@ -25,180 +25,23 @@ arXiv:2005.12692), written for this engine:
   column is a radix heap (a monotone priority queue, Z/2 by parity); the
   pivot table is a flat int32 array over square ids and reduced
   columns that needed additions are kept to be added again.
+* Noise-like volumes are reduced with clearing on the rows as well (the
+  squares that are dimension-2 births, ``cubical_clearing``) and with kept
+  columns reduced past their pivot (see ``reduce_columns``).
+
+The cells, keys, coboundaries and the radix heap are in ``cubical_cells.pxd``.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
-from cython.operator cimport dereference as deref
-from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
+from .cubical_cells cimport (AHEAD, Grid, RadixHeap, axis_of, bit_length, coboundary,
+                             direction, edge_bit, edge_id, edge_key, key_between,
+                             orientation, prefetch, push_row, rh_pivot, rh_push, rh_reset,
+                             rh_take, row_local, row_owner, row_square_key, sign_of, square_id,
+                             square_key)
+
 import numpy as np
-
-cdef int[6] AXIS = [0, 1, 2, 2, 1, 0]       # axis of each direction (z, y, x)
-cdef int[6] SIGN = [-1, -1, -1, 1, 1, 1]
-
-
-cdef struct Grid:
-    Py_ssize_t stride[3]
-    const int32_t* pos
-    const int32_t* order
-    const int32_t* col_order    # the edges' order (``order`` but for image persistence)
-
-
-cdef inline int direction(int axis, int sign) noexcept nogil:
-    return axis if sign < 0 else 5 - axis
-
-
-cdef inline int orientation(int p, int q) noexcept nogil:
-    # p < q: (0, 1) -> 0, (0, 2) -> 1, (1, 2) -> 2
-    return p + q - 1
-
-
-cdef inline int64_t square_key(int32_t owner_pos, int da, int db) noexcept nogil:
-    """Key of the square of an owner spanned by its edges in directions da and db.
-
-    Squares of one owner are numbered by the direction of their later edge
-    (then of the other one): an edge is then the latest face of the first
-    of its cofaces that it is the later edge of, so every positive edge with
-    such a coface forms an apparent pair.
-    """
-    cdef int hi = da if da > db else db, lo = da if da < db else db
-    return (<int64_t>owner_pos << 8) | (2 << 6) | (hi * 6 + lo)
-
-
-cdef inline int64_t edge_key(int32_t owner_pos, int d) noexcept nogil:
-    return (<int64_t>owner_pos << 8) | (1 << 6) | d
-
-
-cdef inline int coboundary(Grid* g, int64_t edge, int64_t* keys) noexcept nogil:
-    """Keys of the squares containing edge id ``edge`` (3 * min vertex + axis)."""
-    cdef Py_ssize_t u = edge // 3, m
-    cdef Py_ssize_t corner[4]
-    cdef int a = <int>(edge % 3), b, p, q, s, n = 0, c, best
-    cdef int32_t top, value
-    for b in range(3):
-        if b == a:
-            continue
-        p = a if a < b else b
-        q = b if a < b else a
-        for s in range(2):
-            m = u if s == 0 else u - g.stride[b]
-            corner[0] = m                                  # (0, 0)
-            corner[1] = m + g.stride[p]                    # (1, 0)
-            corner[2] = m + g.stride[q]                    # (0, 1)
-            corner[3] = m + g.stride[p] + g.stride[q]      # (1, 1)
-            top = -1
-            best = 0
-            for c in range(4):
-                value = g.pos[corner[c]]
-                if value < 0:
-                    top = -2
-                    break
-                if value > top:
-                    top = value
-                    best = c
-            if top < 0:
-                continue
-            # the owner's two edges point into the square
-            keys[n] = square_key(top, direction(p, -1 if best & 1 else 1),
-                                 direction(q, -1 if best & 2 else 1))
-            n += 1
-    return n
-
-
-cdef inline int64_t square_id(Grid* g, int64_t key) noexcept nogil:
-    cdef int local = <int>(key & 63), hi = local // 6, lo = local % 6
-    cdef Py_ssize_t m = g.order[key >> 8]
-    if SIGN[hi] < 0:
-        m -= g.stride[AXIS[hi]]
-    if SIGN[lo] < 0:
-        m -= g.stride[AXIS[lo]]
-    cdef int p = AXIS[hi] if AXIS[hi] < AXIS[lo] else AXIS[lo]
-    cdef int q = AXIS[hi] if AXIS[hi] > AXIS[lo] else AXIS[lo]
-    return 3 * m + orientation(p, q)
-
-
-cdef inline int64_t edge_id(Grid* g, int64_t key) noexcept nogil:
-    cdef int j = <int>(key & 63)
-    cdef Py_ssize_t owner = g.col_order[key >> 8]
-    cdef Py_ssize_t other = owner + SIGN[j] * g.stride[AXIS[j]]
-    cdef Py_ssize_t u = owner if owner < other else other
-    return 3 * u + AXIS[j]
-
-
-cdef inline uint8_t edge_bit(Grid* g, int64_t eid, int64_t owner_pos) noexcept nogil:
-    """Bit of edge id ``eid`` among the edges of the voxel at ``owner_pos`` (0 if not its)."""
-    cdef Py_ssize_t u = eid // 3
-    cdef int axis = <int>(eid % 3)
-    cdef Py_ssize_t w = u + g.stride[axis]
-    # the owner is the later end; the direction points from it to the other end
-    if g.pos[w] > g.pos[u]:
-        return <uint8_t>(1 << direction(axis, -1)) if g.pos[w] == owner_pos else 0
-    return <uint8_t>(1 << direction(axis, 1)) if g.pos[u] == owner_pos else 0
-
-
-cdef extern from *:
-    """
-    static inline int fasttopo_bit_length(unsigned long long x) {
-        return x ? 64 - __builtin_clzll(x) : 0;
-    }
-    """
-    int bit_length "fasttopo_bit_length"(unsigned long long x) noexcept nogil
-
-
-cdef struct RadixHeap:
-    # a monotone priority queue: every key pushed is >= the last minimum taken;
-    # bucket b holds keys whose highest bit differing from ``last`` is b - 1
-    int64_t last
-    Py_ssize_t size
-
-
-cdef inline void rh_reset(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
-    cdef int b
-    for b in range(65):
-        buckets[b].clear()
-    h.last = 0
-    h.size = 0
-
-
-cdef inline void rh_push(RadixHeap* h, vector[int64_t]* buckets, int64_t key) noexcept nogil:
-    buckets[bit_length(<unsigned long long>(key ^ h.last))].push_back(key)
-    h.size += 1
-
-
-cdef inline int64_t rh_pivot(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
-    """Smallest key present an odd number of times (Z/2), left in the heap once; -1 if none."""
-    cdef int b
-    cdef Py_ssize_t t, count
-    cdef int64_t low, x
-    while h.size > 0:
-        if buckets[0].size() == 0:
-            b = 1
-            while buckets[b].size() == 0:
-                b += 1
-            low = buckets[b][0]
-            for t in range(1, <Py_ssize_t>buckets[b].size()):
-                if buckets[b][t] < low:
-                    low = buckets[b][t]
-            h.last = low
-            for t in range(<Py_ssize_t>buckets[b].size()):
-                x = buckets[b][t]
-                buckets[bit_length(<unsigned long long>(x ^ low))].push_back(x)
-            buckets[b].clear()
-        count = buckets[0].size()
-        if count & 1:
-            h.size -= count - 1
-            buckets[0].resize(1)
-            return h.last
-        h.size -= count
-        buckets[0].clear()
-    return -1
-
-
-cdef inline void rh_take(RadixHeap* h, vector[int64_t]* buckets) noexcept nogil:
-    """Remove the (single) copy of the current pivot."""
-    buckets[0].clear()
-    h.size -= 1
 
 
 def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[::1] pivots,
@@ -234,7 +77,7 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
     cdef Py_ssize_t face[6]
     cdef int d, e, hi, best_dir_a, best_dir_b
     for d in range(6):
-        face[d] = SIGN[d] * stride[AXIS[d]]
+        face[d] = sign_of(d) * stride[axis_of(d)]
     cdef const int32_t* P = &pos[0]
     cdef vector[int64_t] columns
     cdef Py_ssize_t v, m
@@ -257,7 +100,7 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
                 # the edge (v, v + face[d]) is positive: find its earliest coface
                 best = -1
                 for e in range(6):
-                    if AXIS[e] == AXIS[d]:
+                    if axis_of(e) == axis_of(d):
                         continue
                     pe = pf[e]
                     if pe < 0:
@@ -291,13 +134,13 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
                     hi = <int>(best & 63) // 6
                     e = <int>(best & 63) % 6
                     m = v
-                    if SIGN[hi] < 0:
-                        m -= stride[AXIS[hi]]
-                    if SIGN[e] < 0:
-                        m -= stride[AXIS[e]]
-                    pivots[3 * m + orientation(AXIS[hi] if AXIS[hi] < AXIS[e] else AXIS[e],
-                                               AXIS[hi] if AXIS[hi] > AXIS[e] else AXIS[e])] = \
-                        <int32_t>(3 * (v + face[d] if d < 3 else v) + AXIS[d])
+                    if sign_of(hi) < 0:
+                        m -= stride[axis_of(hi)]
+                    if sign_of(e) < 0:
+                        m -= stride[axis_of(e)]
+                    pivots[3 * m + orientation(axis_of(hi) if axis_of(hi) < axis_of(e) else axis_of(e),
+                                               axis_of(hi) if axis_of(hi) > axis_of(e) else axis_of(e))] = \
+                        <int32_t>(3 * (v + face[d] if d < 3 else v) + axis_of(d))
                 else:
                     columns.push_back(edge_key(pv, d))
     out = np.empty(columns.size(), dtype=np.int64)
@@ -306,12 +149,6 @@ def apparent_pairs(const int32_t[::1] pos, const uint8_t[::1] negative, int32_t[
     for i in range(<Py_ssize_t>columns.size()):
         o[i] = columns[i]
     return out
-
-
-cdef inline int64_t key_between(int32_t pa, int32_t pb, int d) noexcept nogil:
-    """Key of the edge between voxels at positions ``pa`` and ``pb`` (``b`` = ``a`` + direction
-    ``d``): its owner is the later one."""
-    return edge_key(pa, d) if pa > pb else edge_key(pb, 5 - d)
 
 
 def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
@@ -351,7 +188,7 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
     cdef Py_ssize_t face[6]
     cdef int d, e, c, best_e, best_c
     for d in range(6):
-        face[d] = SIGN[d] * g.stride[AXIS[d]]
+        face[d] = sign_of(d) * g.stride[axis_of(d)]
     cdef const int32_t* S = &pos_s[0]
     cdef const int32_t* T = &pos_t[0]
     cdef vector[int64_t] columns
@@ -385,7 +222,7 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
                 best_e = 0
                 best_c = 0
                 for e in range(6):
-                    if AXIS[e] == AXIS[d]:
+                    if axis_of(e) == axis_of(d):
                         continue
                     tw = tn[e]
                     tz = T[u + face[e]]
@@ -420,9 +257,9 @@ def image_columns(const int32_t[::1] pos_s, const int32_t[::1] pos_t,
                     if u + face[best_e] < low:
                         low = u + face[best_e]
                     pivots[3 * low + orientation(
-                        AXIS[d] if AXIS[d] < AXIS[best_e] else AXIS[best_e],
-                        AXIS[d] if AXIS[d] > AXIS[best_e] else AXIS[best_e])] = \
-                        <int32_t>(3 * (u if d < 3 else v) + AXIS[d])
+                        axis_of(d) if axis_of(d) < axis_of(best_e) else axis_of(best_e),
+                        axis_of(d) if axis_of(d) > axis_of(best_e) else axis_of(best_e))] = \
+                        <int32_t>(3 * (u if d < 3 else v) + axis_of(d))
                     if best_c != 0:  # one owner: no bar (zero or negative length)
                         out_b.push_back(v)
                         out_d.push_back(u if best_c == 1 else w if best_c == 2
@@ -443,7 +280,8 @@ cdef _to_array(vector[int64_t]& values):
 
 def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1] pivots,
                    const int64_t[::1] columns, Py_ssize_t Hp, Py_ssize_t Wp, bint cells=False,
-                   const int32_t[::1] col_order=None):
+                   const int32_t[::1] col_order=None, const uint8_t[::1] cleared=None,
+                   bint flowing=False):
     """Reduce the coboundaries of ``columns`` (ascending keys) from the latest one.
 
     ``pivots`` must hold the apparent pairs (see ``apparent_pairs``).  The
@@ -453,6 +291,20 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     to be added again; the others are recomputed from the coboundary.
     Returns ``births, deaths`` (int64): the owner voxels of the edge and of
     the square of every pair found (apparent pairs are not repeated).
+
+    ``cleared`` (``cubical_clearing.square_births``) removes the squares
+    that are dimension-2 births from every coboundary.  With ``flowing``
+    the rest of a kept column past its pivot is reduced too: each entry
+    that is already the pivot of a column is replaced by the rest of that
+    column, so that kept columns hold only squares that are no pivot yet.
+    Both pay on noise-like volumes, whose long-lived classes (between the
+    percolation thresholds of the image and of its complement) need long
+    chains of additions; on smoother volumes the entries flow down long
+    gradient paths and the kept columns are seldom added again, so both
+    cost more than they save (``volumes`` decides).  Neither changes the
+    pairs: column operations from left to right do not, and a row that is
+    never a pivot can be dropped (clearing).  Neither is used with
+    ``cells`` or ``col_order``, whose reduced columns are read.
 
     With ``cells=True`` (representative cycles, ``_engine.cycles``) four
     more arrays describe each pair: ``edges`` and ``squares`` (int64), the
@@ -474,31 +326,47 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
     g.pos = &pos[0]
     g.order = &order[0]
     g.col_order = &order[0] if col_order is None else &col_order[0]
+    plain = cells or col_order is not None
+    g.clearing = not plain and cleared is not None and cleared.shape[0] > 0
+    g.cleared = &cleared[0] if g.clearing else NULL
+    flowing = flowing and not plain
+    # row keys hold the min corner when owner, local number and corner fit in 63 bits
+    g.bits = bit_length(<unsigned long long>pos.shape[0])
+    if 2 * g.bits + 6 > 63:
+        g.bits = 0
+    g.mask = (<int64_t>1 << g.bits) - 1
+    g.pivots = &pivots[0]
     cdef vector[int64_t] buckets[65]
     cdef RadixHeap heap
     cdef vector[int64_t] births
     cdef vector[int64_t] deaths
-    # reduced columns that needed additions live in one pool; the pivot table
-    # refers to them as -2 - slot (a column that needed none is its edge id)
+    # reduced columns that needed additions live in one pool, each as its length (and
+    # with ``cells`` its owner and cochain) then its keys; the pivot table refers to
+    # them as -2 - offset (a column that needed none is its edge id)
     cdef vector[int64_t] pool
-    cdef vector[int64_t] starts
-    # cells=True: per pair (edge key, pivot key, cochain mask, column mask), and the
-    # owner and cochain mask of each pooled column
+    cdef int head = 3 if cells else 1
+    # cells=True: per pair (edge key, pivot key, cochain mask, column mask)
     cdef vector[int64_t] edge_keys
     cdef vector[int64_t] square_keys
     cdef vector[uint8_t] cochains
     cdef vector[uint64_t] column_masks
-    cdef vector[int64_t] slot_owner
-    cdef vector[uint8_t] slot_cochain
     cdef int64_t keys[4]
-    cdef int64_t ekey, sid, pivot, other, eid, x, slot, owner
+    cdef int64_t ekey, sid, pivot, other, eid, x, start, at, owner = 0
     cdef uint8_t cochain = 0
     cdef uint64_t cmask
     cdef int n, c
     cdef bint added, broken = False
-    cdef Py_ssize_t i, t
+    cdef Py_ssize_t i, t, u
     with nogil:
         for i in range(columns.shape[0] - 1, -1, -1):
+            # the cells of the columns a few steps ahead are asked for early
+            if i >= 2 * AHEAD:
+                prefetch(&g.col_order[columns[i - 2 * AHEAD] >> 8])
+            if i >= AHEAD:
+                u = edge_id(&g, columns[i - AHEAD]) // 3
+                prefetch(&g.pos[u])
+                prefetch(&g.pos[u + g.stride[0]])
+                prefetch(&g.pos[u - g.stride[0] if u >= g.stride[0] else 0])
             ekey = columns[i]
             eid = edge_id(&g, ekey)
             n = coboundary(&g, eid, keys)
@@ -514,12 +382,12 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                 sid = square_id(&g, pivot)
                 if pivots[sid] == -1:
                     births.push_back(g.col_order[ekey >> 8])
-                    deaths.push_back(g.order[pivot >> 8])
+                    deaths.push_back(g.order[row_owner(&g, pivot)])
                     pivots[sid] = <int32_t>eid
                     continue
             rh_reset(&heap, buckets)
             for c in range(n):
-                rh_push(&heap, buckets, keys[c])
+                push_row(&g, &heap, buckets, keys[c])
             added = False
             if cells:
                 owner = ekey >> 8
@@ -532,15 +400,15 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                     break
                 added = True
                 if other <= -2:
-                    slot = -2 - other
-                    for t in range(starts[slot], starts[slot + 1]):
-                        rh_push(&heap, buckets, pool[t])
-                    if cells and slot_owner[slot] == owner:
-                        cochain ^= slot_cochain[slot]
+                    start = -2 - other
+                    for t in range(start + head, start + head + pool[start]):
+                        push_row(&g, &heap, buckets, pool[t])
+                    if cells and pool[start + 1] == owner:
+                        cochain ^= <uint8_t>pool[start + 2]
                 else:
                     n = coboundary(&g, other, keys)
                     for c in range(n):
-                        rh_push(&heap, buckets, keys[c])
+                        push_row(&g, &heap, buckets, keys[c])
                     if cells:
                         cochain ^= edge_bit(&g, other, owner)
                 x = pivot
@@ -553,10 +421,10 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
             if pivot < 0:
                 continue                # essential (impossible in a box), or no image class
             births.push_back(g.col_order[ekey >> 8])
-            deaths.push_back(g.order[pivot >> 8])
+            deaths.push_back(g.order[row_owner(&g, pivot)])
             if cells:
                 edge_keys.push_back(ekey)
-                square_keys.push_back(pivot)
+                square_keys.push_back(row_square_key(&g, pivot))
                 cochains.push_back(cochain)
             if not added:
                 pivots[sid] = <int32_t>eid
@@ -564,48 +432,55 @@ def reduce_columns(const int32_t[::1] pos, const int32_t[::1] order, int32_t[::1
                     cmask = 0
                     n = coboundary(&g, eid, keys)
                     for c in range(n):
-                        if keys[c] >> 8 == pivot >> 8:
-                            cmask |= (<uint64_t>1) << (keys[c] & 63)
+                        if row_owner(&g, keys[c]) == row_owner(&g, pivot):
+                            cmask |= (<uint64_t>1) << row_local(&g, keys[c])
                     column_masks.push_back(cmask)
                 continue
-            if starts.size() == 0:
-                starts.push_back(0)
-            pivots[sid] = <int32_t>(-1 - <int64_t>starts.size())
-            cmask = 0
-            x = pivot
+            start = pool.size()
+            if start > 2147483645:
+                broken = True
+                break
+            pivots[sid] = <int32_t>(-2 - start)
+            pool.push_back(0)
+            if cells:
+                pool.push_back(owner)
+                pool.push_back(cochain)
+            pool.push_back(pivot)
+            cmask = (<uint64_t>1) << row_local(&g, pivot)
+            rh_take(&heap, buckets)
+            # the rest of the column; flowing, each entry that is the pivot of a reduced
+            # column is replaced by the rest of that column (the entries move later)
+            x = rh_pivot(&heap, buckets)
             while x >= 0:
-                pool.push_back(x)
-                if x >> 8 == pivot >> 8:
-                    cmask |= (<uint64_t>1) << (x & 63)
-                rh_take(&heap, buckets)
+                other = pivots[square_id(&g, x)] if flowing else -1
+                if other >= 0:
+                    n = coboundary(&g, other, keys)
+                    for c in range(n):
+                        push_row(&g, &heap, buckets, keys[c])
+                elif other <= -2:
+                    at = -2 - other
+                    for t in range(at + head, at + head + pool[at]):
+                        push_row(&g, &heap, buckets, pool[t])
+                else:
+                    pool.push_back(x)
+                    if cells and row_owner(&g, x) == row_owner(&g, pivot):
+                        cmask |= (<uint64_t>1) << row_local(&g, x)
+                    rh_take(&heap, buckets)
                 x = rh_pivot(&heap, buckets)
-            starts.push_back(pool.size())
+            pool[start] = pool.size() - start - head
             if cells:
                 column_masks.push_back(cmask)
-                slot_owner.push_back(owner)
-                slot_cochain.push_back(cochain)
     if broken:
-        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table")
-    out_b = np.empty(births.size(), dtype=np.int64)
-    out_d = np.empty(deaths.size(), dtype=np.int64)
-    cdef int64_t[::1] ob = out_b
-    cdef int64_t[::1] od = out_d
-    for i in range(<Py_ssize_t>births.size()):
-        ob[i] = births[i]
-        od[i] = deaths[i]
+        raise RuntimeError("internal error in the cubical reduction: inconsistent pivot table "
+                           "or more than 2**31 stored keys")
+    out_b, out_d = _to_array(births), _to_array(deaths)
     if not cells:
         return out_b, out_d
-    out_e = np.empty(births.size(), dtype=np.int64)
-    out_s = np.empty(births.size(), dtype=np.int64)
     out_v = np.empty(births.size(), dtype=np.uint8)
     out_c = np.empty(births.size(), dtype=np.uint64)
-    cdef int64_t[::1] oe = out_e
-    cdef int64_t[::1] os_ = out_s
     cdef uint8_t[::1] ov = out_v
     cdef uint64_t[::1] oc = out_c
     for i in range(<Py_ssize_t>births.size()):
-        oe[i] = edge_keys[i]
-        os_[i] = square_keys[i]
         ov[i] = cochains[i]
         oc[i] = column_masks[i]
-    return out_b, out_d, out_e, out_s, out_v, out_c
+    return out_b, out_d, _to_array(edge_keys), _to_array(square_keys), out_v, out_c

@@ -9,9 +9,10 @@ key bits are inverted.  The filtration order is ``(key, flat index)``.
 To sort a subset of pixels by ``(key, index)`` a single uint64 is packed
 per pixel: the key bits that vary across the image (shifted down) above
 ``2 * padded index + flag`` (a one-bit flag the caller may use; it cannot
-change the order because indices are distinct).  When key bits and index bits do not fit in 64 bits the
-lowest key bits are dropped and runs of equal packed keys are re-sorted on
-the full key afterwards (``fix_ties``), so the order is always exact.
+change the order because indices are distinct).  When key bits and index
+bits do not fit in 64 bits the lowest key bits are dropped and runs of
+equal packed keys are re-sorted on the full key afterwards (``fix_ties``),
+so the order is always exact.
 """
 
 from collections import namedtuple
@@ -325,9 +326,9 @@ def radix_sort_u64(values, count, scratch, skip=0, backwards=False):
     Digits on which all values agree are skipped.  ``scratch`` must hold
     ``count`` values.  With ``skip`` the lowest ``skip`` bytes are not
     sorted on: values equal above them keep their input order (the sort is
-    stable), or the reverse of it with ``backwards``.  Used for small
-    images, where it beats a call into NumPy; large arrays go to
-    ``np.sort``.
+    stable), or the reverse of it with ``backwards``.  Sorts the
+    candidates of every image (small ones: no call into NumPy; large ones:
+    fewer passes than ``np.sort``) and the voxel order of volumes.
     """
     if count < 2:
         return

@@ -8,7 +8,7 @@ volume comes from the cubical reduction (``volumes``).
 import numpy as np
 
 from .buffers import index_dtype, pool, scratch, stencils
-from .keys import fill_keys, fix_ties, keys_finite, packing
+from .keys import fill_keys, fix_ties, keys_finite, packing, radix_sort_u64
 from .neighbourhood import Grid, geometry
 from .scan import NO_EDGES, NO_SWEEP_EDGES, Edges, Side, scan_rows, scan_rows_bordered
 from .union_find import sentinel_padding, sweep, unpad
@@ -96,7 +96,13 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
             m += count
         roots = sum(res[1] for res in results)
         view = cand[:m]
-        view.sort()
+        if scan is scan_rows:
+            # the blocks queue their candidates by increasing cell (the index field counts
+            # down in the reverse direction), so a stable radix sort on the bytes above it
+            # gives the order of a full sort, in a third of the time for 1024 x 1024 noise
+            radix_sort_u64(view, m, np.empty(m, dtype=np.uint64), pk.index_bits // 8, reverse)
+        else:   # (the bordered scan queues the border cells apart)
+            view.sort()
         if not pk.exact:
             fix_ties(view, m, keys, pk.index_bits, reverse)
         out_b = scratch("births", roots + 2, idx)
@@ -132,7 +138,7 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
         voxels = ordering() if middle else None
     if middle:
         bm, dm = dimension_one(keys, padded, pad, shape3, negative, dual, voxels, n_threads,
-                                  pool().map if n_threads > 1 else None)
+                               pool().map if n_threads > 1 else None)
         bm, dm = bm.astype(idx), dm.astype(idx)
         unpad(bm, padded, pad, shape3)
         unpad(dm, padded, pad, shape3)
@@ -146,5 +152,3 @@ def threaded_pairs(bits3, kind, signbit, allones, superlevel, ndim, connectivity
     dims[b0.size + 1:b0.size + 1 + bm.size] = 1
     dims[b0.size + 1 + bm.size:] = ndim - 1
     return dims, births, deaths
-
-

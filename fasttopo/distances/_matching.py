@@ -36,6 +36,7 @@ infeasible threshold (still valid at larger thresholds).
 import numpy as np
 from numba import njit
 
+from .._engine.keys import _stable_order  # (a merge sort: Numba's takes seconds to compile)
 from ._transport import transport_pairs
 
 # SciPy's sparse, csgraph and spatial modules are imported where used: they
@@ -57,6 +58,20 @@ _SLACK = 8 * np.finfo(np.float64).eps
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def _bisect(values, x, right):
+    """``np.searchsorted(values, x, side="right" if right else "left")`` for sorted
+    finite ``values`` (NumPy's, compiled by Numba, adds a second to the first call)."""
+    lo, hi = 0, values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x or (right and values[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def _count_or_fill(a, ra, b, rb, b_order, b_sorted, a_order, a_sorted, out_i, out_j, fill):
     """Pairs (i, j) with Linf(a_i, b_j) < ra[i], or < rb[j] (and not < ra[i]).
 
@@ -70,8 +85,8 @@ def _count_or_fill(a, ra, b, rb, b_order, b_sorted, a_order, a_sorted, out_i, ou
             continue
         # the window is widened by a few ulps: the exact test is below
         w = r + _SLACK * (abs(a[i, 0]) + r)
-        lo = np.searchsorted(b_sorted, a[i, 0] - w, side="left")
-        hi = np.searchsorted(b_sorted, a[i, 0] + w, side="right")
+        lo = _bisect(b_sorted, a[i, 0] - w, False)
+        hi = _bisect(b_sorted, a[i, 0] + w, True)
         for s in range(lo, hi):
             j = b_order[s]
             if abs(a[i, 1] - b[j, 1]) < r and abs(a[i, 0] - b[j, 0]) < r:
@@ -84,8 +99,8 @@ def _count_or_fill(a, ra, b, rb, b_order, b_sorted, a_order, a_sorted, out_i, ou
         if r <= 0.0:
             continue
         w = r + _SLACK * (abs(b[j, 0]) + r)
-        lo = np.searchsorted(a_sorted, b[j, 0] - w, side="left")
-        hi = np.searchsorted(a_sorted, b[j, 0] + w, side="right")
+        lo = _bisect(a_sorted, b[j, 0] - w, False)
+        hi = _bisect(a_sorted, b[j, 0] + w, True)
         for s in range(lo, hi):
             i = a_order[s]
             linf = max(abs(a[i, 0] - b[j, 0]), abs(a[i, 1] - b[j, 1]))
@@ -155,7 +170,7 @@ def _row_limits(indptr, cost, t, limit):
     """``limit[v]``: end of the edges of row ``v`` that cost at most ``t`` (rows sorted)."""
     for v in range(indptr.shape[0] - 1):
         s, e = indptr[v], indptr[v + 1]
-        limit[v] = s + np.searchsorted(cost[s:e], t, side="right")
+        limit[v] = s + _bisect(cost[s:e], t, True)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -279,9 +294,12 @@ def _doubled_csr(n, m, ii, jj, cost, da, db):
         fill[n + j] += 1
     for v in range(size):
         s, e = indptr[v], indptr[v + 1]
-        order = np.argsort(weight[s:e], kind="mergesort")
-        indices[s:e] = indices[s:e][order]
-        weight[s:e] = weight[s:e][order]
+        order = _stable_order(weight[s:e])
+        row_i = indices[s:e].copy()
+        row_w = weight[s:e].copy()
+        for k in range(e - s):  # (element by element: a fancy-indexed assignment
+            indices[s + k] = row_i[order[k]]  # compiles its shape-error messages)
+            weight[s + k] = row_w[order[k]]
     return indptr, indices, weight
 
 

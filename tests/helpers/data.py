@@ -6,7 +6,11 @@ import pathlib
 import numpy as np
 import pytest
 
-DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+_ROOT = pathlib.Path(__file__).resolve().parents[2]
+# ../shared/data from the repository root, or from the main checkout's parent for a
+# worktree one level further down (e.g. wt/<branch>)
+DATA = next((p for p in (_ROOT.parent / "shared" / "data", _ROOT.parent.parent / "shared" / "data")
+             if p.exists()), _ROOT.parent / "shared" / "data")
 
 
 def volume(name):
