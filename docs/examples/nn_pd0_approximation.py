@@ -1,8 +1,9 @@
 """Predicted vs true birth and death pixels of the top-10 PD0 points on held-out patches.
 
-The shipped network (:func:`fasttopo.nn.approximate_diagrams`) against the
-exact engine (:func:`fasttopo.persistence_batch`) on random 32 x 32 patches
-of ``skimage.data`` images that were not used in training.  Circles: birth
+The shipped network (:func:`fasttopo.approximation.approximate_diagrams`,
+NumPy) against the exact engine (:func:`fasttopo.persistence_batch`) on
+random 32 x 32 patches of ``skimage.data`` images never used in training or
+model selection, two per family.  Circles: birth
 pixels, crosses: death pixels; green: a true top-10 point the network found
 (same birth and death value), orange: a true top-10 point it missed, blue: a
 predicted point that is not a true top-10 point.
@@ -14,24 +15,25 @@ import sys
 import numpy as np
 
 import fasttopo
-import fasttopo.nn as tnn
+from fasttopo.approximation import approximate_diagrams, read_weights
 
 # the docs' plot directive runs this code without __file__, in this folder
 sys.path.insert(0, str(pathlib.Path(globals().get("__file__", "./x.py")).resolve().parent))
-from nn_pd0_train import grey, random_patch  # noqa: E402
+from nn_pd0_data import crop, grey  # noqa: E402
 
-NAMES = ("moon", "text", "clock", "chelsea", "coffee", "hubble_deep_field")
+NAMES = ("chelsea", "clock", "text", "page", "moon", "hubble_deep_field", "cell",
+         "immunohistochemistry")
 
 
 def example_patches(seed=4):
-    """One held-out patch per image of ``NAMES``, ``(6, 32, 32)`` float32."""
+    """One held-out patch per image of ``NAMES``, ``(8, 32, 32)`` float32."""
     rng = np.random.default_rng(seed)
-    return np.stack([random_patch(grey(name), rng) for name in NAMES])
+    return np.stack([crop(grey(name), rng) for name in NAMES])
 
 
 def compare(patches, k=10):
     """Per patch: (found, missed, extra) lists of (birth pixel, death pixel, birth, death)."""
-    predicted = tnn.approximate_diagrams(patches, k=k)
+    predicted = approximate_diagrams(patches, k=k)
     exact = fasttopo.persistence_batch(patches, max_dim=0, connectivity=1)
     out = []
     for pred, true in zip(predicted, exact):
@@ -64,22 +66,22 @@ def draw(patches, results, axes):
 
 def draw_learning_curve(axes):
     """The shipped model's learning curve (stored in its metadata)."""
-    from fasttopo.nn.approximation import load_approximator
-
-    metadata = load_approximator().metadata
+    metadata = read_weights()[2]
     curve = metadata["learning_curve"]
     steps = [row["step"] for row in curve]
-    axes[0].plot(steps, [row["dice_loss"] for row in curve])
-    axes[0].set(xlabel="step (16 patches)", ylabel="training loss",
-                title=metadata.get("loss", ""))
-    scored = [row for row in curve if "found" in row]
+    for name in ("birth_loss", "lifetime_loss", "pair_loss"):
+        axes[0].plot(steps, [row[name] for row in curve], label=name.replace("_", " "))
+    axes[0].set(xlabel=f"step ({metadata['batch']} patches)", ylabel="training loss",
+                yscale="log", title="pair_loss terms")
+    axes[0].legend(fontsize=8)
+    scored = [row for row in curve if "validation" in row]
     x = [row["step"] for row in scored]
-    axes[1].plot(x, [row["found"] for row in scored], label="top-10 found")
-    axes[1].plot(x, [row["present"] for row in scored], label="present in PD0")
-    axes[1].plot(x, [row["bottleneck"] for row in scored], label="bottleneck")
+    for name in ("found", "present", "bottleneck"):
+        axes[1].plot(x, [row["validation"]["birth"][name] for row in scored], label=name)
     axes[1].axhline(0.654, ls=":", c="C0", lw=1)
-    axes[1].axhline(0.099, ls=":", c="C2", lw=1)
-    axes[1].set(xlabel="step", title="144 held-out patches (dotted: the paper)")
+    axes[1].axhline(0.700, ls=":", c="C1", lw=1)
+    axes[1].set(xlabel="step", title="384 held-out patches of the training images\n"
+                "(dotted: the paper's found and present)")
     axes[1].legend(fontsize=8)
 
 
@@ -87,7 +89,8 @@ if __name__ == "__main__":
     import matplotlib.pyplot as plt
 
     patches = example_patches()
-    fig, axes = plt.subplots(1, len(NAMES), figsize=(12, 2.6))
+    fig, axes = plt.subplots(2, len(NAMES) // 2, figsize=(10, 5.4))
+    axes = axes.ravel()
     draw(patches, compare(patches), axes)
     fig.tight_layout()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))

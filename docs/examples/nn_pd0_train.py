@@ -1,252 +1,205 @@
-"""Train the PD0 approximator (Slater and Weighill, AAAI 2023) on offline images.
+"""Train the PD0 approximator (after Slater and Weighill, AAAI 2023) on offline images.
 
-As in the paper: the training images are shuffled every epoch, taken 16 at
-a time, one random 32 x 32 patch per image per step (random flip / quarter
-turn); the targets are computed on the fly by the exact engine
-(:func:`fasttopo.persistence_targets_batch`); Adam (warm-up, cosine decay).
+Every step draws 32 augmented 32 x 32 patches (``nn_pd0_data.training_batch``:
+training images and synthetic ones, monotone intensity maps, inversion,
+blur, noise, quantisation, flips / quarter turns), computes their exact
+diagrams (:func:`fasttopo.persistence_batch`, microseconds a patch) and the
+targets (``fasttopo.nn.approximation.pair_targets``), and takes one AdamW
+step on ``pair_loss`` (linear warm-up, cosine decay).  The model is the
+UNet with a pairing head of :mod:`fasttopo.nn.approximation`.
 
-Output encoding (``--encoding``, see :mod:`fasttopo.nn.approximation`):
+Model selection uses patches of the training images' held-out pieces only
+(``nn_pd0_data.split_images``); the evaluation images are never seen here.
 
-* ``pairs`` (default, the shipped model): birth and death maps of the top
-  10 points as sets, plus the offset from each birth pixel to its death
-  pixel and the death value; loss ``fasttopo.nn.approximation.pair_loss``
-  (cross-entropy on the candidate pixels, smooth L1 on offset and value,
-  the latter at the birth pixels of the top 20 points);
-* ``ranks`` (the paper's per-rank masks): dice loss plus a weighted binary
-  cross-entropy (the dice loss alone fell into the all-zero output from
-  scratch), ranks *matched* to the channels by default (``--fixed-ranks``:
-  channel r learns the r-th point, as in the paper).
+Run (the shipped model; deterministic for the seed; checkpoints every 200
+steps, ``--resume`` continues from the last one)::
 
-``--pools 5 9 17`` adds erosion / dilation input channels (local filters).
-
-Training images (all shipped offline): ``skimage.data`` brick, grass,
-gravel, camera, coins, astronaut (each cut into 64 x 64 tiles, every tile
-one "image"), ``lfw_subset`` (25 x 25 faces upscaled to 50 x 50) and
-the first 300 ``sklearn.datasets.load_digits`` (8 x 8 upscaled to 40 x 40;
-all 1,797 would make three quarters of every batch, and their flat
-backgrounds have few points).  The held-out
-images (other ``skimage.data`` images) are only used for the learning
-curve and the evaluation (``nn_pd0_evaluate.py``).
-
-Run (the shipped model; deterministic for the seed, about 75 minutes on
-one thread of a shared 2-core host)::
-
-    python docs/examples/nn_pd0_train.py --steps 32000 --threads 1 \
-        --pools 5 9 17 --out fasttopo/models/pd0_approximator.npz --log train.log
+    OMP_NUM_THREADS=1 python docs/examples/nn_pd0_train.py --steps 12000 \
+        --dir pd0_run --out fasttopo/models/pd0_approximator.npz
 
 ``--quick`` trains a tiny model for a few steps (what the tests run).
 """
 
 import argparse
 import json
+import os
 import pathlib
+import sys
 import time
 
 import numpy as np
 import torch
-from skimage import data
-from skimage.color import rgb2gray
-from skimage.transform import resize
 
 import fasttopo
-from fasttopo.nn.approximation import (PD0Approximator, approximate_diagrams, pair_loss,
-                                       pair_targets, save_approximator, score_diagrams,
-                                       training_loss)
 
-PATCH = 32
-TRAIN_NAMES = ("brick", "grass", "gravel", "camera", "coins", "astronaut")
-HELDOUT_NAMES = ("moon", "text", "page", "clock", "cell", "chelsea", "coffee", "rocket",
-                 "hubble_deep_field", "immunohistochemistry", "microaneurysms", "cat")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import nn_pd0_data  # noqa: E402
+from fasttopo.approximation.decoding import decode  # noqa: E402
+from fasttopo.approximation import score_diagrams  # noqa: E402
+from fasttopo.nn.approximation import (PD0Approximator, pair_loss,  # noqa: E402
+                                       pair_targets, save_approximator)
 
-
-def grey(name):
-    """A ``skimage.data`` image as float32 grey values in [0, 1]."""
-    image = getattr(data, name)()
-    image = rgb2gray(image[..., :3]) if image.ndim == 3 else image
-    image = np.asarray(image, dtype=np.float64)
-    if image.max() > 1.0:
-        image = image / 255.0
-    return image.astype(np.float32)
+#: Weights of the pairing loss by lifetime rank: the top 9 finite points, then 15 more.
+RANK_WEIGHTS = [1.0] * 9 + [0.5] * 15
 
 
-def tiles(image, size=64):
-    """Non-overlapping ``size x size`` tiles of an image (each at least 32 x 32)."""
-    h, w = image.shape
-    return [image[i:i + size, j:j + size] for i in range(0, h - size + 1, size)
-            for j in range(0, w - size + 1, size)]
+def outputs(model, patches, batch=256):
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(torch.from_numpy(patches[s:s + batch]))
+                          for s in range(0, len(patches), batch)]).numpy()
 
 
-def training_images(digits=300, faces=None):
-    """The training set: a list of float32 grey images in [0, 1], each >= 32 x 32."""
-    from sklearn.datasets import load_digits
-
-    images = [t for name in TRAIN_NAMES for t in tiles(grey(name))]
-    lfw = data.lfw_subset()[:faces]
-    images += [resize(face, (50, 50), order=1).astype(np.float32) for face in lfw]
-    digit_images = load_digits().images[:digits] / 16.0
-    images += [resize(d, (40, 40), order=1).astype(np.float32) for d in digit_images]
-    return images
+def validate(model, patches, exact):
+    """Mean found / present / bottleneck on held-out patches, births ranked two ways."""
+    out = outputs(model, patches)
+    row = {}
+    for rank in ("birth", "life"):
+        scores = score_diagrams(decode(out, patches, rank=rank), exact)
+        row[rank] = {n: round(float(v.mean()), 4) for n, v in scores.items()}
+    return row
 
 
-def heldout_patches(count_per_image, seed):
-    """Random 32 x 32 patches of the held-out images, ``(n, 32, 32)`` float32."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for name in HELDOUT_NAMES:
-        image = grey(name)
-        for _ in range(count_per_image):
-            out.append(random_patch(image, rng))
-    return np.stack(out)
+def learning_rate(step, steps, lr, warmup=300):
+    return lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + np.cos(np.pi * step / steps))
 
 
-def random_patch(image, rng, augment=False):
-    """One random 32 x 32 patch; with ``augment`` also a random flip / quarter turn."""
-    h, w = image.shape
-    i = rng.integers(0, h - PATCH + 1)
-    j = rng.integers(0, w - PATCH + 1)
-    patch = image[i:i + PATCH, j:j + PATCH]
-    if augment:  # the pairs' pixels move with the patch, their values do not change
-        patch = np.rot90(patch, rng.integers(4))
-        if rng.integers(2):
-            patch = patch[:, ::-1]
-    return np.ascontiguousarray(patch)
-
-
-def batches(images, rng, batch_size=16):
-    """Endless stream of (16, 32, 32) batches: shuffled images, one patch each."""
-    while True:
-        order = rng.permutation(len(images))
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            yield np.stack([random_patch(images[i], rng, augment=True)
-                            for i in order[start:start + batch_size]])
-
-
-def evaluate(model, patches, k=10):
-    """Mean found / present / bottleneck of the model on patches (exact engine as truth)."""
-    exact = fasttopo.persistence_batch(patches, max_dim=0, connectivity=1)
-    scores = score_diagrams(approximate_diagrams(patches, k=k, model=model), exact, k=k)
-    return {name: float(np.mean(v)) for name, v in scores.items()}
-
-
-def train(model, images, *, steps, minutes=None, lr=2e-3, seed=0, k=10, monitor=None,
-          eval_every=250, log_every=50, checkpoint_dir=None, log=print, progress=True,
-          matched=True, regression_k=20):
-    """Train ``model`` in place; return the learning curve (a list of dicts).
-
-    Stops after ``steps`` steps or ``minutes`` of wall-clock time, whichever
-    comes first; with ``minutes`` the learning-rate schedule follows the
-    elapsed time (not bit-reproducible on a loaded host), without it the run
-    is deterministic for a given seed.
-    """
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    stream = batches(images, rng)
-    curve, running, start = [], [], time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=steps, mininterval=5.0)
-    for step in range(1, steps + 1):
+def train(args, log):
+    d = pathlib.Path(args.dir)
+    d.mkdir(parents=True, exist_ok=True)
+    kwargs = {"digits": 40, "faces": 20} if args.quick else {}
+    images, held_out = nn_pd0_data.split_images(seed=0, **kwargs)
+    val = nn_pd0_data.held_out_patches(held_out, 2 if args.quick else 48, seed=1)
+    val_exact = fasttopo.persistence_batch(val, max_dim=0, connectivity=1)
+    torch.manual_seed(args.seed)
+    model = PD0Approximator(widths=args.widths)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    rng = np.random.default_rng(args.seed)
+    step, curve = 0, []
+    checkpoint = d / "checkpoint.pt"
+    if args.resume and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        step, curve = state["step"], state["curve"]
+        log({"resumed": step})
+    else:
+        log({"args": vars(args), "parameters": sum(p.numel() for p in model.parameters()),
+             "training pieces": sum(map(len, images.values())),
+             "held-out pieces": sum(map(len, held_out.values())), "validation": len(val)})
+    weights = torch.tensor(RANK_WEIGHTS)
+    start, running = time.perf_counter(), []
+    while step < args.steps:
         model.train()
-        # warm-up over the first 5 %, then cosine decay; the fraction is of the
-        # steps, or of the wall-clock budget when one is given (the host is shared)
-        done = (step - 1) / steps
-        if minutes is not None:
-            done = max(done, (time.perf_counter() - start) / (60 * minutes))
+        lr = learning_rate(step, args.steps, args.lr)
         for group in opt.param_groups:
-            group["lr"] = lr * min(1.0, done / 0.05 + 0.01) * 0.5 * (1 + np.cos(np.pi * done))
-        patches = next(stream)
-        x = torch.from_numpy(patches)
-        if model.config.get("encoding", "ranks") == "pairs":
-            _, points = fasttopo.persistence_targets_batch(patches, k=regression_k, connectivity=1,
-                                                           n_jobs=1)
-            loss = pair_loss(model(x), x, pair_targets(patches, points, k=k))
-        else:
-            masks, _ = fasttopo.persistence_targets_batch(patches, k=k, connectivity=1, n_jobs=1)
-            loss = training_loss(model(x), torch.from_numpy(masks), matched=matched)
+            group["lr"] = lr
+        patches = nn_pd0_data.training_batch(images, rng, args.batch, args.synthetic)
+        exact = fasttopo.persistence_batch(patches, max_dim=0, connectivity=1, n_jobs=1)
+        targets = pair_targets(patches, exact, rng=rng)
+        loss, parts = pair_loss(model(torch.from_numpy(patches)), patches, targets,
+                                rank_weights=weights)
         opt.zero_grad()
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
-        running.append(float(loss.detach()))
-        elapsed = time.perf_counter() - start
-        out_of_time = minutes is not None and elapsed > 60 * minutes
-        if bar is not None:
-            bar.update(1)
-        if step % log_every == 0 or step == steps or out_of_time:
-            # "dice_loss": the mean training loss (dice + BCE, or pair_loss)
-            row = {"step": step, "seconds": round(elapsed, 1),
-                   "dice_loss": float(np.mean(running))}
+        step += 1
+        running.append(parts)
+        if step % args.log_every == 0 or step == args.steps:
+            mean = np.mean(running, axis=0)
             running = []
-            if monitor is not None and (step % eval_every == 0 or step == steps or out_of_time):
-                row.update(evaluate(model, monitor, k=k))
+            row = {"step": step, "seconds": round(time.perf_counter() - start, 1),
+                   "lr": float(f"{lr:.3g}"), "birth_loss": round(float(mean[0]), 4),
+                   "lifetime_loss": round(float(mean[1]), 5),
+                   "regression_loss": round(float(mean[2]), 4),
+                   "pair_loss": round(float(mean[3]), 4)}
+            if step % args.val_every == 0 or step == args.steps:
+                row["validation"] = validate(model, val, val_exact)
+                found = row["validation"]["birth"]["found"]
+                if found > max((r["validation"]["birth"]["found"] for r in curve
+                                if "validation" in r), default=-1.0):
+                    # the model selected on the training images' held-out pieces
+                    best = {"model": model.state_dict(), "step": step,
+                            "curve": curve + [row], "config": model.config}
+                    torch.save(best, str(d / "best.pt") + ".tmp")
+                    os.replace(str(d / "best.pt") + ".tmp", d / "best.pt")
             curve.append(row)
-            log(json.dumps(row))
-        if checkpoint_dir is not None and (step % 1000 == 0 or step == steps or out_of_time):
-            path = pathlib.Path(checkpoint_dir)
-            path.mkdir(parents=True, exist_ok=True)
-            torch.save({"step": step, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                        "config": model.config}, path / "pd0_checkpoint.pt")
-        if out_of_time:
-            log(f"time budget of {minutes} min reached at step {step}")
-            break
-    if bar is not None:
-        bar.close()
-    return curve
+            log(row)
+        stop = bool(args.stop_after) and step >= args.stop_after
+        if step % args.checkpoint_every == 0 or step == args.steps or stop:
+            state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                     "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                     "curve": curve, "config": model.config}
+            torch.save(state, str(checkpoint) + ".tmp")
+            os.replace(str(checkpoint) + ".tmp", checkpoint)
+        if stop:
+            log({"stopped": step})
+            return model, curve, False
+    return model, curve, True
+
+
+def save(model, args, curve, steps):
+    save_approximator(model, args.out, seed=args.seed, steps=steps, planned_steps=args.steps,
+                      batch=args.batch, lr=args.lr, synthetic=args.synthetic,
+                      script="docs/examples/nn_pd0_train.py", learning_curve=curve)
+
+
+def export(args):
+    """Write the model of ``args.dir``'s best (or last) checkpoint to ``args.out``."""
+    state = torch.load(pathlib.Path(args.dir) / args.checkpoint, weights_only=False)
+    model = PD0Approximator(**state["config"])
+    model.load_state_dict(state["model"])
+    save(model.eval(), args, state["curve"], state["step"])
+    print(json.dumps({"exported": args.out, "step": state["step"]}))
+    return model, state["curve"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny model, a few steps")
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
+    parser.add_argument("--steps", type=int, default=12000)
+    parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--widths", type=int, nargs="+", default=[32, 48, 64, 96])
+    parser.add_argument("--synthetic", type=float, default=0.3,
+                        help="fraction of synthetic patches")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--fixed-ranks", action="store_true",
-                        help="the paper's loss: channel r on the r-th point (default: matched)")
-    parser.add_argument("--encoding", choices=("pairs", "ranks"), default="pairs",
-                        help="output encoding (fasttopo.nn.approximation; default pairs)")
-    parser.add_argument("--pools", type=int, nargs="*", default=[],
-                        help="window sizes of the erosion / dilation input channels")
+    parser.add_argument("--dir", default="pd0_run", help="checkpoint and log folder")
+    parser.add_argument("--resume", action="store_true", help="continue from --dir's checkpoint")
+    parser.add_argument("--stop-after", type=int, default=None,
+                        help="stop (resumable) after this step")
+    parser.add_argument("--val-every", type=int, default=500)
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--out", default="pd0_approximator.npz")
-    parser.add_argument("--checkpoint-dir", default=None)
-    parser.add_argument("--log", default=None, help="also append the log lines to this file")
+    parser.add_argument("--export", action="store_true",
+                        help="only write --out from a checkpoint of --dir")
+    parser.add_argument("--checkpoint", default="best.pt", choices=["best.pt", "checkpoint.pt"],
+                        help="for --export: the best on the held-out pieces, or the last")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-
-    def log(line):
-        print(line, flush=True)
-        if args.log:
-            with open(args.log, "a") as f:
-                f.write(line + "\n")
-
+    if args.export:
+        return export(args)
     if args.quick:
-        model = PD0Approximator(widths=(4, 4, 4, 4), gcn_width=4, encoding=args.encoding,
-                                pools=args.pools)
-        images = training_images(digits=40, faces=10)
-        monitor = heldout_patches(1, seed=1)
-        steps, eval_every = min(args.steps, 6), 6
-    else:
-        model = PD0Approximator(encoding=args.encoding, pools=args.pools)
-        images = training_images()
-        monitor = heldout_patches(12, seed=1)  # 144 held-out patches for the curve
-        steps, eval_every = args.steps, 250
-    log(json.dumps({"images": len(images), "parameters": sum(p.numel()
-                                                             for p in model.parameters()),
-                    "args": vars(args)}))
-    curve = train(model, images, steps=steps, minutes=args.minutes, lr=args.lr,
-                  seed=args.seed, monitor=monitor, eval_every=eval_every,
-                  log_every=2 if args.quick else 50, checkpoint_dir=args.checkpoint_dir,
-                  log=log, progress=not args.quick, matched=not args.fixed_ranks)
-    save_approximator(model, args.out, seed=args.seed, steps=curve[-1]["step"], args=vars(args),
-                      batch_size=16, lr=args.lr, train_images=len(images),
-                      loss=("pair_loss (BCE + smooth L1)" if args.encoding == "pairs" else
-                            "dice + BCE, " + ("fixed" if args.fixed_ranks else "matched")
-                            + " ranks"),
-                      learning_curve=curve)
-    log(f"saved {args.out}")
+        args.steps, args.widths, args.batch = min(args.steps, 4), [4, 4, 4, 4], 8
+        args.val_every = args.log_every = 2
+    torch.set_num_threads(args.threads)
+    pathlib.Path(args.dir).mkdir(parents=True, exist_ok=True)
+    lines = open(pathlib.Path(args.dir) / "log.jsonl", "a") if not args.quick else None
+
+    def log(row):
+        print(json.dumps(row), flush=True)
+        if lines is not None:
+            lines.write(json.dumps(row) + "\n")
+            lines.flush()
+
+    start = time.perf_counter()
+    model, curve, finished = train(args, log)
+    if finished:
+        save(model.eval(), args, curve, args.steps)
+        log({"saved": args.out, "seconds this run": round(time.perf_counter() - start)})
     return model, curve
 
 

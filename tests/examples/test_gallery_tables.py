@@ -14,7 +14,6 @@ from helpers.examples import EXAMPLES
 TABLES = EXAMPLES / "tables"
 #: pages whose tables are still typed in, and why (their scripts are being rewritten)
 TYPED_IN = {
-    "nn_pd0_approximation.rst": "issue 26 retrains the PD0 approximator and rewrites its page",
     "representative_cycles.rst": "issue 27 wrote it before the gallery tables (its second "
                                  "table comes from asv_bench/compare.py): to convert",
     "sklearn_pipeline.rst": "issue 28 wrote it before the gallery tables (its times are "

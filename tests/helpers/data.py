@@ -1,4 +1,5 @@
-"""The real volumes of ../shared/data (tests that need them skip when they are absent)."""
+"""Real data for the tests: the volumes of ../shared/data (tests that need them skip when
+they are absent) and patches of skimage's camera image."""
 
 import pathlib
 
@@ -19,3 +20,14 @@ def volume(name):
         pytest.skip(f"{path} is not available")
     with np.load(path) as archive:
         return archive["volume"]
+
+
+def camera_patches(count=6, seed=0, size=32):
+    """``count`` random ``size x size`` patches of skimage's camera image: uint8 values (many
+    ties) as float32 in [0, 1]."""
+    from skimage import data
+
+    image = data.camera()
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, image.shape[0] - size, (count, 2))
+    return np.stack([image[i:i + size, j:j + size] for i, j in starts]).astype(np.float32) / 255
