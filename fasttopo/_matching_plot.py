@@ -105,8 +105,8 @@ def plot_matching_errors(prediction, target, matching=None, *, dims=None, ax=Non
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['prediction unmatched (0)', 'target unmatched (1)']
     """
-    from .plot import _draw_cycles, _plane, _project, _pyplot
-    plt = _pyplot()
+    from .plot import _add_row, _background, _draw_cycles, _pyplot
+    _pyplot()   # matplotlib, or the ImportError with its hint
     from .betti_matching import BettiMatching, _check_pair, betti_matching
     from ._validation import check_int
     markers = check_bool(markers, "markers")
@@ -130,24 +130,9 @@ def plot_matching_errors(prediction, target, matching=None, *, dims=None, ax=Non
                          f"got {dims}")
     if len(colors) != 2:
         raise ValueError(f"colors must be a pair of colours, got {len(colors)}")
-    if prediction.ndim == 3:
-        axis = check_int(axis, "axis", 0)
-        if axis > 2:
-            raise ValueError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
-        if index is not None:
-            index = check_int(index, "index", 0)
-            if index >= prediction.shape[axis]:
-                raise ValueError(f"index must be below the images' shape[{axis}] = "
-                                 f"{prediction.shape[axis]}, got {index}")
     shown = target if background == "target" else prediction
-    picture = _plane(shown, axis, index)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 6) if shown.ndim > 1 else (8, 3))
-    if picture.ndim == 2:
-        ax.imshow(picture, cmap=cmap, interpolation="nearest")
-    else:
-        ax.plot(np.arange(picture.size), picture, color="0.4", lw=1)
-    drawn, shades, fills, walks, marks, counts = [], [], [], [], [], []
+    ax, picture, axis, index = _background(shown, ax, cmap, axis, index)
+    layers, counts = ([], [], [], [], []), []
     for image, dgm, color in ((prediction, matching.prediction_unmatched, colors[0]),
                               (target, matching.target_unmatched, colors[1])):
         dgm = dgm[np.isin(dgm.dim, dims)]
@@ -156,19 +141,10 @@ def plot_matching_errors(prediction, target, matching=None, *, dims=None, ax=Non
         births, deaths = dgm.birth_coordinates(), dgm.death_coordinates()
         for i in range(len(dgm)):
             essential = bool(dgm.is_essential[i])
-            if cycles[i] is not None and not essential:
-                coords = np.asarray(cycles[i], dtype=np.int64).reshape(-1, image.ndim)
-                drawn.append(_project(coords, image.ndim, axis, index))
-                shades.append(color)
-                fills.append(fill if dgm.dim[i] == 0 else 1.0)
-                if image.ndim == 3 and dgm.dim[i] == 1 and index is None:
-                    walks.append((drawn[-1], color))
-            birth = _project(births[i:i + 1], image.ndim, axis, index)
-            death = _project(deaths[i:i + 1], image.ndim, axis, index)
-            if markers and len(birth):
-                marks.append((birth[0], None if essential or not len(death) else death[0],
-                              color))
-    _draw_cycles(ax, picture, drawn, shades, fills, walks, marks)
+            _add_row(layers, image.ndim, None if essential else cycles[i], dgm.dim[i],
+                     essential, births[i:i + 1], deaths[i:i + 1], color, fill, axis, index,
+                     markers)
+    _draw_cycles(ax, picture, *layers)
     if legend:
         from matplotlib.patches import Patch
         ax.legend(handles=[Patch(color=colors[0], label=f"prediction unmatched ({counts[0]})"),

@@ -384,6 +384,51 @@ def _project(coords, ndim, axis, index):
     return coords[:, keep]
 
 
+def _background(image, ax, cmap, axis, index):
+    """Check a volume's ``axis`` and ``index`` and draw the picture of ``image`` (a new
+    figure's axes when ``ax`` is None); ``(ax, picture, axis, index)``."""
+    from ._validation import check_int
+    if image.ndim == 3:
+        axis = check_int(axis, "axis", 0)
+        if axis > 2:
+            raise ValueError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
+        if index is not None:
+            index = check_int(index, "index", 0)
+            if index >= image.shape[axis]:
+                raise ValueError(f"index must be below image.shape[{axis}] = "
+                                 f"{image.shape[axis]}, got {index}")
+    picture = _plane(image, axis, index)
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(6, 6) if image.ndim > 1 else (8, 3))
+    if picture.ndim == 2:
+        ax.imshow(picture, cmap=cmap, interpolation="nearest")
+    else:
+        ax.plot(np.arange(picture.size), picture, color="0.4", lw=1)
+    return ax, picture, axis, index
+
+
+def _add_row(layers, ndim, cycle, dim, essential, birth, death, color, fill, axis, index,
+             markers):
+    """Append one pair to ``layers = (drawn, shades, fills, walks, marks)`` of
+    :func:`_draw_cycles`: its cycle (None: not painted), its walk (loops of a volume's
+    projection) and its birth/death markers; returns its projected birth pixel (none
+    when off the slice)."""
+    drawn, shades, fills, walks, marks = layers
+    if cycle is not None:
+        coords = _project(np.asarray(cycle, dtype=np.int64).reshape(-1, ndim), ndim, axis,
+                          index)
+        drawn.append(coords)
+        shades.append(color)
+        fills.append(fill if dim == 0 else 1.0)
+        if ndim == 3 and dim == 1 and index is None:
+            walks.append((coords, color))
+    birth = _project(birth, ndim, axis, index)
+    death = _project(death, ndim, axis, index)
+    if markers and len(birth):
+        marks.append((birth[0], death[0] if len(death) and not essential else None, color))
+    return birth
+
+
 def _draw_cycles(ax, picture, cycles, colors, fills, walks=(), markers=(), labels=(),
                  linewidth=1.5):
     """Paint cycles over a 2D ``picture`` already shown on ``ax`` (or a 1D signal drawn).
@@ -505,53 +550,29 @@ def plot_cycles(image, diagram, cycles=None, *, ax=None, colors=None, cmap="gray
     markers = check_bool(markers, "markers")
     numbers = check_bool(numbers, "numbers")
     from . import representative_cycles
-    from ._validation import check_image, check_int
+    from ._validation import check_image
     if cycles is None:
         cycles = representative_cycles(image, diagram)
     image = check_image(image)
     if len(cycles) != len(diagram):
         raise ValueError(f"cycles must hold one array per row of diagram ({len(diagram)}), "
                          f"got {len(cycles)}")
-    if image.ndim == 3:
-        axis = check_int(axis, "axis", 0)
-        if axis > 2:
-            raise ValueError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
-        if index is not None:
-            index = check_int(index, "index", 0)
-            if index >= image.shape[axis]:
-                raise ValueError(f"index must be below image.shape[{axis}] = "
-                                 f"{image.shape[axis]}, got {index}")
-    picture = _plane(image, axis, index)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 6) if image.ndim > 1 else (8, 3))
-    if picture.ndim == 2:
-        ax.imshow(picture, cmap=cmap, interpolation="nearest")
-    else:
-        ax.plot(np.arange(picture.size), picture, color="0.4", lw=1)
+    ax, picture, axis, index = _background(image, ax, cmap, axis, index)
     palette = list(colors) if colors else plt.get_cmap("tab10").colors
     order = sorted(range(len(diagram)), key=lambda i: (diagram.dim[i] != 0, i))
     order = [i for i in order if not diagram.is_essential[i]] + \
         [i for i in order if diagram.is_essential[i]]
-    drawn, shades, fills, walks, marks, texts = [], [], [], [], [], []
+    layers, texts = ([], [], [], [], []), []
     births, deaths = diagram.birth_coordinates(), diagram.death_coordinates()
     for i in order:
         color = palette[i % len(palette)]
-        coords = np.asarray(cycles[i], dtype=np.int64).reshape(-1, image.ndim)
-        if diagram.is_essential[i]:   # every pixel: marked at its birth pixel only
-            coords = coords[:0]
-        drawn.append(_project(coords, image.ndim, axis, index))
-        shades.append(color)
-        fills.append(fill if diagram.dim[i] == 0 else 1.0)
-        if image.ndim == 3 and diagram.dim[i] == 1 and index is None:
-            walks.append((drawn[-1], color))
-        birth = _project(births[i:i + 1], image.ndim, axis, index)
-        death = _project(deaths[i:i + 1], image.ndim, axis, index)
-        if markers and len(birth):
-            marks.append((birth[0], death[0] if len(death) and not diagram.is_essential[i]
-                          else None, color))
+        essential = bool(diagram.is_essential[i])   # every pixel: marked at its birth only
+        birth = _add_row(layers, image.ndim, None if essential else cycles[i], diagram.dim[i],
+                         essential, births[i:i + 1], deaths[i:i + 1], color, fill, axis, index,
+                         markers)
         if numbers and len(birth):
             texts.append((birth[0], str(i + 1), color))
-    return _draw_cycles(ax, picture, drawn, shades, fills, walks, marks, texts, linewidth)
+    return _draw_cycles(ax, picture, *layers, texts, linewidth)
 
 
 from ._matching_plot import plot_matching_errors  # noqa: E402  (uses the helpers above)
