@@ -156,3 +156,53 @@ def decode(outputs, patches, *, k=10, threshold=0.0, rank="birth", tries=3):
                                       birth_index[order], death_index[order], shape=(h, w),
                                       connectivity=1))
     return out
+
+
+#: The symmetries of the square grid used by the test-time augmentation: rotations by
+#: ``t * 90`` degrees, mirrored (last axis reversed) for ``t >= 4``.
+SYMMETRIES = 8
+
+
+def symmetric(patches, t):
+    """Copy ``t`` (0 the patches themselves) of a ``(B, H, W)`` stack under the grid's
+    symmetries: a C-contiguous array, ``(B, W, H)`` for odd rotations."""
+    turned = np.rot90(patches, t % 4, axes=(1, 2))
+    return np.ascontiguousarray(turned[:, :, ::-1] if t >= 4 else turned)
+
+
+def vote(runs, patches, *, k=10):
+    """Diagrams of ``patches`` from the decodings ``runs[t]`` of their copies
+    ``symmetric(patches, t)``: each (birth, death) value pair counts the copies that report
+    it, and the ``k`` pairs of most votes (ties: the longer-lived, then the earlier-born
+    first) are kept.
+
+    The persistence diagram of a patch is invariant under the grid's symmetries, so
+    every copy estimates the same points; pixels are mapped back to the patch (a pair
+    keeps the pixels of the first copy that reported it).
+    """
+    count, h, w = patches.shape
+    index = np.arange(h * w, dtype=np.int64).reshape(1, h, w)
+    back = [symmetric(index, t).reshape(-1) for t in range(len(runs))]
+    values = patches.reshape(count, h * w).astype(np.float64)
+    out = []
+    for b in range(count):
+        votes, pixels = {}, {}
+        for to_patch, run in zip(back, runs):
+            dgm = run[b]
+            for i, j in zip(dgm.birth_index.tolist(), dgm.death_index.tolist()):
+                i = int(to_patch[i])
+                j = int(to_patch[j]) if j >= 0 else -1
+                pair = (values[b, i], values[b, j] if j >= 0 else np.inf)
+                votes[pair] = votes.get(pair, 0) + 1
+                pixels.setdefault(pair, (i, j))
+        # most votes, then the longer-lived, then the earlier birth: a rule of the votes
+        # alone, so that the copies' order does not matter
+        kept = sorted(votes, key=lambda pair: (-votes[pair], pair[0] - pair[1], pair[0]))[:k]
+        kept.sort(key=lambda pair: pair[0] - pair[1])   # the essential class, then by lifetime
+        birth_index = np.array([pixels[p][0] for p in kept], np.int64).reshape(-1)
+        death_index = np.array([pixels[p][1] for p in kept], np.int64).reshape(-1)
+        out.append(PersistenceDiagram(np.zeros(len(kept), np.int8),
+                                      np.array([p[0] for p in kept], np.float64),
+                                      np.array([p[1] for p in kept], np.float64),
+                                      birth_index, death_index, shape=(h, w), connectivity=1))
+    return out

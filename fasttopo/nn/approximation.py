@@ -37,7 +37,7 @@ from torch.nn import functional as F
 from ..approximation.decoding import (EMBED, HEAD, OFFSET_SCALE, SIGMA, VALUE_PRECISION,
                                       candidates, decode)
 from ..approximation.inference import (PRETRAINED_PATH, check_arguments, decode_outputs,
-                                       score_diagrams)
+                                       diagrams_of, score_diagrams)
 from ..approximation.model_file import FORMAT, check_config, read_model
 
 __all__ = ["PD0Approximator", "features", "pair_logits", "pair_loss", "pair_targets",
@@ -393,7 +393,8 @@ def _resolve(model):
     return model
 
 
-def approximate_diagrams(patches, *, k=10, threshold=0.0, model=None, batch_size=256):
+def approximate_diagrams(patches, *, k=10, threshold=0.0, model=None, batch_size=256,
+                         augment=True):
     """Approximate dimension-0 diagrams of 32 x 32 patches with a network (torch).
 
     The network of :class:`PD0Approximator` marks the birth and death pixels
@@ -422,6 +423,10 @@ def approximate_diagrams(patches, *, k=10, threshold=0.0, model=None, batch_size
         model.
     batch_size : int, optional
         Patches per forward pass.
+    augment : bool, optional
+        Test-time augmentation (default): the vote of the eight copies of
+        each patch under the grid's rotations and mirrors, as in
+        :func:`fasttopo.approximation.approximate_diagrams`.
 
     Returns
     -------
@@ -457,17 +462,21 @@ def approximate_diagrams(patches, *, k=10, threshold=0.0, model=None, batch_size
     model = _resolve(model)
     if isinstance(patches, torch.Tensor):
         patches = patches.detach().cpu().numpy()
-    array, k, threshold, batch_size = check_arguments(patches, k, threshold, batch_size,
-                                                      model.config)
+    array, k, threshold, batch_size, augment = check_arguments(
+        patches, k, threshold, batch_size, model.config, augment)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    try:
+
+    def decoded(stack):
         with torch.no_grad():
             outputs = np.concatenate([
-                model(torch.as_tensor(array[s:s + batch_size], dtype=torch.float32,
+                model(torch.as_tensor(stack[s:s + batch_size], dtype=torch.float32,
                                       device=device)).cpu().numpy()
-                for s in range(0, len(array), batch_size)])
+                for s in range(0, len(stack), batch_size)])
+        return decode(outputs, stack, k=k, threshold=threshold)
+
+    try:
+        return diagrams_of(decoded, array, k, augment)
     finally:
         model.train(was_training)
-    return decode(outputs, array, k=k, threshold=threshold)

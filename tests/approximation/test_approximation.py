@@ -75,7 +75,7 @@ def test_numpy_forward_and_entry_equal_torch(tmp_path):
         want = model(torch.from_numpy(patches)).numpy()
     got = forward.forward(forward.fold(arrays), config, patches)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    for kwargs in ({}, {"k": 4}, {"threshold": 0.3}, {"batch_size": 3}):
+    for kwargs in ({}, {"k": 4}, {"threshold": 0.3}, {"batch_size": 3}, {"augment": False}):
         a = numpy_approx.approximate_diagrams(patches, model=path, **kwargs)
         b = approx.approximate_diagrams(patches, model=model, **kwargs)
         c = approx.approximate_diagrams(torch.from_numpy(patches), model=path, **kwargs)
