@@ -101,8 +101,9 @@ class DiagramHasher:
         Seed of the training pairs (``"betti"``) or of the synthetic data
         and the initial weights (``"paper"``).
     progress : bool, optional
-        Show a tqdm progress bar during :meth:`fit` (default True; with
-        False tqdm is not imported).
+        Show a tqdm progress bar during :meth:`fit` (default True; needs
+        the ``progress`` extra, else :meth:`fit` raises an ImportError
+        naming it; with False tqdm is not imported).
 
     Attributes
     ----------

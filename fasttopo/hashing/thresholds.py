@@ -19,6 +19,7 @@ score).
 
 import numpy as np
 
+from .._validation import require
 from .features import KINDS, concat, cut_values, exact_w1, split
 
 __all__ = ["candidate_cuts", "select_cuts", "random_pairs", "fit_cuts", "agreement"]
@@ -234,6 +235,7 @@ def fit_cuts(points, pairs, distances, groups, *, n_bits, n_pairs, resolution, k
     if distances is None:
         todo = range(len(pairs))
         if progress:
+            require("tqdm", "DiagramHasher(progress=True)")
             from tqdm.auto import tqdm
             todo = tqdm(todo, desc="DiagramHasher.fit: exact W1 of training pairs",
                         unit="pair")

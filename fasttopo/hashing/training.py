@@ -76,6 +76,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import require
 from .features import cells, concat, exact_w1 as w1, synthetic_diagrams
 
 __all__ = ["train", "w1", "perturb"]
@@ -176,6 +177,7 @@ def _pairs(rng, n, half):
 def train(counts, *, n_bits, bins, n_steps, batch_size, learning_rate, seed, progress):
     """Train encoder, generator and discriminator; return (encoder weights, info)."""
     if progress:
+        require("tqdm", "DiagramHasher(progress=True)")
         from tqdm.auto import tqdm
     else:
         def tqdm(iterable, **_):

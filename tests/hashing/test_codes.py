@@ -251,7 +251,8 @@ def test_fit_without_progress_does_not_import_tqdm():
         "    DiagramHasher(method='paper', n_steps=2, batch_size=8, progress=False).fit(d)\n"
         "try:\n"
         "    DiagramHasher(n_pairs=50, progress=True).fit(d)\n"
-        "except ImportError:\n"
+        "except ImportError as e:\n"
+        "    assert 'fasttopo[progress]' in str(e), e\n"
         "    print('ok')\n")
     run_prints_ok(script)
 
