@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ._drawing import add_row, draw_background, draw_cycles, pyplot
 from ._validation import check_bool
 
 
@@ -105,8 +106,7 @@ def plot_matching_errors(prediction, target, matching=None, *, dims=None, ax=Non
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['prediction unmatched (0)', 'target unmatched (1)']
     """
-    from .plot import _add_row, _background, _draw_cycles, _pyplot
-    _pyplot()   # matplotlib, or the ImportError with its hint
+    pyplot()   # matplotlib, or the ImportError with its hint
     from .betti_matching import BettiMatching, _check_pair, betti_matching
     from ._validation import check_int
     markers = check_bool(markers, "markers")
@@ -131,7 +131,7 @@ def plot_matching_errors(prediction, target, matching=None, *, dims=None, ax=Non
     if len(colors) != 2:
         raise ValueError(f"colors must be a pair of colours, got {len(colors)}")
     shown = target if background == "target" else prediction
-    ax, picture, axis, index = _background(shown, ax, cmap, axis, index)
+    ax, picture, axis, index = draw_background(shown, ax, cmap, axis, index)
     layers, counts = ([], [], [], [], []), []
     for image, dgm, color in ((prediction, matching.prediction_unmatched, colors[0]),
                               (target, matching.target_unmatched, colors[1])):
@@ -141,10 +141,10 @@ def plot_matching_errors(prediction, target, matching=None, *, dims=None, ax=Non
         births, deaths = dgm.birth_coordinates(), dgm.death_coordinates()
         for i in range(len(dgm)):
             essential = bool(dgm.is_essential[i])
-            _add_row(layers, image.ndim, None if essential else cycles[i], dgm.dim[i],
-                     essential, births[i:i + 1], deaths[i:i + 1], color, fill, axis, index,
-                     markers)
-    _draw_cycles(ax, picture, *layers)
+            add_row(layers, image.ndim, None if essential else cycles[i], dgm.dim[i],
+                    essential, births[i:i + 1], deaths[i:i + 1], color, fill, axis, index,
+                    markers)
+    draw_cycles(ax, picture, *layers)
     if legend:
         from matplotlib.patches import Patch
         ax.legend(handles=[Patch(color=colors[0], label=f"prediction unmatched ({counts[0]})"),
