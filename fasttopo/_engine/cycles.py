@@ -26,10 +26,12 @@ import numpy as np
 from numba import njit
 
 from .keys import fill_keys, image_bits
+from .loops import middle_cycles
 from .neighbourhood import dual_connectivity
+from .pixel_lists import coordinates, grown, position as _position
 
 __all__ = ["COMPONENT", "ESSENTIAL", "HOLE", "LOOP", "steps", "order_keys", "region_cycles",
-           "coordinates", "grown", "representatives"]
+           "representatives"]
 
 # what each row asks for
 COMPONENT, ESSENTIAL, HOLE, LOOP = 0, 1, 2, 3
@@ -85,30 +87,12 @@ def _before(keys, p, q):
 
 
 @njit(inline="always")
-def _position(p, shape3):
-    """(z, y, x) of flat index p in a (D, H, W) grid."""
-    H, W = shape3[1], shape3[2]
-    r = p // W
-    return r // H, r - (r // H) * H, p - r * W
-
-
-@njit(inline="always")
 def _neighbour(p, z, y, x, step, shape3):
     """Flat index of the neighbour of p = (z, y, x) one ``step`` away, -1 outside."""
     z2, y2, x2 = z + step[0], y + step[1], x + step[2]
     if z2 < 0 or z2 >= shape3[0] or y2 < 0 or y2 >= shape3[1] or x2 < 0 or x2 >= shape3[2]:
         return -1
     return p + (step[0] * shape3[1] + step[1]) * shape3[2] + step[2]
-
-
-@njit(cache=True, nogil=True)
-def grown(buffer, need):
-    """``buffer`` or a copy of it with room for at least ``need`` entries."""
-    if need <= buffer.size:
-        return buffer
-    out = np.empty(max(need, 2 * buffer.size), dtype=buffer.dtype)
-    out[:buffer.size] = buffer
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -262,17 +246,6 @@ def region_cycles(keys, shape3, nbrs, dual, kinds, births, deaths):
     return out[:cnt], starts, status
 
 
-@njit(cache=True, nogil=True)
-def coordinates(flat, shape3, ndim):
-    """(len(flat), ndim) int64 C-order coordinates of flat indices into a (D, H, W) grid."""
-    out = np.empty((flat.size, ndim), dtype=np.int64)
-    for i in range(flat.size):
-        c = _position(flat[i], shape3)
-        for a in range(ndim):
-            out[i, a] = c[3 - ndim + a]
-    return out
-
-
 def _split(coords, starts):
     return [coords[s:e] for s, e in zip(starts[:-1].tolist(), starts[1:].tolist())]
 
@@ -298,7 +271,6 @@ def representatives(image, dims, births, deaths, connectivity, superlevel):
     found = _split(coordinates(pixels, shape3, ndim), starts)
     loops = np.flatnonzero(kinds == LOOP)
     if loops.size:
-        from .loops import middle_cycles  # (it imports this module's helpers)
         walks, loop_status = middle_cycles(keys, image.shape, connectivity, births[loops],
                                            deaths[loops])
         for j, row in enumerate(loops.tolist()):

@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit
 
 from .cubical_reduction import apparent_pairs, reduce_columns
-from .cycles import coordinates, grown
+from .pixel_lists import coordinates, grown
 
 __all__ = ["middle_cycles"]
 
