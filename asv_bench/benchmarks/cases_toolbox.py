@@ -115,4 +115,21 @@ def cases():
              lambda: Landscape(sample_range=[0, 1], keep_endpoints=True).fit_transform(dgms),
              "gudhi.representations", repeat=5),
     ]
+    # the PD0 approximator (NumPy inference) beside the exact diagrams of the same patches
+    from fasttopo import persistence_batch
+    from fasttopo.approximation import approximate_diagrams
+    camera = skimage.data.camera().astype(np.float64) / 255
+    corners = rng.integers(0, 512 - 32, size=(128, 2))
+    patches = np.stack([camera[y:y + 32, x:x + 32] for y, x in corners])
+
+    def exact():
+        return persistence_batch(patches, max_dim=0, connectivity=1)
+
+    out += [
+        Case("PD0 approximator, 128 patches 32x32, 8 copies (default)",
+             lambda: approximate_diagrams(patches), exact, "exact persistence_batch", repeat=3),
+        Case("PD0 approximator, 128 patches 32x32, one pass (augment=False)",
+             lambda: approximate_diagrams(patches, augment=False), exact,
+             "exact persistence_batch", repeat=3),
+    ]
     return out
